@@ -1,0 +1,42 @@
+// The in-memory data set: IDX files turned into tensors, and the folder layout they live in.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace vae_cnn {
+
+/// One split of a data set.
+struct Dataset {
+  torch::Tensor images;  ///< [N,1,28,28] float32 in [0,1]
+  torch::Tensor labels;  ///< [N] int64 in 0..9
+  std::int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+};
+
+/// Both splits of a data folder and the data set's name (the folder's name, e.g. "mnist").
+struct DataSplits {
+  std::string name;
+  Dataset train;
+  Dataset test;
+};
+
+enum class Split { kTrain, kTest };
+
+/// Which file of `directory` holds `stem` (e.g. "train-images-idx3-ubyte"): the raw file if present,
+/// else `stem.gz`; throws DataError when neither exists. `raw_won_over_gzip` tells when both did.
+std::string locate_idx_file(const std::string& directory, const std::string& stem, bool* raw_won_over_gzip = nullptr);
+
+/// Loads an image file and its label file; the counts must agree.
+Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path);
+
+/// Loads one split of a data folder holding the four standard IDX files.
+Dataset load_split(const std::string& directory, Split split);
+
+/// Loads both splits of a data folder.
+DataSplits load_data_dir(const std::string& directory);
+
+/// The data set's name as weights and pictures call it: the folder's last component.
+std::string dataset_name(const std::string& directory);
+
+}  // namespace vae_cnn

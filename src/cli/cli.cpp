@@ -1,0 +1,71 @@
+// Command dispatch and the error edge: every failure becomes one line on stderr and an exit code.
+#include "vae_cnn/cli/cli.hpp"
+
+#include <iostream>
+
+#include "vae_cnn/errors.hpp"
+
+namespace vae_cnn {
+namespace {
+
+const char* const kUsage =
+    "usage: vae_cnn <command> [options]\n"
+    "\n"
+    "Trains the convolutional variational autoencoder of Keras' vae_cnn example on MNIST-format\n"
+    "images and draws what it learned.\n"
+    "\n"
+    "commands:\n"
+    "  train        train a model (vae_cnn train --help)\n"
+    "  plot         draw the latent space, the digit manifold and more from trained weights\n"
+    "  eval         loss, reconstruction, KL and a log-likelihood estimate of trained weights\n"
+    "  summary      Keras-style layer tables of encoder, decoder and vae\n"
+    "  encode       latent means and log-variances of a split as CSV\n"
+    "  decode       one digit decoded from a latent point\n"
+    "  interpolate  digits along the line between two test images' latent means\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     this text\n"
+    "  --version      the version\n";
+
+struct RunVisitor {
+  int operator()(const PrintText& print) const {
+    std::cout << print.text;
+    if (!print.text.empty() && print.text.back() != '\n') std::cout << '\n';
+    return kExitOk;
+  }
+};
+
+}  // namespace
+
+Command parse_cli(const std::vector<std::string>& args) {
+  if (args.size() < 2) throw UsageError("no command given (try 'vae_cnn --help')");
+  const std::string& first = args[1];
+  if (first == "-h" || first == "--help" || first == "help") return PrintText{kUsage};
+  if (first == "--version") return PrintText{std::string("vae_cnn ") + VAE_CNN_VERSION};
+  if (!first.empty() && first[0] == '-') throw UsageError("unknown option '" + first + "' (try 'vae_cnn --help')");
+  throw UsageError("unknown command '" + first + "' (try 'vae_cnn --help')");
+}
+
+int run_command(const Command& command) { return std::visit(RunVisitor{}, command); }
+
+int run_cli(int argc, const char* const* argv) {
+  const std::vector<std::string> args(argv, argv + argc);
+  Command command;
+  try {
+    command = parse_cli(args);
+  } catch (const UsageError& error) {
+    std::cerr << "vae_cnn: " << error.what() << '\n';
+    return kExitUsage;
+  }
+  try {
+    return run_command(command);
+  } catch (const UsageError& error) {
+    std::cerr << "vae_cnn: " << error.what() << '\n';
+    return kExitUsage;
+  } catch (const std::exception& error) {
+    std::cerr << "vae_cnn: error: " << error.what() << '\n';
+    return kExitFailure;
+  }
+}
+
+}  // namespace vae_cnn

@@ -1,0 +1,69 @@
+// Temporary file + fsync + rename, with every system call's result checked.
+#include "vae_cnn/io/atomic_write.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "vae_cnn/errors.hpp"
+
+namespace vae_cnn {
+namespace {
+
+std::string temporary_name_for(const std::string& path) {
+  return path + ".tmp-" + std::to_string(::getpid());
+}
+
+void write_all(int fd, const char* data, std::size_t size, const std::string& path) {
+  while (size > 0) {
+    const ssize_t written = ::write(fd, data, size);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      throw WriteError(path, std::string("cannot write: ") + std::strerror(errno));
+    }
+    data += written;
+    size -= static_cast<std::size_t>(written);
+  }
+}
+
+void write_bytes_atomically(const std::string& path, const char* data, std::size_t size) {
+  // A file-size limit (ulimit -f) would otherwise kill the process with SIGXFSZ before we could
+  // report it; ignored, write() fails with EFBIG and we say so.
+  std::signal(SIGXFSZ, SIG_IGN);
+  const std::string temporary = temporary_name_for(path);
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw WriteError(path, std::string("cannot create: ") + std::strerror(errno));
+  try {
+    write_all(fd, data, size, path);
+    if (::fsync(fd) != 0) throw WriteError(path, std::string("cannot flush: ") + std::strerror(errno));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    throw;
+  }
+  if (::close(fd) != 0) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    throw WriteError(path, std::string("cannot close: ") + std::strerror(error));
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    throw WriteError(path, std::string("cannot rename into place: ") + std::strerror(error));
+  }
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  write_bytes_atomically(path, bytes.data(), bytes.size());
+}
+
+void write_file_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  write_bytes_atomically(path, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+}  // namespace vae_cnn

@@ -1,0 +1,93 @@
+// Data folders as tensors: layout, raw-vs-gzip choice, count agreement and the real MNIST digits.
+#include "vae_cnn/data/dataset.hpp"
+
+#include "test_support.hpp"
+#include "vae_cnn/data/idx_file.hpp"
+#include "vae_cnn/errors.hpp"
+
+namespace vae_cnn {
+namespace {
+
+using testing::expect_throw_with;
+using testing::ScratchDir;
+
+void write_split(const ScratchDir& dir, const std::string& prefix, std::uint32_t count, IdxCompression compression,
+                 std::uint8_t fill = 255) {
+  const std::string suffix = compression == IdxCompression::kGzip ? ".gz" : "";
+  IdxArray images{{count, 28, 28}, std::vector<std::uint8_t>(count * 784, fill)};
+  IdxArray labels{{count}, std::vector<std::uint8_t>(count)};
+  for (std::uint32_t i = 0; i < count; ++i) labels.values[i] = static_cast<std::uint8_t>((i * 3) % 10);
+  write_idx(dir.file(prefix + "-images-idx3-ubyte" + suffix), images, compression);
+  write_idx(dir.file(prefix + "-labels-idx1-ubyte" + suffix), labels, compression);
+}
+
+TEST(Dataset, LoadsBothSplitsAsTensors) {
+  ScratchDir dir;
+  write_split(dir, "train", 7, IdxCompression::kGzip, 51);
+  write_split(dir, "t10k", 3, IdxCompression::kNone, 255);
+  const DataSplits splits = load_data_dir(dir.path().string());
+  EXPECT_EQ(splits.train.size(), 7);
+  EXPECT_EQ(splits.test.size(), 3);
+  EXPECT_EQ(splits.train.images.sizes(), (std::vector<std::int64_t>{7, 1, 28, 28}));
+  EXPECT_EQ(splits.train.images.dtype(), torch::kFloat32);
+  EXPECT_EQ(splits.train.labels.dtype(), torch::kInt64);
+  EXPECT_FLOAT_EQ(splits.train.images.max().item<float>(), 0.2f);
+  EXPECT_FLOAT_EQ(splits.test.images.min().item<float>(), 1.0f);
+  EXPECT_EQ(splits.train.labels[2].item<std::int64_t>(), 6);
+}
+
+TEST(Dataset, RawFileWinsOverGzip) {
+  ScratchDir dir;
+  write_split(dir, "train", 2, IdxCompression::kGzip, 0);
+  write_split(dir, "train", 4, IdxCompression::kNone, 0);
+  bool raw_won = false;
+  EXPECT_EQ(locate_idx_file(dir.path().string(), "train-images-idx3-ubyte", &raw_won),
+            dir.file("train-images-idx3-ubyte"));
+  EXPECT_TRUE(raw_won);
+  EXPECT_EQ(load_split(dir.path().string(), Split::kTrain).size(), 4);
+}
+
+TEST(Dataset, RejectsLabelCountThatDiffersFromImages) {
+  ScratchDir dir;
+  write_split(dir, "t10k", 5, IdxCompression::kNone);
+  write_idx(dir.file("t10k-labels-idx1-ubyte"), IdxArray{{4}, {1, 2, 3, 4}}, IdxCompression::kNone);
+  expect_throw_with<DataError>([&] { load_split(dir.path().string(), Split::kTest); },
+                               {dir.file("t10k-labels-idx1-ubyte"), "holds 4 labels, expected 5"});
+}
+
+TEST(Dataset, NamesTheMissingFile) {
+  ScratchDir dir;
+  write_split(dir, "train", 2, IdxCompression::kNone);
+  expect_throw_with<DataError>([&] { load_data_dir(dir.path().string()); },
+                               {dir.file("t10k-images-idx3-ubyte"), "missing"});
+  expect_throw_with<DataError>([&] { load_data_dir(dir.file("absent")); }, {dir.file("absent"), "no such data folder"});
+}
+
+TEST(Dataset, NameIsTheFolderName) {
+  EXPECT_EQ(dataset_name("data/mnist"), "mnist");
+  EXPECT_EQ(dataset_name("data/fashion-mnist/"), "fashion-mnist");
+}
+
+TEST(Dataset, RealMnistHoldsTenThousandDigitsOfEveryClass) {
+  const DataSplits splits = load_data_dir(testing::real_mnist_dir());
+  EXPECT_EQ(splits.name, "mnist");
+  EXPECT_EQ(splits.train.size() + splits.test.size(), 10000);
+  EXPECT_EQ(splits.train.size(), 8337);
+  EXPECT_EQ(splits.test.size(), 1663);
+  for (const Dataset* part : {&splits.train, &splits.test}) {
+    const auto counts = torch::bincount(part->labels, /*weights=*/{}, /*minlength=*/10);
+    EXPECT_EQ(counts.size(0), 10);
+    EXPECT_GT(counts.min().item<std::int64_t>(), 100) << counts;
+    EXPECT_GE(part->images.min().item<float>(), 0.0f);
+    EXPECT_LE(part->images.max().item<float>(), 1.0f);
+    // Real handwriting: about a fifth of MNIST's pixels are ink.
+    const double ink = part->images.gt(0.5).to(torch::kFloat64).mean().item<double>();
+    EXPECT_GT(ink, 0.08);
+    EXPECT_LT(ink, 0.25);
+  }
+  // The split is interleaved over digits, so a prefix (as --limit takes) holds them all.
+  EXPECT_EQ(std::get<0>(torch::_unique(splits.train.labels.slice(0, 0, 10))).size(0), 10);
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -1,0 +1,63 @@
+// Helpers shared by the tests: a scratch folder per test, raw file writing, error-text checks.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace vae_cnn::testing {
+
+/// A fresh folder under the system's temporary directory, removed when the test ends.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string("vae_cnn_") + (info ? info->test_suite_name() + std::string("_") + info->name() : "t");
+    path_ = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good()) << path;
+}
+
+/// Runs `action`, which must throw an exception of type E whose message holds every fragment.
+template <typename E>
+void expect_throw_with(const std::function<void()>& action, const std::vector<std::string>& fragments) {
+  try {
+    action();
+  } catch (const E& error) {
+    const std::string message = error.what();
+    for (const auto& fragment : fragments) {
+      EXPECT_NE(message.find(fragment), std::string::npos) << "message: " << message << "\nmissing: " << fragment;
+    }
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "message is not one line: " << message;
+    return;
+  } catch (const std::exception& other) {
+    FAIL() << "threw another exception type: " << other.what();
+  }
+  FAIL() << "did not throw; expected a message with: " << (fragments.empty() ? "" : fragments.front());
+}
+
+/// Where the project's real data lives (filled by scripts/fetch_data.sh).
+inline std::string real_mnist_dir() { return std::string(VAE_CNN_SOURCE_DIR) + "/data/mnist"; }
+
+}  // namespace vae_cnn::testing

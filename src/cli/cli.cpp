@@ -1,6 +1,8 @@
 // Command dispatch and the error edge: every failure becomes one line on stderr and an exit code.
 #include "vae_cnn/cli/cli.hpp"
 
+#include <torch/torch.h>
+
 #include <iostream>
 
 #include "vae_cnn/errors.hpp"
@@ -33,7 +35,18 @@ struct RunVisitor {
     if (!print.text.empty() && print.text.back() != '\n') std::cout << '\n';
     return kExitOk;
   }
+  int operator()(const TrainCommand& command) const { return run_train(command); }
+  int operator()(const SummaryCommand& command) const { return run_summary(command); }
 };
+
+// LibTorch's messages carry a C++ backtrace and context lines; users get the first line.
+std::string one_line(const std::exception& error) {
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&error);
+  std::string text = torch_error ? torch_error->what_without_backtrace() : error.what();
+  const auto newline = text.find('\n');
+  if (newline != std::string::npos) text.resize(newline);
+  return text;
+}
 
 }  // namespace
 
@@ -42,6 +55,9 @@ Command parse_cli(const std::vector<std::string>& args) {
   const std::string& first = args[1];
   if (first == "-h" || first == "--help" || first == "help") return PrintText{kUsage};
   if (first == "--version") return PrintText{std::string("vae_cnn ") + VAE_CNN_VERSION};
+  const std::vector<std::string> rest(args.begin() + 2, args.end());
+  if (first == "train") return parse_train(rest);
+  if (first == "summary") return parse_summary(rest);
   if (!first.empty() && first[0] == '-') throw UsageError("unknown option '" + first + "' (try 'vae_cnn --help')");
   throw UsageError("unknown command '" + first + "' (try 'vae_cnn --help')");
 }
@@ -63,7 +79,7 @@ int run_cli(int argc, const char* const* argv) {
     std::cerr << "vae_cnn: " << error.what() << '\n';
     return kExitUsage;
   } catch (const std::exception& error) {
-    std::cerr << "vae_cnn: error: " << error.what() << '\n';
+    std::cerr << "vae_cnn: error: " << one_line(error) << '\n';
     return kExitFailure;
   }
 }

@@ -5,6 +5,8 @@
 #include <variant>
 #include <vector>
 
+#include "vae_cnn/train/train_config.hpp"
+
 namespace vae_cnn {
 
 /// Exit codes of DESIGN.md.
@@ -18,7 +20,26 @@ struct PrintText {
   std::string text;
 };
 
-using Command = std::variant<PrintText>;
+/// `vae_cnn train`.
+struct TrainCommand {
+  TrainConfig config;
+  bool seed_given = false;  ///< without --seed a random seed is drawn and logged
+};
+
+/// `vae_cnn summary`.
+struct SummaryCommand {
+  std::int64_t latent_dim = 2;
+};
+
+using Command = std::variant<PrintText, TrainCommand, SummaryCommand>;
+
+/// Per-command parsers: `args` are the words after the command name.
+Command parse_train(const std::vector<std::string>& args);
+Command parse_summary(const std::vector<std::string>& args);
+
+/// Per-command runners; each returns the exit code.
+int run_train(const TrainCommand& command);
+int run_summary(const SummaryCommand& command);
 
 /// Turns argv into a command; throws UsageError with a one-line message for anything it cannot use.
 Command parse_cli(const std::vector<std::string>& args);

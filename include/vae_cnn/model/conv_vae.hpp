@@ -1,0 +1,85 @@
+// The CNN-VAE of the Keras vae_cnn example: encoder, sampler and decoder as LibTorch modules.
+// Parameter names follow the equivalent PyTorch module (scripts/vae_cnn_model.py), so a state_dict
+// moves between the two unchanged.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace vae_cnn {
+
+struct ConvVaeOptions {
+  /// Size of the latent space (the seed uses 2, so it can be drawn).
+  TORCH_ARG(std::int64_t, latent_dim) = 2;
+};
+
+/// What one forward pass of the VAE gives.
+struct VaeOutput {
+  torch::Tensor logits;          ///< [N,1,28,28] decoder output before the sigmoid
+  torch::Tensor reconstruction;  ///< [N,1,28,28] sigmoid(logits), in [0,1]
+  torch::Tensor z_mean;          ///< [N,latent]
+  torch::Tensor z_log_var;       ///< [N,latent]
+  torch::Tensor z;               ///< [N,latent] sampled with the reparameterisation trick
+};
+
+/// One layer as a forward pass met it: for summaries and model diagrams.
+struct LayerTrace {
+  std::string name;                   ///< e.g. "conv1"
+  std::string kind;                   ///< e.g. "Conv2d 3x3 s2 + ReLU"
+  std::vector<std::int64_t> input;    ///< input shape without the batch dimension
+  std::vector<std::int64_t> output;   ///< output shape without the batch dimension
+  std::int64_t parameters = 0;
+};
+using Trace = std::vector<LayerTrace>;
+
+class EncoderImpl : public torch::nn::Module {
+ public:
+  explicit EncoderImpl(const ConvVaeOptions& options);
+  /// x: [N,1,28,28] -> {z_mean [N,latent], z_log_var [N,latent]}; appends each layer to `trace` if given.
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, Trace* trace = nullptr);
+
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::Linear fc{nullptr}, z_mean{nullptr}, z_log_var{nullptr};
+};
+TORCH_MODULE(Encoder);
+
+class DecoderImpl : public torch::nn::Module {
+ public:
+  explicit DecoderImpl(const ConvVaeOptions& options);
+  /// z: [N,latent] -> logits [N,1,28,28] (apply a sigmoid for pixel values).
+  torch::Tensor forward(const torch::Tensor& z, Trace* trace = nullptr);
+
+  torch::nn::Linear fc{nullptr};
+  torch::nn::ConvTranspose2d deconv1{nullptr}, deconv2{nullptr}, deconv3{nullptr};
+};
+TORCH_MODULE(Decoder);
+
+class ConvVaeImpl : public torch::nn::Module {
+ public:
+  explicit ConvVaeImpl(const ConvVaeOptions& options = {});
+  /// x: [N,1,28,28] in [0,1] -> reconstruction, z_mean, z_log_var, z.
+  VaeOutput forward(const torch::Tensor& x);
+  /// Decodes latent points to images in [0,1]: z [N,latent] -> [N,1,28,28].
+  torch::Tensor decode(const torch::Tensor& z);
+  const ConvVaeOptions& options() const { return options_; }
+
+  Encoder encoder{nullptr};
+  Decoder decoder{nullptr};
+
+ private:
+  ConvVaeOptions options_;
+};
+TORCH_MODULE(ConvVae);
+
+/// z = z_mean + exp(0.5·z_log_var)·ε with ε ~ N(0, I) from the device's default generator.
+torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var);
+
+/// A tensor's shape without its leading batch dimension.
+std::vector<std::int64_t> shape_without_batch(const torch::Tensor& t);
+
+/// Number of trainable scalars in a module.
+std::int64_t count_parameters(const torch::nn::Module& module);
+
+}  // namespace vae_cnn

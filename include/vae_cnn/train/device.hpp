@@ -1,0 +1,14 @@
+// Choosing where tensors live from the --device option.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace vae_cnn {
+
+/// "auto" (CUDA when present, else CPU), "cpu", "cuda" or "cuda:N". Throws UsageError for any
+/// other spelling and std::runtime_error when CUDA (or device N) is asked for and absent.
+torch::Device resolve_device(const std::string& spec);
+
+}  // namespace vae_cnn

@@ -1,0 +1,36 @@
+// What a training run is asked to do, and what it reports per epoch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "vae_cnn/model/loss.hpp"
+
+namespace vae_cnn {
+
+/// Options of `vae_cnn train`; defaults are the seed's.
+struct TrainConfig {
+  std::string data_dir = "data/mnist";  ///< folder with the four IDX files
+  LossKind loss = LossKind::kMse;       ///< reconstruction term
+  std::int64_t epochs = 50;
+  std::int64_t batch_size = 128;
+  double learning_rate = 1e-3;          ///< Adam's step size
+  std::int64_t latent_dim = 2;
+  double beta = 1.0;                    ///< weight of the KL term
+  std::string device = "auto";          ///< auto | cpu | cuda | cuda:N
+  int threads = 0;                      ///< intra-op threads; 0 = all cores
+  std::uint64_t seed = 0;               ///< seeds initialisation, shuffling and sampling
+  std::int64_t limit = 0;               ///< train on the first N training images; 0 = all
+  std::string out_dir = "vae_cnn_weights";
+};
+
+/// Means per image over one epoch (train) and over the test split after it (validation).
+struct EpochMetrics {
+  std::int64_t epoch = 0;  ///< 1-based
+  double loss = 0, reconstruction = 0, kl = 0;
+  double val_loss = 0, val_reconstruction = 0, val_kl = 0;
+  double seconds = 0;            ///< wall time of the training pass (validation excluded)
+  double images_per_second = 0;  ///< training images / seconds
+};
+
+}  // namespace vae_cnn

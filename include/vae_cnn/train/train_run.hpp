@@ -1,0 +1,41 @@
+// A whole `vae_cnn train` run: data, device, model, loops, and the files written into --out.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vae_cnn/train/train_config.hpp"
+#include "vae_cnn/train/trainer.hpp"
+
+namespace vae_cnn {
+
+/// What a run settled on before its first batch.
+struct TrainSetup {
+  std::string dataset;             ///< e.g. "mnist"
+  std::int64_t train_images = 0;   ///< after --limit
+  std::int64_t test_images = 0;
+  std::int64_t available_train_images = 0;  ///< before --limit
+  std::string device;              ///< e.g. "cpu", "cuda:0"
+  int threads = 0;
+  std::uint64_t seed = 0;
+  std::string weights_path;        ///< <out>/vae_cnn.<dataset>.pt
+  std::string metrics_path;        ///< <out>/metrics.csv
+};
+
+struct TrainHooks {
+  std::function<void(const TrainSetup&, ConvVae&)> on_start;  ///< before the first batch
+  std::function<void(const BatchProgress&)> on_batch;
+  std::function<void(const EpochMetrics&)> on_epoch;           ///< after the epoch's files are written
+};
+
+/// Rejects values no run can use (epochs, batch size, latent size, learning rate, beta, threads,
+/// limit); throws UsageError naming the option and the expectation.
+void validate_train_config(const TrainConfig& config);
+
+/// Runs training as configured, writing weights and metrics.csv into `out_dir` after every epoch
+/// (atomically). Throws DataError for bad data, WriteError for output that cannot be written,
+/// NonFiniteLossError when training diverges.
+std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHooks& hooks);
+
+}  // namespace vae_cnn

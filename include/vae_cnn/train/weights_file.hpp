@@ -1,0 +1,43 @@
+// Self-describing weights: the state_dict plus what is needed to rebuild the model, in the pickle
+// format of torch.save, so Python's torch.load reads it as a dict.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "vae_cnn/model/conv_vae.hpp"
+#include "vae_cnn/model/loss.hpp"
+
+namespace vae_cnn {
+
+constexpr std::int64_t kWeightsFormatVersion = 1;
+
+/// What travels with the tensors.
+struct WeightsMetadata {
+  std::int64_t latent_dim = 2;
+  LossKind loss = LossKind::kMse;
+  double beta = 1.0;
+  std::vector<std::int64_t> image_shape{1, 28, 28};
+  std::string dataset = "mnist";
+  std::int64_t epochs = 0;  ///< epochs trained
+};
+
+/// A model rebuilt from a weights file.
+struct LoadedWeights {
+  ConvVae model{nullptr};
+  WeightsMetadata metadata;
+};
+
+/// The bytes of a weights file for `model`.
+std::vector<char> encode_weights(ConvVae& model, const WeightsMetadata& metadata);
+
+/// Writes the weights atomically; throws WriteError.
+void save_weights(const std::string& path, ConvVae& model, const WeightsMetadata& metadata);
+
+/// Reads and checks a weights file, rebuilding the model on `device`; throws DataError naming the
+/// file and the fault (missing, truncated, not ours, newer format, wrong architecture).
+LoadedWeights load_weights(const std::string& path, torch::Device device = torch::kCPU);
+
+}  // namespace vae_cnn

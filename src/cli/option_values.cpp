@@ -1,0 +1,57 @@
+// Numbers are declared to cxxopts as strings and converted here, so a bad value's message names
+// the option (cxxopts' own says only "Argument 'abc' failed to parse").
+#include "vae_cnn/cli/option_values.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "vae_cnn/errors.hpp"
+
+namespace vae_cnn {
+
+cxxopts::ParseResult parse_command_line(cxxopts::Options& options, const std::string& command,
+                                        const std::vector<std::string>& args) {
+  std::vector<const char*> argv{command.c_str()};
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  try {
+    auto result = options.parse(static_cast<int>(argv.size()), argv.data());
+    if (!result.unmatched().empty()) {
+      throw UsageError(command + ": unexpected argument '" + result.unmatched().front() + "' (try 'vae_cnn " +
+                       command + " --help')");
+    }
+    return result;
+  } catch (const cxxopts::exceptions::exception& error) {
+    throw UsageError(command + ": " + error.what() + " (try 'vae_cnn " + command + " --help')");
+  }
+}
+
+std::int64_t parse_integer(const std::string& option, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE) {
+    throw UsageError("--" + option + ": '" + text + "' is not a whole number");
+  }
+  return value;
+}
+
+double parse_number(const std::string& option, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(value)) {
+    throw UsageError("--" + option + ": '" + text + "' is not a finite number");
+  }
+  return value;
+}
+
+std::int64_t integer_option(const cxxopts::ParseResult& result, const std::string& option) {
+  return parse_integer(option, result[option].as<std::string>());
+}
+
+double number_option(const cxxopts::ParseResult& result, const std::string& option) {
+  return parse_number(option, result[option].as<std::string>());
+}
+
+}  // namespace vae_cnn

@@ -1,0 +1,156 @@
+// `vae_cnn train`: options to a TrainConfig, and the run's voice: log lines, progress, train.log.
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <random>
+#include <sstream>
+
+#include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/cli/progress_bar.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/model/summary.hpp"
+#include "vae_cnn/train/train_run.hpp"
+
+namespace vae_cnn {
+namespace {
+
+cxxopts::Options train_options() {
+  cxxopts::Options options("vae_cnn train", "Trains the CNN-VAE and writes weights, metrics.csv and train.log into --out.");
+  options.add_options()
+      ("data", "data folder with the four IDX files", cxxopts::value<std::string>()->default_value("data/mnist"))
+      ("bce", "binary cross-entropy reconstruction loss (default: MSE x 784)")
+      ("epochs", "epochs to train", cxxopts::value<std::string>()->default_value("50"))
+      ("batch-size", "images per batch", cxxopts::value<std::string>()->default_value("128"))
+      ("lr", "Adam learning rate", cxxopts::value<std::string>()->default_value("0.001"))
+      ("latent-dim", "latent dimensions", cxxopts::value<std::string>()->default_value("2"))
+      ("beta", "weight of the KL term", cxxopts::value<std::string>()->default_value("1"))
+      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
+      ("threads", "intra-op CPU threads (0 = all cores)", cxxopts::value<std::string>()->default_value("0"))
+      ("seed", "random seed (default: drawn at random and logged)", cxxopts::value<std::string>())
+      ("limit", "train on the first N training images only (0 = all)", cxxopts::value<std::string>()->default_value("0"))
+      ("out", "output folder", cxxopts::value<std::string>()->default_value("vae_cnn_weights"))
+      ("h,help", "this text");
+  return options;
+}
+
+// Keeps every log line in memory so train.log can be rewritten atomically after each epoch.
+class RunLog {
+ public:
+  RunLog() {
+    auto console = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    console->set_pattern("%v");
+    auto file = std::make_shared<spdlog::sinks::ostream_sink_mt>(buffer_);
+    file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+    logger_ = std::make_shared<spdlog::logger>("train", spdlog::sinks_init_list{console, file});
+    logger_->set_level(spdlog::level::info);
+    logger_->flush_on(spdlog::level::info);
+  }
+  spdlog::logger& operator*() { return *logger_; }
+  spdlog::logger* operator->() { return logger_.get(); }
+  void save(const std::string& path) { write_file_atomically(path, buffer_.str()); }
+
+ private:
+  std::ostringstream buffer_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+std::string epoch_line(const EpochMetrics& m, std::int64_t epochs) {
+  return fmt::format(
+      "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s",
+      m.epoch, epochs, m.loss, m.reconstruction, m.kl, m.val_loss, m.val_reconstruction, m.val_kl, m.seconds,
+      m.images_per_second);
+}
+
+}  // namespace
+
+Command parse_train(const std::vector<std::string>& args) {
+  auto options = train_options();
+  const auto result = parse_command_line(options, "train", args);
+  if (result.count("help")) return PrintText{options.help()};
+  TrainCommand command;
+  TrainConfig& config = command.config;
+  config.data_dir = result["data"].as<std::string>();
+  config.loss = result.count("bce") ? LossKind::kBce : LossKind::kMse;
+  config.epochs = integer_option(result, "epochs");
+  config.batch_size = integer_option(result, "batch-size");
+  config.learning_rate = number_option(result, "lr");
+  config.latent_dim = integer_option(result, "latent-dim");
+  config.beta = number_option(result, "beta");
+  config.device = result["device"].as<std::string>();
+  config.threads = static_cast<int>(std::clamp<std::int64_t>(integer_option(result, "threads"), -1, 1 << 20));
+  config.limit = integer_option(result, "limit");
+  config.out_dir = result["out"].as<std::string>();
+  command.seed_given = result.count("seed") > 0;
+  if (command.seed_given) {
+    const std::int64_t seed = integer_option(result, "seed");
+    if (seed < 0) throw UsageError("--seed must be 0 or more, got " + std::to_string(seed));
+    config.seed = static_cast<std::uint64_t>(seed);
+  }
+  validate_train_config(config);
+  if (config.device != "auto" && config.device != "cpu" && config.device.rfind("cuda", 0) != 0) {
+    throw UsageError("--device: unknown device '" + config.device + "', expected auto, cpu, cuda or cuda:N");
+  }
+  return command;
+}
+
+int run_train(const TrainCommand& command) {
+  TrainConfig config = command.config;
+  if (!command.seed_given) config.seed = std::random_device{}() % 1000000000u;
+  RunLog log;
+  ProgressBar bar(stdout, is_terminal(stdout), config.epochs);
+  const std::string log_path = (std::filesystem::path(config.out_dir) / "train.log").string();
+  bool started = false;
+
+  TrainHooks hooks;
+  hooks.on_start = [&](const TrainSetup& setup, ConvVae& model) {
+    started = true;
+    log->info("vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}, latent {}", VAE_CNN_VERSION,
+              config.data_dir, setup.train_images,
+              setup.train_images < setup.available_train_images ? fmt::format(" of {}", setup.available_train_images) : "",
+              setup.test_images, to_string(config.loss), config.beta, config.latent_dim);
+    if (config.limit > setup.available_train_images) {
+      log->info("note: --limit {} is above the {} training images; training on all of them", config.limit,
+                setup.available_train_images);
+    }
+    log->info("device {}, {} threads, seed {}, {} epochs of batch {}, Adam lr {}", setup.device, setup.threads,
+              setup.seed, config.epochs, config.batch_size, config.learning_rate);
+    std::istringstream summary(model_summary(model));
+    for (std::string line; std::getline(summary, line);) log->info("{}", line);
+    log->info("writing {} and {} after every epoch", setup.weights_path, setup.metrics_path);
+  };
+  hooks.on_batch = [&](const BatchProgress& progress) {
+    bar.update(progress);
+    if (progress.batch == progress.num_batches) bar.finish_epoch(progress);
+  };
+  hooks.on_epoch = [&](const EpochMetrics& metrics) {
+    bar.clear();
+    log->info("{}", epoch_line(metrics, config.epochs));
+    log.save(log_path);
+  };
+
+  try {
+    const auto history = run_training(config, hooks);
+    log->info("done: {} epochs; final val_loss {:.3f}; files in {}", history.size(), history.back().val_loss,
+              config.out_dir);
+    log.save(log_path);
+  } catch (const std::exception& error) {
+    bar.clear();
+    // The run's own record keeps the reason; the CLI edge prints it on stderr.
+    if (started) {
+      (*log).sinks().front()->set_level(spdlog::level::off);
+      log->error("{}", error.what());
+      try {
+        log.save(log_path);
+      } catch (const std::exception&) {
+      }
+    }
+    throw;
+  }
+  return kExitOk;
+}
+
+}  // namespace vae_cnn

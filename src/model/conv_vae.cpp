@@ -1,0 +1,108 @@
+// Layer table of DESIGN.md. Keras' "same" padding at stride 2 is padding 1 here (and output
+// padding 1 for the transposed convolutions): it gives the table's 14x14, 7x7, 14x14, 28x28.
+#include "vae_cnn/model/conv_vae.hpp"
+
+namespace vae_cnn {
+namespace {
+
+namespace nn = torch::nn;
+
+constexpr std::int64_t kHidden = 16;
+constexpr std::int64_t kFeatureChannels = 64;
+constexpr std::int64_t kFeatureSide = 7;
+constexpr std::int64_t kFeatures = kFeatureChannels * kFeatureSide * kFeatureSide;  // 3136
+
+nn::Conv2dOptions conv3x3(std::int64_t in, std::int64_t out) {
+  return nn::Conv2dOptions(in, out, 3).stride(2).padding(1);
+}
+
+nn::ConvTranspose2dOptions deconv3x3(std::int64_t in, std::int64_t out, std::int64_t stride) {
+  return nn::ConvTranspose2dOptions(in, out, 3).stride(stride).padding(1).output_padding(stride - 1);
+}
+
+// Records one layer when a trace is wanted; a plain forward pass pays nothing for it.
+void record(Trace* trace, const std::string& name, const std::string& kind, const torch::Tensor& input,
+            const torch::Tensor& output, const nn::Module* layer) {
+  if (trace == nullptr) return;
+  trace->push_back({name, kind, shape_without_batch(input), shape_without_batch(output),
+                    layer ? count_parameters(*layer) : 0});
+}
+
+}  // namespace
+
+EncoderImpl::EncoderImpl(const ConvVaeOptions& options)
+    : conv1(register_module("conv1", nn::Conv2d(conv3x3(1, 32)))),
+      conv2(register_module("conv2", nn::Conv2d(conv3x3(32, kFeatureChannels)))),
+      fc(register_module("fc", nn::Linear(kFeatures, kHidden))),
+      z_mean(register_module("z_mean", nn::Linear(kHidden, options.latent_dim()))),
+      z_log_var(register_module("z_log_var", nn::Linear(kHidden, options.latent_dim()))) {}
+
+std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(const torch::Tensor& x, Trace* trace) {
+  record(trace, "encoder_input", "Input", x, x, nullptr);
+  auto h1 = torch::relu(conv1->forward(x));  // [N,32,14,14]
+  record(trace, "conv1", "Conv2d 3x3 s2 + ReLU", x, h1, conv1.get());
+  auto h2 = torch::relu(conv2->forward(h1));  // [N,64,7,7]
+  record(trace, "conv2", "Conv2d 3x3 s2 + ReLU", h1, h2, conv2.get());
+  auto flat = h2.flatten(1);  // [N,3136]
+  record(trace, "flatten", "Flatten", h2, flat, nullptr);
+  auto hidden = torch::relu(fc->forward(flat));  // [N,16]
+  record(trace, "fc", "Linear + ReLU", flat, hidden, fc.get());
+  auto mean = z_mean->forward(hidden);
+  record(trace, "z_mean", "Linear", hidden, mean, z_mean.get());
+  auto log_var = z_log_var->forward(hidden);
+  record(trace, "z_log_var", "Linear", hidden, log_var, z_log_var.get());
+  return {mean, log_var};
+}
+
+DecoderImpl::DecoderImpl(const ConvVaeOptions& options)
+    : fc(register_module("fc", nn::Linear(options.latent_dim(), kFeatures))),
+      deconv1(register_module("deconv1", nn::ConvTranspose2d(deconv3x3(kFeatureChannels, 64, 2)))),
+      deconv2(register_module("deconv2", nn::ConvTranspose2d(deconv3x3(64, 32, 2)))),
+      deconv3(register_module("deconv3", nn::ConvTranspose2d(deconv3x3(32, 1, 1)))) {}
+
+torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
+  record(trace, "z_sampling", "Input", z, z, nullptr);
+  auto hidden = torch::relu(fc->forward(z));  // [N,3136]
+  record(trace, "fc", "Linear + ReLU", z, hidden, fc.get());
+  auto features = hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide});  // [N,64,7,7]
+  record(trace, "reshape", "Reshape", hidden, features, nullptr);
+  auto h1 = torch::relu(deconv1->forward(features));  // [N,64,14,14]
+  record(trace, "deconv1", "ConvTranspose2d 3x3 s2 + ReLU", features, h1, deconv1.get());
+  auto h2 = torch::relu(deconv2->forward(h1));  // [N,32,28,28]
+  record(trace, "deconv2", "ConvTranspose2d 3x3 s2 + ReLU", h1, h2, deconv2.get());
+  auto logits = deconv3->forward(h2);  // [N,1,28,28]
+  record(trace, "deconv3", "ConvTranspose2d 3x3 s1 + sigmoid", h2, logits, deconv3.get());
+  return logits;
+}
+
+ConvVaeImpl::ConvVaeImpl(const ConvVaeOptions& options)
+    : encoder(register_module("encoder", Encoder(options))),
+      decoder(register_module("decoder", Decoder(options))),
+      options_(options) {
+  TORCH_CHECK(options.latent_dim() >= 1, "latent_dim must be at least 1, got ", options.latent_dim());
+}
+
+VaeOutput ConvVaeImpl::forward(const torch::Tensor& x) {
+  auto [z_mean, z_log_var] = encoder->forward(x);
+  auto z = sample_latent(z_mean, z_log_var);
+  auto logits = decoder->forward(z);
+  return {logits, torch::sigmoid(logits), z_mean, z_log_var, z};
+}
+
+torch::Tensor ConvVaeImpl::decode(const torch::Tensor& z) { return torch::sigmoid(decoder->forward(z)); }
+
+torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var) {
+  return z_mean + torch::exp(0.5 * z_log_var) * torch::randn_like(z_mean);
+}
+
+std::vector<std::int64_t> shape_without_batch(const torch::Tensor& t) {
+  return std::vector<std::int64_t>(t.sizes().begin() + 1, t.sizes().end());
+}
+
+std::int64_t count_parameters(const torch::nn::Module& module) {
+  std::int64_t total = 0;
+  for (const auto& parameter : module.parameters()) total += parameter.numel();
+  return total;
+}
+
+}  // namespace vae_cnn

@@ -1,0 +1,116 @@
+// Everything a run must settle (device, output folder, data) is settled before the first batch,
+// so a bad option or an unwritable folder fails in a second, not after an hour of training.
+#include "vae_cnn/train/train_run.hpp"
+
+#include <filesystem>
+#include <thread>
+
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/train/weights_file.hpp"
+
+namespace vae_cnn {
+namespace {
+
+namespace fs = std::filesystem;
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw UsageError(message);
+}
+
+void prepare_output_folder(const std::string& out_dir) {
+  std::error_code error;
+  if (fs::exists(out_dir, error) && !fs::is_directory(out_dir, error)) {
+    throw WriteError(out_dir, "exists and is not a folder (--out must name a folder)");
+  }
+  fs::create_directories(out_dir, error);
+  if (error) throw WriteError(out_dir, "cannot create the output folder: " + error.message());
+  // Proves the folder takes files now rather than when the first epoch ends.
+  const std::string probe = (fs::path(out_dir) / ".write-test").string();
+  write_file_atomically(probe, std::string("ok\n"));
+  fs::remove(probe, error);
+}
+
+Dataset first_images(const Dataset& data, std::int64_t limit) {
+  if (limit <= 0 || limit >= data.size()) return data;
+  return {data.images.slice(0, 0, limit), data.labels.slice(0, 0, limit)};
+}
+
+Dataset to_device(const Dataset& data, torch::Device device) {
+  return {data.images.to(device), data.labels.to(device)};
+}
+
+}  // namespace
+
+void validate_train_config(const TrainConfig& config) {
+  require(config.epochs >= 1 && config.epochs <= 1000000, "--epochs must be at least 1, got " + std::to_string(config.epochs));
+  require(config.batch_size >= 1 && config.batch_size <= 1000000,
+          "--batch-size must be between 1 and 1000000, got " + std::to_string(config.batch_size));
+  require(config.latent_dim >= 1 && config.latent_dim <= 4096,
+          "--latent-dim must be between 1 and 4096, got " + std::to_string(config.latent_dim));
+  require(std::isfinite(config.learning_rate) && config.learning_rate > 0,
+          "--lr must be a positive number, got " + std::to_string(config.learning_rate));
+  require(std::isfinite(config.beta) && config.beta >= 0, "--beta must be 0 or more, got " + std::to_string(config.beta));
+  require(config.threads >= 0 && config.threads <= 1024, "--threads must be between 1 and 1024, got " + std::to_string(config.threads));
+  require(config.limit >= 0, "--limit must be at least 1, got " + std::to_string(config.limit));
+  require(!config.out_dir.empty(), "--out must name a folder");
+}
+
+std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHooks& hooks) {
+  validate_train_config(config);
+  const torch::Device device = resolve_device(config.device);
+  const int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  prepare_output_folder(config.out_dir);
+
+  const DataSplits data = load_data_dir(config.data_dir);
+  if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
+  const Dataset train = to_device(first_images(data.train, config.limit), device);
+  const Dataset test = to_device(data.test, device);
+
+  TrainSetup setup;
+  setup.dataset = data.name;
+  setup.train_images = train.size();
+  setup.test_images = test.size();
+  setup.available_train_images = data.train.size();
+  setup.device = device.str();
+  setup.threads = threads;
+  setup.seed = config.seed;
+  setup.weights_path = (fs::path(config.out_dir) / ("vae_cnn." + data.name + ".pt")).string();
+  setup.metrics_path = (fs::path(config.out_dir) / "metrics.csv").string();
+
+  torch::manual_seed(config.seed);
+  ConvVae model(ConvVaeOptions().latent_dim(config.latent_dim));
+  model->to(device);
+  if (hooks.on_start) hooks.on_start(setup, model);
+
+  WeightsMetadata metadata;
+  metadata.latent_dim = config.latent_dim;
+  metadata.loss = config.loss;
+  metadata.beta = config.beta;
+  metadata.dataset = data.name;
+
+  FitOptions options;
+  options.epochs = config.epochs;
+  options.batch_size = config.batch_size;
+  options.learning_rate = config.learning_rate;
+  options.loss = config.loss;
+  options.beta = config.beta;
+
+  std::vector<EpochMetrics> history;
+  FitCallbacks callbacks;
+  callbacks.on_batch = hooks.on_batch;
+  callbacks.on_epoch = [&](const EpochMetrics& metrics) {
+    history.push_back(metrics);
+    metadata.epochs = metrics.epoch;
+    save_weights(setup.weights_path, model, metadata);
+    write_metrics_csv(setup.metrics_path, history);
+    if (hooks.on_epoch) hooks.on_epoch(metrics);
+  };
+  fit(model, train, test, options, callbacks);
+  return history;
+}
+
+}  // namespace vae_cnn

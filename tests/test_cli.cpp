@@ -1,5 +1,6 @@
 // The real binary, end to end: exit codes and one-line errors.
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +58,88 @@ TEST(Cli, UnknownCommandIsAUsageErrorOnOneLine) {
   EXPECT_EQ(count_lines(result.err), 1) << result.err;
   EXPECT_NE(result.err.find("unknown command 'frobnicate'"), std::string::npos) << result.err;
   EXPECT_EQ(run_vae_cnn(dir, "").exit_code, 2);
+}
+
+TEST(Cli, SummaryReportsTheSeedsParameterCount) {
+  ScratchDir dir;
+  const RunResult result = run_vae_cnn(dir, "summary");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Total params: 134,165"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("Total params: 69,076"), std::string::npos);
+}
+
+TEST(Cli, TrainOneEpochWritesWeightsAndOneFiniteMetricsRow) {
+  ScratchDir dir;
+  const RunResult result = run_vae_cnn(dir, "train --epochs 1 --limit 512 --seed 1 --threads 2 --data '" +
+                                                testing::real_mnist_dir() + "' --out '" + dir.file("w") + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("w/vae_cnn.mnist.pt")));
+  std::istringstream csv(slurp(dir.file("w/metrics.csv")));
+  std::string header, row, extra;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  EXPECT_FALSE(std::getline(csv, extra)) << "more than one row";
+  EXPECT_EQ(header.rfind("epoch,loss,", 0), 0u);
+  EXPECT_EQ(row.rfind("1,", 0), 0u) << row;
+  for (const char* bad : {"nan", "inf"}) EXPECT_EQ(row.find(bad), std::string::npos) << row;
+  const std::string log = slurp(dir.file("w/train.log"));
+  EXPECT_NE(log.find("epoch 1/1"), std::string::npos) << log;
+  EXPECT_NE(log.find("Total params: 134,165"), std::string::npos);
+  // Not a terminal: one plain progress line and one metrics line per epoch.
+  EXPECT_NE(result.out.find("epoch 1/1 ["), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("val_loss"), std::string::npos) << result.out;
+}
+
+TEST(Cli, BadOptionsExitTwoWithOneLine) {
+  ScratchDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"train --epochs 0", "--epochs"},
+      {"train --epochs -3", "--epochs"},
+      {"train --epochs abc", "'abc' is not a whole number"},
+      {"train --batch-size 0", "--batch-size"},
+      {"train --latent-dim 0", "--latent-dim"},
+      {"train --lr 0", "--lr"},
+      {"train --lr fast", "--lr"},
+      {"train --beta -1", "--beta"},
+      {"train --device tpu", "unknown device 'tpu'"},
+      {"train --bogus", "bogus"},
+      {"train stray", "unexpected argument 'stray'"},
+      {"summary --latent-dim x", "--latent-dim"},
+      {"summary --out x", "Option 'out' does not exist"},
+  };
+  for (const auto& [arguments, fragment] : cases) {
+    const bool trains = arguments.rfind("train", 0) == 0;
+    const RunResult result = run_vae_cnn(dir, arguments + (trains ? " --out '" + dir.file("never") + "'" : ""));
+    EXPECT_EQ(result.exit_code, 2) << arguments << ": " << result.err;
+    EXPECT_EQ(count_lines(result.err), 1) << arguments << ": " << result.err;
+    EXPECT_NE(result.err.find(fragment), std::string::npos) << arguments << ": " << result.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("never")));
+}
+
+TEST(Cli, MalformedDataFileExitsOneNamingTheFile) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.file("data"));
+  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                           "t10k-labels-idx1-ubyte"}) {
+    std::filesystem::copy_file(testing::real_mnist_dir() + "/" + name, dir.file(std::string("data/") + name));
+  }
+  std::filesystem::resize_file(dir.file("data/t10k-images-idx3-ubyte"), 5000);
+  const RunResult result =
+      run_vae_cnn(dir, "train --epochs 1 --data '" + dir.file("data") + "' --out '" + dir.file("w") + "'");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(count_lines(result.err), 1) << result.err;
+  EXPECT_NE(result.err.find(dir.file("data/t10k-images-idx3-ubyte") + ": truncated"), std::string::npos) << result.err;
+}
+
+TEST(Cli, MissingCudaIsOneLineNotACrash) {
+  ScratchDir dir;
+  const RunResult probe = run_vae_cnn(dir, "train --device cuda --epochs 1 --limit 64 --data '" +
+                                               testing::real_mnist_dir() + "' --out '" + dir.file("w") + "'");
+  if (probe.exit_code == 0) GTEST_SKIP() << "this machine has CUDA";
+  EXPECT_EQ(probe.exit_code, 1);
+  EXPECT_EQ(count_lines(probe.err), 1) << probe.err;
+  EXPECT_NE(probe.err.find("CUDA is not available"), std::string::npos) << probe.err;
 }
 
 }  // namespace

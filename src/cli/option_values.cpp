@@ -9,6 +9,17 @@
 #include "vae_cnn/errors.hpp"
 
 namespace vae_cnn {
+namespace {
+
+// cxxopts quotes with typographic marks; one-line errors stay plain ASCII.
+std::string plain_quotes(std::string text) {
+  for (const std::string mark : {"\u2018", "\u2019"}) {
+    for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark, at)) text.replace(at, mark.size(), "'");
+  }
+  return text;
+}
+
+}  // namespace
 
 cxxopts::ParseResult parse_command_line(cxxopts::Options& options, const std::string& command,
                                         const std::vector<std::string>& args) {
@@ -22,7 +33,7 @@ cxxopts::ParseResult parse_command_line(cxxopts::Options& options, const std::st
     }
     return result;
   } catch (const cxxopts::exceptions::exception& error) {
-    throw UsageError(command + ": " + error.what() + " (try 'vae_cnn " + command + " --help')");
+    throw UsageError(command + ": " + plain_quotes(error.what()) + " (try 'vae_cnn " + command + " --help')");
   }
 }
 

@@ -1,0 +1,97 @@
+// The model of DESIGN.md exactly: parameter counts per layer, shapes, summary totals, tensor names.
+#include "vae_cnn/model/conv_vae.hpp"
+
+#include "test_support.hpp"
+#include "vae_cnn/model/summary.hpp"
+
+namespace vae_cnn {
+namespace {
+
+TEST(ConvVae, HasTheSeedsParameterCountPerLayer) {
+  torch::manual_seed(0);
+  ConvVae model;
+  EXPECT_EQ(count_parameters(*model), 134165);
+  EXPECT_EQ(count_parameters(*model->encoder), 69076);
+  EXPECT_EQ(count_parameters(*model->decoder), 65089);
+  EXPECT_EQ(count_parameters(*model->encoder->conv1), 320);
+  EXPECT_EQ(count_parameters(*model->encoder->conv2), 18496);
+  EXPECT_EQ(count_parameters(*model->encoder->fc), 50192);
+  EXPECT_EQ(count_parameters(*model->encoder->z_mean), 34);
+  EXPECT_EQ(count_parameters(*model->encoder->z_log_var), 34);
+  EXPECT_EQ(count_parameters(*model->decoder->fc), 9408);
+  EXPECT_EQ(count_parameters(*model->decoder->deconv1), 36928);
+  EXPECT_EQ(count_parameters(*model->decoder->deconv2), 18464);
+  EXPECT_EQ(count_parameters(*model->decoder->deconv3), 289);
+}
+
+TEST(ConvVae, LatentSizeChangesOnlyTheLatentLayers) {
+  ConvVae model(ConvVaeOptions().latent_dim(8));
+  EXPECT_EQ(count_parameters(*model), 134165 + 2 * 6 * 16 + 2 * 6 + 6 * 3136);
+}
+
+TEST(ConvVae, ForwardGivesTheTableShapes) {
+  torch::manual_seed(0);
+  ConvVae model;
+  const auto x = torch::rand({3, 1, 28, 28});
+  const VaeOutput out = model->forward(x);
+  EXPECT_EQ(out.reconstruction.sizes(), (std::vector<std::int64_t>{3, 1, 28, 28}));
+  EXPECT_EQ(out.logits.sizes(), (std::vector<std::int64_t>{3, 1, 28, 28}));
+  EXPECT_EQ(out.z_mean.sizes(), (std::vector<std::int64_t>{3, 2}));
+  EXPECT_EQ(out.z_log_var.sizes(), (std::vector<std::int64_t>{3, 2}));
+  EXPECT_EQ(out.z.sizes(), (std::vector<std::int64_t>{3, 2}));
+  EXPECT_GE(out.reconstruction.min().item<float>(), 0.0f);
+  EXPECT_LE(out.reconstruction.max().item<float>(), 1.0f);
+
+  const ModelTraces traces = trace_model(model);
+  auto output_of = [](const Trace& trace, const std::string& name) {
+    for (const auto& layer : trace) {
+      if (layer.name == name) return layer.output;
+    }
+    return std::vector<std::int64_t>{};
+  };
+  EXPECT_EQ(output_of(traces.encoder, "conv1"), (std::vector<std::int64_t>{32, 14, 14}));
+  EXPECT_EQ(output_of(traces.encoder, "conv2"), (std::vector<std::int64_t>{64, 7, 7}));
+  EXPECT_EQ(output_of(traces.encoder, "fc"), (std::vector<std::int64_t>{16}));
+  EXPECT_EQ(output_of(traces.decoder, "reshape"), (std::vector<std::int64_t>{64, 7, 7}));
+  EXPECT_EQ(output_of(traces.decoder, "deconv1"), (std::vector<std::int64_t>{64, 14, 14}));
+  EXPECT_EQ(output_of(traces.decoder, "deconv2"), (std::vector<std::int64_t>{32, 28, 28}));
+  EXPECT_EQ(output_of(traces.decoder, "deconv3"), (std::vector<std::int64_t>{1, 28, 28}));
+}
+
+TEST(ConvVae, DecodeGivesImagesInUnitRange) {
+  ConvVae model;
+  const auto images = model->decode(torch::randn({5, 2}) * 4);
+  EXPECT_EQ(images.sizes(), (std::vector<std::int64_t>{5, 1, 28, 28}));
+  EXPECT_GE(images.min().item<float>(), 0.0f);
+  EXPECT_LE(images.max().item<float>(), 1.0f);
+}
+
+TEST(ConvVae, TensorNamesFollowThePyTorchModule) {
+  ConvVae model;
+  std::vector<std::string> names;
+  for (const auto& item : model->named_parameters()) names.push_back(item.key());
+  const std::vector<std::string> expected{
+      "encoder.conv1.weight", "encoder.conv1.bias", "encoder.conv2.weight", "encoder.conv2.bias",
+      "encoder.fc.weight", "encoder.fc.bias", "encoder.z_mean.weight", "encoder.z_mean.bias",
+      "encoder.z_log_var.weight", "encoder.z_log_var.bias", "decoder.fc.weight", "decoder.fc.bias",
+      "decoder.deconv1.weight", "decoder.deconv1.bias", "decoder.deconv2.weight", "decoder.deconv2.bias",
+      "decoder.deconv3.weight", "decoder.deconv3.bias"};
+  EXPECT_EQ(names, expected);
+}
+
+TEST(ModelSummary, TablesCarryTheTotals) {
+  ConvVae model;
+  const std::string text = model_summary(model);
+  EXPECT_NE(text.find("Model: \"encoder\""), std::string::npos);
+  EXPECT_NE(text.find("Model: \"decoder\""), std::string::npos);
+  EXPECT_NE(text.find("Model: \"vae\""), std::string::npos);
+  EXPECT_NE(text.find("Total params: 69,076"), std::string::npos);
+  EXPECT_NE(text.find("Total params: 65,089"), std::string::npos);
+  EXPECT_NE(text.find("Total params: 134,165"), std::string::npos);
+  EXPECT_NE(text.find("conv2 (Conv2d 3x3 s2 + ReLU)"), std::string::npos);
+  EXPECT_NE(text.find("(None, 64, 7, 7)"), std::string::npos);
+  EXPECT_NE(text.find("18,496"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -1,0 +1,209 @@
+// Training on a few hundred real digits: it learns, it repeats under a seed, it stops on NaN,
+// and what it writes reads back.
+#include "vae_cnn/train/trainer.hpp"
+
+#include <cmath>
+#include <filesystem>
+
+#include "test_support.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/train/train_run.hpp"
+#include "vae_cnn/train/weights_file.hpp"
+
+namespace vae_cnn {
+namespace {
+
+using testing::expect_throw_with;
+using testing::ScratchDir;
+
+Dataset real_digits(Split split, std::int64_t count) {
+  const Dataset all = load_split(testing::real_mnist_dir(), split);
+  return {all.images.slice(0, 0, count), all.labels.slice(0, 0, count)};
+}
+
+TrainConfig small_run(const std::string& out_dir) {
+  TrainConfig config;
+  config.data_dir = testing::real_mnist_dir();
+  config.epochs = 1;
+  config.limit = 256;
+  config.batch_size = 64;
+  config.seed = 7;
+  config.threads = 2;
+  config.device = "cpu";
+  config.out_dir = out_dir;
+  return config;
+}
+
+TEST(Trainer, OneRealEpochLowersTheLoss) {
+  torch::manual_seed(3);
+  const Dataset train = real_digits(Split::kTrain, 384);
+  ConvVae model;
+  const EvalMetrics before = evaluate(model, train, LossKind::kMse, 1.0, 128);
+  FitOptions options;
+  options.epochs = 1;
+  options.batch_size = 32;
+  int batches_seen = 0;
+  FitCallbacks callbacks;
+  callbacks.on_batch = [&](const BatchProgress& p) {
+    ++batches_seen;
+    EXPECT_EQ(p.num_batches, 12);
+  };
+  const auto history = fit(model, train, real_digits(Split::kTest, 128), options, callbacks);
+  const EvalMetrics after = evaluate(model, train, LossKind::kMse, 1.0, 128);
+  EXPECT_EQ(batches_seen, 12);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_TRUE(std::isfinite(history[0].val_loss));
+  EXPECT_GT(history[0].images_per_second, 0);
+  EXPECT_LT(after.loss, 0.8 * before.loss) << "before " << before.loss << ", after " << after.loss;
+  EXPECT_NEAR(after.loss, after.reconstruction + after.kl, 1e-3);
+}
+
+TEST(Trainer, NonFiniteLossNamesEpochAndBatch) {
+  torch::manual_seed(0);
+  Dataset poisoned = real_digits(Split::kTrain, 64);
+  poisoned.images = poisoned.images.clone();
+  poisoned.images.fill_(std::nanf(""));
+  ConvVae model;
+  FitOptions options;
+  options.epochs = 2;
+  options.batch_size = 64;
+  expect_throw_with<NonFiniteLossError>([&] { fit(model, poisoned, real_digits(Split::kTest, 16), options, {}); },
+                                        {"non-finite", "epoch 1, batch 1 of 1"});
+}
+
+TEST(TrainRun, SameSeedGivesTheSameWeights) {
+  ScratchDir first, second;
+  const auto history_a = run_training(small_run(first.path().string()), {});
+  const auto history_b = run_training(small_run(second.path().string()), {});
+  ASSERT_EQ(history_a.size(), 1u);
+  EXPECT_EQ(history_a[0].loss, history_b[0].loss);
+  const LoadedWeights a = load_weights(first.file("vae_cnn.mnist.pt"));
+  const LoadedWeights b = load_weights(second.file("vae_cnn.mnist.pt"));
+  const auto params_a = a.model->parameters();
+  const auto params_b = b.model->parameters();
+  ASSERT_EQ(params_a.size(), params_b.size());
+  for (std::size_t i = 0; i < params_a.size(); ++i) EXPECT_TRUE(torch::equal(params_a[i], params_b[i])) << i;
+
+  TrainConfig other_seed = small_run(second.path().string());
+  other_seed.seed = 8;
+  run_training(other_seed, {});
+  const LoadedWeights c = load_weights(second.file("vae_cnn.mnist.pt"));
+  EXPECT_FALSE(torch::equal(a.model->parameters()[0], c.model->parameters()[0]));
+}
+
+TEST(TrainRun, WritesWeightsAndMetricsEveryEpoch) {
+  ScratchDir dir;
+  TrainConfig config = small_run(dir.path().string());
+  config.epochs = 2;
+  int epochs_reported = 0;
+  TrainHooks hooks;
+  hooks.on_start = [&](const TrainSetup& setup, ConvVae&) {
+    EXPECT_EQ(setup.dataset, "mnist");
+    EXPECT_EQ(setup.train_images, 256);
+    EXPECT_EQ(setup.test_images, 1663);
+    EXPECT_EQ(setup.device, "cpu");
+  };
+  hooks.on_epoch = [&](const EpochMetrics& m) {
+    ++epochs_reported;
+    // The files are on disk by the time the epoch is reported.
+    EXPECT_EQ(read_metrics_csv(dir.file("metrics.csv")).size(), static_cast<std::size_t>(m.epoch));
+    EXPECT_EQ(load_weights(dir.file("vae_cnn.mnist.pt")).metadata.epochs, m.epoch);
+  };
+  run_training(config, hooks);
+  EXPECT_EQ(epochs_reported, 2);
+  const LoadedWeights weights = load_weights(dir.file("vae_cnn.mnist.pt"));
+  EXPECT_EQ(weights.metadata.latent_dim, 2);
+  EXPECT_EQ(weights.metadata.loss, LossKind::kMse);
+  EXPECT_EQ(weights.metadata.dataset, "mnist");
+  EXPECT_FALSE(std::filesystem::exists(dir.file(".write-test")));
+}
+
+TEST(TrainRun, RejectsAFileWhereTheOutputFolderShouldBe) {
+  ScratchDir dir;
+  testing::write_bytes(dir.file("taken"), {1});
+  expect_throw_with<WriteError>([&] { run_training(small_run(dir.file("taken")), {}); },
+                                {dir.file("taken"), "not a folder"});
+}
+
+TEST(TrainRun, ValidationNamesTheOption) {
+  TrainConfig config;
+  config.epochs = 0;
+  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"--epochs"});
+  config = TrainConfig{};
+  config.learning_rate = -1;
+  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"--lr"});
+  config = TrainConfig{};
+  config.batch_size = 0;
+  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"--batch-size"});
+  config = TrainConfig{};
+  config.latent_dim = 0;
+  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"--latent-dim"});
+}
+
+TEST(MetricsCsv, RoundTripsAndNamesBadFields) {
+  EpochMetrics row;
+  row.epoch = 3;
+  row.loss = 45.25;
+  row.val_kl = 2.5;
+  row.images_per_second = 2048;
+  const auto rows = parse_metrics_csv("m.csv", format_metrics_csv({row, row}));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].epoch, 3);
+  EXPECT_DOUBLE_EQ(rows[1].loss, 45.25);
+  EXPECT_DOUBLE_EQ(rows[1].val_kl, 2.5);
+  EXPECT_DOUBLE_EQ(rows[1].images_per_second, 2048);
+  expect_throw_with<DataError>([] { parse_metrics_csv("m.csv", "epoch,loss\n"); }, {"m.csv", "line 1"});
+  expect_throw_with<DataError>(
+      [] { parse_metrics_csv("m.csv", std::string(kMetricsCsvHeader) + "\n1,2,x,4,5,6,7,8,9\n"); },
+      {"m.csv", "line 2, column 3", "'x'"});
+}
+
+TEST(WeightsFile, RoundTripGivesTheSameOutputs) {
+  ScratchDir dir;
+  torch::manual_seed(5);
+  ConvVae model(ConvVaeOptions().latent_dim(3));
+  WeightsMetadata metadata;
+  metadata.latent_dim = 3;
+  metadata.loss = LossKind::kBce;
+  metadata.beta = 0.5;
+  metadata.dataset = "fashion-mnist";
+  metadata.epochs = 4;
+  save_weights(dir.file("w.pt"), model, metadata);
+  LoadedWeights loaded = load_weights(dir.file("w.pt"));
+  EXPECT_EQ(loaded.metadata.latent_dim, 3);
+  EXPECT_EQ(loaded.metadata.loss, LossKind::kBce);
+  EXPECT_DOUBLE_EQ(loaded.metadata.beta, 0.5);
+  EXPECT_EQ(loaded.metadata.dataset, "fashion-mnist");
+  EXPECT_EQ(loaded.metadata.epochs, 4);
+  const auto z = torch::randn({4, 3});
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(model->decode(z), loaded.model->decode(z)));
+}
+
+TEST(WeightsFile, RefusesFilesThatAreNotOurs) {
+  ScratchDir dir;
+  testing::write_bytes(dir.file("junk.pt"), {'n', 'o', 't', ' ', 'a', ' ', 'z', 'i', 'p'});
+  expect_throw_with<DataError>([&] { load_weights(dir.file("junk.pt")); }, {dir.file("junk.pt"), "not a vae_cnn weights file"});
+  expect_throw_with<DataError>([&] { load_weights(dir.file("absent.pt")); }, {dir.file("absent.pt"), "cannot open"});
+
+  ConvVae model;
+  auto bytes = encode_weights(model, {});
+  bytes.resize(bytes.size() / 2);
+  testing::write_bytes(dir.file("half.pt"), std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+  expect_throw_with<DataError>([&] { load_weights(dir.file("half.pt")); }, {dir.file("half.pt"), "truncated"});
+}
+
+TEST(Device, ParsesTheDesignsSpellings) {
+  EXPECT_EQ(resolve_device("cpu"), torch::Device(torch::kCPU));
+  EXPECT_NO_THROW(resolve_device("auto"));
+  expect_throw_with<UsageError>([] { resolve_device("tpu"); }, {"unknown device 'tpu'"});
+  expect_throw_with<UsageError>([] { resolve_device("cuda:x"); }, {"bad device 'cuda:x'"});
+  if (!torch::cuda::is_available()) {
+    expect_throw_with<std::runtime_error>([] { resolve_device("cuda"); }, {"CUDA is not available"});
+  }
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -50,7 +50,8 @@ TEST(Trainer, OneRealEpochLowersTheLoss) {
     ++batches_seen;
     EXPECT_EQ(p.num_batches, 12);
   };
-  const auto history = fit(model, train, real_digits(Split::kTest, 128), options, callbacks);
+  auto optimizer = make_optimizer(model, options.learning_rate);
+  const auto history = fit(model, *optimizer, train, real_digits(Split::kTest, 128), options, callbacks);
   const EvalMetrics after = evaluate(model, train, LossKind::kMse, 1.0, 128);
   EXPECT_EQ(batches_seen, 12);
   ASSERT_EQ(history.size(), 1u);
@@ -58,6 +59,27 @@ TEST(Trainer, OneRealEpochLowersTheLoss) {
   EXPECT_GT(history[0].images_per_second, 0);
   EXPECT_LT(after.loss, 0.8 * before.loss) << "before " << before.loss << ", after " << after.loss;
   EXPECT_NEAR(after.loss, after.reconstruction + after.kl, 1e-3);
+}
+
+TEST(Trainer, StopRequestInterruptsAtABatchBoundary) {
+  torch::manual_seed(0);
+  const Dataset train = real_digits(Split::kTrain, 128);
+  ConvVae model;
+  auto optimizer = make_optimizer(model, 1e-3);
+  FitOptions options;
+  options.epochs = 3;
+  options.batch_size = 32;
+  int batches = 0;
+  FitCallbacks callbacks;
+  callbacks.on_batch = [&](const BatchProgress&) { ++batches; };
+  callbacks.should_stop = [&] { return batches == 6; };  // second batch of epoch 2
+  try {
+    fit(model, *optimizer, train, real_digits(Split::kTest, 16), options, callbacks);
+    FAIL() << "fit did not stop";
+  } catch (const TrainingInterrupted& stopped) {
+    EXPECT_EQ(stopped.epoch(), 2);
+    EXPECT_EQ(batches, 6);
+  }
 }
 
 TEST(Trainer, NonFiniteLossNamesEpochAndBatch) {
@@ -69,7 +91,8 @@ TEST(Trainer, NonFiniteLossNamesEpochAndBatch) {
   FitOptions options;
   options.epochs = 2;
   options.batch_size = 64;
-  expect_throw_with<NonFiniteLossError>([&] { fit(model, poisoned, real_digits(Split::kTest, 16), options, {}); },
+  auto optimizer = make_optimizer(model, options.learning_rate);
+  expect_throw_with<NonFiniteLossError>([&] { fit(model, *optimizer, poisoned, real_digits(Split::kTest, 16), options, {}); },
                                         {"non-finite", "epoch 1, batch 1 of 1"});
 }
 

@@ -37,6 +37,8 @@ struct RunVisitor {
   }
   int operator()(const TrainCommand& command) const { return run_train(command); }
   int operator()(const SummaryCommand& command) const { return run_summary(command); }
+  int operator()(const EncodeCommand& command) const { return run_encode(command); }
+  int operator()(const DecodeCommand& command) const { return run_decode(command); }
 };
 
 // LibTorch's messages carry a C++ backtrace and context lines; users get the first line.
@@ -58,6 +60,8 @@ Command parse_cli(const std::vector<std::string>& args) {
   const std::vector<std::string> rest(args.begin() + 2, args.end());
   if (first == "train") return parse_train(rest);
   if (first == "summary") return parse_summary(rest);
+  if (first == "encode") return parse_encode(rest);
+  if (first == "decode") return parse_decode(rest);
   if (!first.empty() && first[0] == '-') throw UsageError("unknown option '" + first + "' (try 'vae_cnn --help')");
   throw UsageError("unknown command '" + first + "' (try 'vae_cnn --help')");
 }

@@ -37,6 +37,32 @@ cxxopts::ParseResult parse_command_line(cxxopts::Options& options, const std::st
   }
 }
 
+std::vector<std::string> attach_optional_value(std::vector<std::string> args, const std::string& option) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == option && !args[i + 1].empty() && args[i + 1][0] != '-') {
+      args[i] += "=" + args[i + 1];
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    }
+  }
+  return args;
+}
+
+std::vector<std::string> one_letter_long_option(std::vector<std::string> args, char letter) {
+  const std::string long_form = std::string("--") + letter;
+  std::vector<std::string> out;
+  for (const auto& arg : args) {
+    if (arg == long_form) {
+      out.push_back(std::string("-") + letter);
+    } else if (arg.rfind(long_form + "=", 0) == 0) {
+      out.push_back(std::string("-") + letter);
+      out.push_back(arg.substr(long_form.size() + 1));
+    } else {
+      out.push_back(arg);
+    }
+  }
+  return out;
+}
+
 std::int64_t parse_integer(const std::string& option, const std::string& text) {
   errno = 0;
   char* end = nullptr;

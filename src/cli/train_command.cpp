@@ -3,16 +3,20 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 
 #include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/interrupt.hpp"
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/cli/progress_bar.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/model/summary.hpp"
+#include "vae_cnn/train/device.hpp"
 #include "vae_cnn/train/train_run.hpp"
 
 namespace vae_cnn {
@@ -33,6 +37,8 @@ cxxopts::Options train_options() {
       ("seed", "random seed (default: drawn at random and logged)", cxxopts::value<std::string>())
       ("limit", "train on the first N training images only (0 = all)", cxxopts::value<std::string>()->default_value("0"))
       ("out", "output folder", cxxopts::value<std::string>()->default_value("vae_cnn_weights"))
+      ("resume", "continue from a checkpoint (default: <out>/checkpoint.pt) up to --epochs in total",
+       cxxopts::value<std::string>()->implicit_value(""))
       ("h,help", "this text");
   return options;
 }
@@ -40,7 +46,9 @@ cxxopts::Options train_options() {
 // Keeps every log line in memory so train.log can be rewritten atomically after each epoch.
 class RunLog {
  public:
-  RunLog() {
+  /// Starts from `previous` (the log of the run being resumed).
+  explicit RunLog(const std::string& previous = "") {
+    buffer_ << previous;
     auto console = std::make_shared<spdlog::sinks::stdout_sink_mt>();
     console->set_pattern("%v");
     auto file = std::make_shared<spdlog::sinks::ostream_sink_mt>(buffer_);
@@ -58,6 +66,13 @@ class RunLog {
   std::shared_ptr<spdlog::logger> logger_;
 };
 
+std::string read_text_if_present(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  return text.str();
+}
+
 std::string epoch_line(const EpochMetrics& m, std::int64_t epochs) {
   return fmt::format(
       "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s",
@@ -69,7 +84,7 @@ std::string epoch_line(const EpochMetrics& m, std::int64_t epochs) {
 
 Command parse_train(const std::vector<std::string>& args) {
   auto options = train_options();
-  const auto result = parse_command_line(options, "train", args);
+  const auto result = parse_command_line(options, "train", attach_optional_value(args, "--resume"));
   if (result.count("help")) return PrintText{options.help()};
   TrainCommand command;
   TrainConfig& config = command.config;
@@ -84,6 +99,9 @@ Command parse_train(const std::vector<std::string>& args) {
   config.threads = static_cast<int>(std::clamp<std::int64_t>(integer_option(result, "threads"), -1, 1 << 20));
   config.limit = integer_option(result, "limit");
   config.out_dir = result["out"].as<std::string>();
+  for (const auto& option : result.arguments()) command.explicit_options.insert(option.key());
+  command.resume = result.count("resume") > 0;
+  if (command.resume) command.resume_path = result["resume"].as<std::string>();
   command.seed_given = result.count("seed") > 0;
   if (command.seed_given) {
     const std::int64_t seed = integer_option(result, "seed");
@@ -91,23 +109,33 @@ Command parse_train(const std::vector<std::string>& args) {
     config.seed = static_cast<std::uint64_t>(seed);
   }
   validate_train_config(config);
-  if (config.device != "auto" && config.device != "cpu" && config.device.rfind("cuda", 0) != 0) {
-    throw UsageError("--device: unknown device '" + config.device + "', expected auto, cpu, cuda or cuda:N");
-  }
+  check_device_spec(config.device);
   return command;
 }
 
 int run_train(const TrainCommand& command) {
   TrainConfig config = command.config;
-  if (!command.seed_given) config.seed = std::random_device{}() % 1000000000u;
-  RunLog log;
-  ProgressBar bar(stdout, is_terminal(stdout), config.epochs);
+  Checkpoint checkpoint;
+  Checkpoint* resume = nullptr;
+  if (command.resume) {
+    const std::string path = command.resume_path.empty() ? checkpoint_path_in(config.out_dir) : command.resume_path;
+    checkpoint = load_checkpoint(path);
+    config = merge_resume_config(config, command.explicit_options, checkpoint);
+    resume = &checkpoint;
+  } else if (!command.seed_given) {
+    config.seed = std::random_device{}() % 1000000000u;
+  }
   const std::string log_path = (std::filesystem::path(config.out_dir) / "train.log").string();
+  RunLog log(resume ? read_text_if_present(log_path) : "");
+  ProgressBar bar(stdout, is_terminal(stdout), config.epochs);
+  InterruptGuard interrupt;
   bool started = false;
 
   TrainHooks hooks;
+  hooks.should_stop = [] { return InterruptGuard::requested(); };
   hooks.on_start = [&](const TrainSetup& setup, ConvVae& model) {
     started = true;
+    if (resume) log->info("resuming from {} after epoch {}", resume->path, resume->epoch);
     log->info("vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}, latent {}", VAE_CNN_VERSION,
               config.data_dir, setup.train_images,
               setup.train_images < setup.available_train_images ? fmt::format(" of {}", setup.available_train_images) : "",
@@ -116,11 +144,13 @@ int run_train(const TrainCommand& command) {
       log->info("note: --limit {} is above the {} training images; training on all of them", config.limit,
                 setup.available_train_images);
     }
-    log->info("device {}, {} threads, seed {}, {} epochs of batch {}, Adam lr {}", setup.device, setup.threads,
-              setup.seed, config.epochs, config.batch_size, config.learning_rate);
-    std::istringstream summary(model_summary(model));
-    for (std::string line; std::getline(summary, line);) log->info("{}", line);
-    log->info("writing {} and {} after every epoch", setup.weights_path, setup.metrics_path);
+    log->info("device {}, {} threads, seed {}, epochs {}..{} of batch {}, Adam lr {}", setup.device, setup.threads,
+              setup.seed, setup.first_epoch, config.epochs, config.batch_size, config.learning_rate);
+    if (!resume) {
+      std::istringstream summary(model_summary(model));
+      for (std::string line; std::getline(summary, line);) log->info("{}", line);
+    }
+    log->info("writing {}, {} and {} after every epoch", setup.checkpoint_path, setup.weights_path, setup.metrics_path);
   };
   hooks.on_batch = [&](const BatchProgress& progress) {
     bar.update(progress);
@@ -132,22 +162,37 @@ int run_train(const TrainCommand& command) {
     log.save(log_path);
   };
 
+  auto record_failure = [&](const std::string& message) {
+    if (!started) return;
+    (*log).sinks().front()->set_level(spdlog::level::off);  // the CLI edge prints it on stderr
+    log->error("{}", message);
+    try {
+      log.save(log_path);
+    } catch (const std::exception&) {
+      // The folder refused the log as well; the error itself still reaches stderr.
+    }
+  };
+
   try {
-    const auto history = run_training(config, hooks);
+    const auto history = run_training(config, hooks, resume);
     log->info("done: {} epochs; final val_loss {:.3f}; files in {}", history.size(), history.back().val_loss,
               config.out_dir);
     log.save(log_path);
+  } catch (const TrainingInterrupted& interrupted) {
+    bar.clear();
+    const std::int64_t completed = interrupted.epoch() - 1;
+    const std::string checkpoint_file = checkpoint_path_in(config.out_dir);
+    const std::string message =
+        completed > 0
+            ? fmt::format("{}; {} holds epochs 1..{}; continue with: vae_cnn train --resume {} --epochs {}",
+                          interrupted.what(), checkpoint_file, completed, checkpoint_file, config.epochs)
+            : fmt::format("{}; no epoch was complete, so there is nothing to resume", interrupted.what());
+    record_failure(message);
+    std::fprintf(stderr, "vae_cnn: %s\n", message.c_str());
+    return kExitInterrupted;
   } catch (const std::exception& error) {
     bar.clear();
-    // The run's own record keeps the reason; the CLI edge prints it on stderr.
-    if (started) {
-      (*log).sinks().front()->set_level(spdlog::level::off);
-      log->error("{}", error.what());
-      try {
-        log.save(log_path);
-      } catch (const std::exception&) {
-      }
-    }
+    record_failure(error.what());
     throw;
   }
   return kExitOk;

@@ -1,26 +1,31 @@
 // Device selection with a one-line answer when the hardware is not there.
 #include "vae_cnn/train/device.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "vae_cnn/errors.hpp"
 
 namespace vae_cnn {
 
-torch::Device resolve_device(const std::string& spec) {
-  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  if (spec == "cpu") return torch::Device(torch::kCPU);
-  int index = 0;
+void check_device_spec(const std::string& spec) {
+  if (spec == "auto" || spec == "cpu" || spec == "cuda") return;
   if (spec.rfind("cuda:", 0) == 0) {
     const std::string digits = spec.substr(5);
     if (digits.empty() || digits.size() > 3 ||
         !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) {
       throw UsageError("--device: bad device '" + spec + "', expected auto, cpu, cuda or cuda:N");
     }
-    index = std::stoi(digits);
-  } else if (spec != "cuda") {
-    throw UsageError("--device: unknown device '" + spec + "', expected auto, cpu, cuda or cuda:N");
+    return;
   }
+  throw UsageError("--device: unknown device '" + spec + "', expected auto, cpu, cuda or cuda:N");
+}
+
+torch::Device resolve_device(const std::string& spec) {
+  check_device_spec(spec);
+  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (spec == "cpu") return torch::Device(torch::kCPU);
+  const int index = spec == "cuda" ? 0 : std::stoi(spec.substr(5));
   if (!torch::cuda::is_available()) {
     throw std::runtime_error("--device " + spec + ": CUDA is not available (this LibTorch or machine has no GPU); use --device cpu");
   }

@@ -2,6 +2,7 @@
 // so a bad option or an unwritable folder fails in a second, not after an hour of training.
 #include "vae_cnn/train/train_run.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -42,7 +43,48 @@ Dataset to_device(const Dataset& data, torch::Device device) {
   return {data.images.to(device), data.labels.to(device)};
 }
 
+bool given(const std::set<std::string>& explicit_options, const std::string& name) {
+  return explicit_options.count(name) > 0;
+}
+
 }  // namespace
+
+std::string checkpoint_path_in(const std::string& out_dir) { return (fs::path(out_dir) / "checkpoint.pt").string(); }
+
+TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<std::string>& explicit_options,
+                                const Checkpoint& checkpoint) {
+  const TrainConfig& recorded = checkpoint.config;
+  const std::string where = "the checkpoint " + checkpoint.path;
+  if (given(explicit_options, "latent-dim") && given_config.latent_dim != recorded.latent_dim) {
+    throw UsageError("--latent-dim " + std::to_string(given_config.latent_dim) + " conflicts with " + where +
+                     " (latent size " + std::to_string(recorded.latent_dim) + ")");
+  }
+  if (given(explicit_options, "bce") && given_config.loss != recorded.loss) {
+    throw UsageError("--bce conflicts with " + where + " (loss " + to_string(recorded.loss) + ")");
+  }
+  if (given(explicit_options, "data") && dataset_name(given_config.data_dir) != checkpoint.weights.metadata.dataset) {
+    throw UsageError("--data " + given_config.data_dir + " conflicts with " + where + " (data set " +
+                     checkpoint.weights.metadata.dataset + ")");
+  }
+  TrainConfig merged = recorded;
+  if (given(explicit_options, "data")) merged.data_dir = given_config.data_dir;
+  if (given(explicit_options, "epochs")) merged.epochs = given_config.epochs;
+  if (given(explicit_options, "batch-size")) merged.batch_size = given_config.batch_size;
+  if (given(explicit_options, "lr")) merged.learning_rate = given_config.learning_rate;
+  if (given(explicit_options, "beta")) merged.beta = given_config.beta;
+  if (given(explicit_options, "device")) merged.device = given_config.device;
+  if (given(explicit_options, "threads")) merged.threads = given_config.threads;
+  if (given(explicit_options, "limit")) merged.limit = given_config.limit;
+  merged.out_dir = given(explicit_options, "out") ? given_config.out_dir
+                                                  : fs::path(checkpoint.path).parent_path().lexically_normal().string();
+  if (merged.out_dir.empty()) merged.out_dir = ".";
+  if (merged.epochs <= checkpoint.epoch) {
+    throw UsageError("nothing to resume: " + where + " has " + std::to_string(checkpoint.epoch) +
+                     " epochs done and --epochs is " + std::to_string(merged.epochs) + "; ask for more epochs");
+  }
+  validate_train_config(merged);
+  return merged;
+}
 
 void validate_train_config(const TrainConfig& config) {
   require(config.epochs >= 1 && config.epochs <= 1000000, "--epochs must be at least 1, got " + std::to_string(config.epochs));
@@ -58,7 +100,7 @@ void validate_train_config(const TrainConfig& config) {
   require(!config.out_dir.empty(), "--out must name a folder");
 }
 
-std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHooks& hooks) {
+std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHooks& hooks, Checkpoint* resume) {
   validate_train_config(config);
   const torch::Device device = resolve_device(config.device);
   const int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -80,10 +122,25 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   setup.seed = config.seed;
   setup.weights_path = (fs::path(config.out_dir) / ("vae_cnn." + data.name + ".pt")).string();
   setup.metrics_path = (fs::path(config.out_dir) / "metrics.csv").string();
+  setup.checkpoint_path = checkpoint_path_in(config.out_dir);
 
-  torch::manual_seed(config.seed);
-  ConvVae model(ConvVaeOptions().latent_dim(config.latent_dim));
+  ConvVae model{nullptr};
+  std::vector<EpochMetrics> history;
+  if (resume != nullptr) {
+    model = resume->weights.model;
+    history = resume->history;
+    setup.first_epoch = resume->epoch + 1;
+  } else {
+    torch::manual_seed(config.seed);
+    model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim));
+  }
   model->to(device);
+  auto optimizer = make_optimizer(model, config.learning_rate);
+  if (resume != nullptr) {
+    restore_training_state(*resume, *optimizer, device);
+    // The archive brings back the recorded learning rate; the user's --lr wins.
+    for (auto& group : optimizer->param_groups()) group.options().set_lr(config.learning_rate);
+  }
   if (hooks.on_start) hooks.on_start(setup, model);
 
   WeightsMetadata metadata;
@@ -93,23 +150,26 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   metadata.dataset = data.name;
 
   FitOptions options;
+  options.first_epoch = setup.first_epoch;
   options.epochs = config.epochs;
   options.batch_size = config.batch_size;
   options.learning_rate = config.learning_rate;
   options.loss = config.loss;
   options.beta = config.beta;
 
-  std::vector<EpochMetrics> history;
   FitCallbacks callbacks;
   callbacks.on_batch = hooks.on_batch;
+  callbacks.should_stop = hooks.should_stop;
   callbacks.on_epoch = [&](const EpochMetrics& metrics) {
     history.push_back(metrics);
     metadata.epochs = metrics.epoch;
+    // The checkpoint first: it alone is enough to rebuild the other two files.
+    save_checkpoint(setup.checkpoint_path, model, *optimizer, metadata, config, history, device);
     save_weights(setup.weights_path, model, metadata);
     write_metrics_csv(setup.metrics_path, history);
     if (hooks.on_epoch) hooks.on_epoch(metrics);
   };
-  fit(model, train, test, options, callbacks);
+  fit(model, *optimizer, train, test, options, callbacks);
   return history;
 }
 

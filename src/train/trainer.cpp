@@ -67,16 +67,19 @@ EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double 
   return metrics;
 }
 
-std::vector<EpochMetrics> fit(ConvVae& model, const Dataset& train, const Dataset& test, const FitOptions& options,
-                              const FitCallbacks& callbacks) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(ConvVae& model, double learning_rate) {
+  return std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(learning_rate));
+}
+
+std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
+                              const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks) {
   TORCH_CHECK(train.size() > 0, "fit: the training split is empty");
   const auto device = train.images.device();
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(options.learning_rate));
   const std::int64_t n = train.size();
   const std::int64_t num_batches = (n + options.batch_size - 1) / options.batch_size;
   std::vector<EpochMetrics> history;
 
-  for (std::int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+  for (std::int64_t epoch = options.first_epoch; epoch <= options.epochs; ++epoch) {
     model->train();
     const auto start = Clock::now();
     // Drawn on the CPU generator so a seed gives the same order on every device.
@@ -106,6 +109,7 @@ std::vector<EpochMetrics> fit(ConvVae& model, const Dataset& train, const Datase
         progress.loss_sum = sums[0];
         callbacks.on_batch(progress);
       }
+      if (callbacks.should_stop && callbacks.should_stop()) throw TrainingInterrupted(epoch, batch + 1);
     }
     finite_guard.check(epoch, num_batches);
     const auto means = (sums / static_cast<double>(n)).to(torch::kCPU, torch::kFloat64);  // synchronises

@@ -1,6 +1,7 @@
 // The command line: parsing into per-command options (pure, never exits) and running them.
 #pragma once
 
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -24,6 +25,9 @@ struct PrintText {
 struct TrainCommand {
   TrainConfig config;
   bool seed_given = false;  ///< without --seed a random seed is drawn and logged
+  bool resume = false;      ///< --resume given
+  std::string resume_path;  ///< its value; empty = <out>/checkpoint.pt
+  std::set<std::string> explicit_options;  ///< options the user set, which win over a checkpoint's
 };
 
 /// `vae_cnn summary`.
@@ -31,15 +35,36 @@ struct SummaryCommand {
   std::int64_t latent_dim = 2;
 };
 
-using Command = std::variant<PrintText, TrainCommand, SummaryCommand>;
+/// `vae_cnn encode`.
+struct EncodeCommand {
+  std::string weights;
+  std::string data_dir;       ///< empty: data/<the weights' data set>
+  bool train_split = false;   ///< --split train
+  std::string output;         ///< empty: standard output
+  std::string device = "cpu";
+};
+
+/// `vae_cnn decode`.
+struct DecodeCommand {
+  std::string weights;
+  std::vector<double> z;
+  std::string output = "digit.png";
+  std::string device = "cpu";
+};
+
+using Command = std::variant<PrintText, TrainCommand, SummaryCommand, EncodeCommand, DecodeCommand>;
 
 /// Per-command parsers: `args` are the words after the command name.
 Command parse_train(const std::vector<std::string>& args);
 Command parse_summary(const std::vector<std::string>& args);
+Command parse_encode(const std::vector<std::string>& args);
+Command parse_decode(const std::vector<std::string>& args);
 
 /// Per-command runners; each returns the exit code.
 int run_train(const TrainCommand& command);
 int run_summary(const SummaryCommand& command);
+int run_encode(const EncodeCommand& command);
+int run_decode(const DecodeCommand& command);
 
 /// Turns argv into a command; throws UsageError with a one-line message for anything it cannot use.
 Command parse_cli(const std::vector<std::string>& args);

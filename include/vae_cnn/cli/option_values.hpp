@@ -15,6 +15,13 @@ namespace vae_cnn {
 cxxopts::ParseResult parse_command_line(cxxopts::Options& options, const std::string& command,
                                         const std::vector<std::string>& args);
 
+/// cxxopts reads an optional value only as `--name=value`; this also accepts `--name value` when
+/// the next word is not an option.
+std::vector<std::string> attach_optional_value(std::vector<std::string> args, const std::string& option);
+
+/// cxxopts has no one-letter long options; turns `--z V` and `--z=V` into `-z V`.
+std::vector<std::string> one_letter_long_option(std::vector<std::string> args, char letter);
+
 /// "--epochs: 'abc' is not a whole number" and the like.
 std::int64_t parse_integer(const std::string& option, const std::string& text);
 double parse_number(const std::string& option, const std::string& text);

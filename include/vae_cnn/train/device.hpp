@@ -7,6 +7,9 @@
 
 namespace vae_cnn {
 
+/// Checks the spelling of a --device value without touching any hardware; throws UsageError.
+void check_device_spec(const std::string& spec);
+
 /// "auto" (CUDA when present, else CPU), "cpu", "cuda" or "cuda:N". Throws UsageError for any
 /// other spelling and std::runtime_error when CUDA (or device N) is asked for and absent.
 torch::Device resolve_device(const std::string& spec);

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "vae_cnn/train/checkpoint.hpp"
 
 #include "vae_cnn/train/train_config.hpp"
 #include "vae_cnn/train/trainer.hpp"
@@ -21,21 +24,35 @@ struct TrainSetup {
   std::uint64_t seed = 0;
   std::string weights_path;        ///< <out>/vae_cnn.<dataset>.pt
   std::string metrics_path;        ///< <out>/metrics.csv
+  std::string checkpoint_path;     ///< <out>/checkpoint.pt
+  std::int64_t first_epoch = 1;    ///< above 1 when resuming
 };
 
 struct TrainHooks {
   std::function<void(const TrainSetup&, ConvVae&)> on_start;  ///< before the first batch
   std::function<void(const BatchProgress&)> on_batch;
   std::function<void(const EpochMetrics&)> on_epoch;           ///< after the epoch's files are written
+  std::function<bool()> should_stop;                           ///< polled after every batch
 };
+
+/// The checkpoint file of an output folder.
+std::string checkpoint_path_in(const std::string& out_dir);
+
+/// The options a resumed run uses: those given on the command line (`given`, with the names of
+/// the options the user set explicitly) over those recorded in the checkpoint. Latent size, loss
+/// and data set must agree; `--epochs` must exceed the epochs already done. Throws UsageError.
+TrainConfig merge_resume_config(const TrainConfig& given, const std::set<std::string>& explicit_options,
+                                const Checkpoint& checkpoint);
 
 /// Rejects values no run can use (epochs, batch size, latent size, learning rate, beta, threads,
 /// limit); throws UsageError naming the option and the expectation.
 void validate_train_config(const TrainConfig& config);
 
-/// Runs training as configured, writing weights and metrics.csv into `out_dir` after every epoch
-/// (atomically). Throws DataError for bad data, WriteError for output that cannot be written,
-/// NonFiniteLossError when training diverges.
-std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHooks& hooks);
+/// Runs training as configured, writing checkpoint.pt, the weights and metrics.csv into `out_dir`
+/// after every epoch (atomically); continues from `resume` when given. Throws DataError for bad
+/// data, WriteError for output that cannot be written, NonFiniteLossError when training diverges,
+/// TrainingInterrupted when should_stop said so. Returns every epoch's metrics, resumed ones included.
+std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHooks& hooks,
+                                       Checkpoint* resume = nullptr);
 
 }  // namespace vae_cnn

@@ -21,6 +21,19 @@ class NonFiniteLossError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Training stopped at a batch boundary because it was asked to (Ctrl-C, SIGTERM).
+class TrainingInterrupted : public std::runtime_error {
+ public:
+  TrainingInterrupted(std::int64_t epoch, std::int64_t batch)
+      : std::runtime_error("interrupted in epoch " + std::to_string(epoch) + " after batch " + std::to_string(batch)),
+        epoch_(epoch) {}
+  /// The epoch that was cut short (1-based); epochs before it completed.
+  std::int64_t epoch() const { return epoch_; }
+
+ private:
+  std::int64_t epoch_;
+};
+
 /// Where an epoch's training pass stands; sent after every batch.
 struct BatchProgress {
   std::int64_t epoch = 0;        ///< 1-based
@@ -41,7 +54,8 @@ struct EvalMetrics {
 
 /// Hyper-parameters of the loops.
 struct FitOptions {
-  std::int64_t epochs = 50;
+  std::int64_t first_epoch = 1;  ///< 1-based; above 1 when resuming
+  std::int64_t epochs = 50;      ///< the last epoch to train
   std::int64_t batch_size = 128;
   double learning_rate = 1e-3;
   LossKind loss = LossKind::kMse;
@@ -51,6 +65,7 @@ struct FitOptions {
 struct FitCallbacks {
   std::function<void(const BatchProgress&)> on_batch;  ///< may be empty
   std::function<void(const EpochMetrics&)> on_epoch;   ///< after validation; may be empty
+  std::function<bool()> should_stop;                   ///< polled after every batch; may be empty
 };
 
 /// One shared step: the VAE loss of a batch (used by training and evaluation alike).
@@ -60,10 +75,14 @@ VaeLoss batch_loss(ConvVae& model, const torch::Tensor& images, LossKind loss, d
 /// without gradients, in batches of `batch_size`.
 EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size);
 
-/// Trains `model` with Adam on `train`, shuffling every epoch (torch's default generator) and
-/// validating on `test` after every epoch; both already on the model's device.
-/// Throws NonFiniteLossError when a loss stops being finite.
-std::vector<EpochMetrics> fit(ConvVae& model, const Dataset& train, const Dataset& test, const FitOptions& options,
-                              const FitCallbacks& callbacks);
+/// Trains `model` with `optimizer` on `train` for epochs first_epoch..epochs, shuffling every
+/// epoch (torch's default CPU generator) and validating on `test` after every epoch; both already on
+/// the model's device. Throws NonFiniteLossError when a loss stops being finite and
+/// TrainingInterrupted when should_stop says so.
+std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
+                              const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks);
+
+/// The seed's optimizer: Adam with the given learning rate.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(ConvVae& model, double learning_rate);
 
 }  // namespace vae_cnn

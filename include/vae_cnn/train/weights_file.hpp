@@ -9,6 +9,7 @@
 
 #include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/loss.hpp"
+#include "vae_cnn/train/pickled_dict.hpp"
 
 namespace vae_cnn {
 
@@ -29,6 +30,12 @@ struct LoadedWeights {
   ConvVae model{nullptr};
   WeightsMetadata metadata;
 };
+
+/// Adds the model's tensors and metadata to a weights or checkpoint dict.
+void add_model_fields(GenericDict& dict, ConvVae& model, const WeightsMetadata& metadata);
+
+/// Rebuilds the model from those fields; DataError names the file and the mismatch.
+LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict, torch::Device device);
 
 /// The bytes of a weights file for `model`.
 std::vector<char> encode_weights(ConvVae& model, const WeightsMetadata& metadata);

@@ -1,0 +1,39 @@
+// checkpoint.pt: everything `train --resume` needs to continue as if never stopped.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "vae_cnn/train/train_config.hpp"
+#include "vae_cnn/train/weights_file.hpp"
+
+namespace vae_cnn {
+
+constexpr std::int64_t kCheckpointFormatVersion = 1;
+
+/// A checkpoint as read back: the model and the state around it.
+struct Checkpoint {
+  std::string path;                  ///< the file it was read from
+  LoadedWeights weights;             ///< model (on the requested device) and metadata
+  TrainConfig config;                ///< the options of the run that wrote it
+  std::int64_t epoch = 0;            ///< completed epochs
+  std::vector<EpochMetrics> history; ///< one row per completed epoch
+  std::string optimizer_state;       ///< torch::serialize archive of the optimizer
+  at::Tensor cpu_rng_state;          ///< the default CPU generator after the last epoch
+  at::Tensor cuda_rng_state;         ///< the training GPU's generator, undefined on CPU runs
+};
+
+/// Writes a checkpoint atomically after `history.size()` completed epochs; throws WriteError.
+void save_checkpoint(const std::string& path, ConvVae& model, torch::optim::Optimizer& optimizer,
+                     const WeightsMetadata& metadata, const TrainConfig& config,
+                     const std::vector<EpochMetrics>& history, torch::Device device);
+
+/// Reads and checks a checkpoint (DataError naming the file and the fault otherwise).
+Checkpoint load_checkpoint(const std::string& path, torch::Device device = torch::kCPU);
+
+/// Puts the optimizer and random generators back as the checkpoint recorded them.
+void restore_training_state(const Checkpoint& checkpoint, torch::optim::Optimizer& optimizer, torch::Device device);
+
+}  // namespace vae_cnn

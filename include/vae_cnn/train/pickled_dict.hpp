@@ -1,0 +1,33 @@
+// Files that are one pickled dict (torch::pickle_save, the format of Python's torch.save) tagged
+// with a format name and version: the container of weights and checkpoints.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace vae_cnn {
+
+using GenericDict = c10::impl::GenericDict;
+
+/// An empty dict with string keys, tagged {format, format_version}.
+GenericDict new_tagged_dict(const std::string& format, std::int64_t version);
+
+/// Writes the dict atomically; throws WriteError.
+void write_dict_file(const std::string& path, const GenericDict& dict);
+
+/// Reads a tagged dict; throws DataError naming the file when it is missing, truncated, not a
+/// dict, of another format (`what` says what was expected, e.g. "vae_cnn weights") or newer than
+/// `max_version`.
+GenericDict read_tagged_dict(const std::string& path, const std::string& format, const std::string& what,
+                             std::int64_t max_version);
+
+/// Typed fields; a missing field or one of another type is a DataError naming file and field.
+c10::IValue require_field(const std::string& path, const GenericDict& dict, const std::string& key);
+std::int64_t require_int(const std::string& path, const GenericDict& dict, const std::string& key);
+double require_double(const std::string& path, const GenericDict& dict, const std::string& key);
+std::string require_string(const std::string& path, const GenericDict& dict, const std::string& key);
+at::Tensor require_tensor(const std::string& path, const GenericDict& dict, const std::string& key);
+GenericDict require_dict(const std::string& path, const GenericDict& dict, const std::string& key);
+
+}  // namespace vae_cnn

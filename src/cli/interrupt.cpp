@@ -1,0 +1,53 @@
+// Signal handlers may only touch lock-free atomics and call async-signal-safe functions: the
+// handler sets a flag (or, the second time, writes a line and _exits) and the loop polls the flag.
+#include "vae_cnn/cli/interrupt.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "vae_cnn/cli/cli.hpp"
+
+namespace vae_cnn {
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+struct sigaction g_previous_int {};
+struct sigaction g_previous_term {};
+
+void write_stderr(const char* text, std::size_t size) {
+  const ssize_t ignored = ::write(STDERR_FILENO, text, size);
+  (void)ignored;
+}
+
+extern "C" void on_stop_signal(int) {
+  if (g_stop_requested.exchange(true)) {
+    static const char kNow[] = "\nvae_cnn: interrupted again, exiting now\n";
+    write_stderr(kNow, sizeof kNow - 1);
+    ::_exit(kExitInterrupted);
+  }
+  static const char kSoon[] = "\nvae_cnn: stopping after this batch (press Ctrl-C again to quit at once)\n";
+  write_stderr(kSoon, sizeof kSoon - 1);
+}
+
+}  // namespace
+
+InterruptGuard::InterruptGuard() {
+  static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag must be safe in a signal handler");
+  g_stop_requested = false;
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, &g_previous_int);
+  ::sigaction(SIGTERM, &action, &g_previous_term);
+}
+
+InterruptGuard::~InterruptGuard() {
+  ::sigaction(SIGINT, &g_previous_int, nullptr);
+  ::sigaction(SIGTERM, &g_previous_term, nullptr);
+}
+
+bool InterruptGuard::requested() { return g_stop_requested.load(); }
+
+}  // namespace vae_cnn

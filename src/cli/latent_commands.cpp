@@ -1,0 +1,105 @@
+// `vae_cnn encode` and `vae_cnn decode`: trained weights to latent codes and back to a digit.
+#include <iostream>
+#include <sstream>
+
+#include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/latent_codes.hpp"
+#include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/render/png.hpp"
+#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/train/weights_file.hpp"
+
+namespace vae_cnn {
+namespace {
+
+std::string required(const cxxopts::ParseResult& result, const std::string& command, const std::string& option) {
+  if (!result.count(option)) throw UsageError(command + ": --" + option + " is required (try 'vae_cnn " + command + " --help')");
+  return result[option].as<std::string>();
+}
+
+std::vector<double> parse_point(const std::string& text) {
+  std::vector<double> point;
+  std::istringstream fields(text);
+  std::string field;
+  while (std::getline(fields, field, ',')) point.push_back(parse_number("z", field));
+  if (point.empty() || text.back() == ',') throw UsageError("--z: '" + text + "' is not a comma-separated list of numbers");
+  return point;
+}
+
+}  // namespace
+
+Command parse_encode(const std::vector<std::string>& args) {
+  cxxopts::Options options("vae_cnn encode", "Writes the latent means and log-variances of a split as CSV.");
+  options.add_options()
+      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
+      ("data", "data folder (default: data/<data set of the weights>)", cxxopts::value<std::string>())
+      ("split", "test or train", cxxopts::value<std::string>()->default_value("test"))
+      ("o,output", "CSV file (default: standard output)", cxxopts::value<std::string>())
+      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
+      ("h,help", "this text");
+  const auto result = parse_command_line(options, "encode", args);
+  if (result.count("help")) return PrintText{options.help()};
+  EncodeCommand command;
+  command.weights = required(result, "encode", "weights");
+  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
+  const std::string split = result["split"].as<std::string>();
+  if (split != "test" && split != "train") throw UsageError("--split: '" + split + "', expected test or train");
+  command.train_split = split == "train";
+  if (result.count("output")) command.output = result["output"].as<std::string>();
+  command.device = result["device"].as<std::string>();
+  check_device_spec(command.device);
+  return command;
+}
+
+int run_encode(const EncodeCommand& command) {
+  LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
+  const std::string data_dir = command.data_dir.empty() ? "data/" + weights.metadata.dataset : command.data_dir;
+  const Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
+  const std::string csv = latent_codes_csv(encode_dataset(weights.model, data));
+  if (command.output.empty()) {
+    std::cout << csv;
+  } else {
+    write_file_atomically(command.output, csv);
+  }
+  return kExitOk;
+}
+
+Command parse_decode(const std::vector<std::string>& args) {
+  cxxopts::Options options("vae_cnn decode", "Decodes one latent point into a 28x28 PNG digit.");
+  options.add_options()
+      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
+      ("z", "the latent point, e.g. 0.5,-1.2", cxxopts::value<std::string>())
+      ("o,output", "PNG file", cxxopts::value<std::string>()->default_value("digit.png"))
+      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
+      ("h,help", "this text");
+  const auto result = parse_command_line(options, "decode", one_letter_long_option(args, 'z'));
+  if (result.count("help")) return PrintText{options.help()};
+  DecodeCommand command;
+  command.weights = required(result, "decode", "weights");
+  if (!result.count("z")) throw UsageError("decode: --z is required (try 'vae_cnn decode --help')");
+  command.z = parse_point(result["z"].as<std::string>());
+  command.output = result["output"].as<std::string>();
+  command.device = result["device"].as<std::string>();
+  check_device_spec(command.device);
+  return command;
+}
+
+int run_decode(const DecodeCommand& command) {
+  const torch::Device device = resolve_device(command.device);
+  LoadedWeights weights = load_weights(command.weights, device);
+  const auto latent = weights.metadata.latent_dim;
+  if (static_cast<std::int64_t>(command.z.size()) != latent) {
+    throw UsageError("--z has " + std::to_string(command.z.size()) + " values, but " + command.weights +
+                     " has a latent size of " + std::to_string(latent));
+  }
+  torch::NoGradGuard no_grad;
+  const auto z = torch::tensor(command.z, torch::kFloat64).to(torch::kFloat32).view({1, latent}).to(device);
+  const auto image = weights.model->decode(z).mul(255.0).round().clamp(0, 255).to(torch::kCPU, torch::kUInt8).contiguous();
+  const std::vector<std::uint8_t> pixels(image.data_ptr<std::uint8_t>(), image.data_ptr<std::uint8_t>() + image.numel());
+  write_png(command.output, 28, 28, 1, pixels);
+  return kExitOk;
+}
+
+}  // namespace vae_cnn

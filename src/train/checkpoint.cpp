@@ -1,0 +1,161 @@
+// A checkpoint is a weights dict plus optimizer, generators, options and metrics so far. The
+// optimizer goes through LibTorch's own archive (its state layout differs between LibTorch 1.x and
+// 2.x); its bytes ride in the dict as a uint8 tensor.
+#include "vae_cnn/train/checkpoint.hpp"
+
+#include <sstream>
+
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/train/pickled_dict.hpp"
+
+namespace vae_cnn {
+namespace {
+
+const char* const kCheckpointFormat = "vae_cnn.checkpoint";
+const char* const kCheckpointWhat = "a vae_cnn checkpoint";
+constexpr std::int64_t kMetricsColumns = 9;
+
+at::Tensor bytes_tensor(const std::string& bytes) {
+  return torch::from_blob(const_cast<char*>(bytes.data()), {static_cast<std::int64_t>(bytes.size())}, torch::kUInt8)
+      .clone();
+}
+
+at::Tensor history_tensor(const std::vector<EpochMetrics>& history) {
+  auto table = torch::zeros({static_cast<std::int64_t>(history.size()), kMetricsColumns}, torch::kFloat64);
+  auto rows = table.accessor<double, 2>();
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    const auto& m = history[i];
+    const double values[kMetricsColumns] = {static_cast<double>(m.epoch), m.loss, m.reconstruction, m.kl, m.val_loss,
+                                            m.val_reconstruction, m.val_kl, m.seconds, m.images_per_second};
+    for (std::int64_t c = 0; c < kMetricsColumns; ++c) rows[static_cast<std::int64_t>(i)][c] = values[c];
+  }
+  return table;
+}
+
+std::vector<EpochMetrics> history_from(const std::string& path, const at::Tensor& table) {
+  if (table.dim() != 2 || table.size(1) != kMetricsColumns || table.scalar_type() != torch::kFloat64) {
+    throw DataError(path, "field 'metrics' is not a [epochs, 9] float64 table");
+  }
+  std::vector<EpochMetrics> history;
+  auto rows = table.accessor<double, 2>();
+  for (std::int64_t i = 0; i < table.size(0); ++i) {
+    EpochMetrics m;
+    m.epoch = static_cast<std::int64_t>(rows[i][0]);
+    m.loss = rows[i][1];
+    m.reconstruction = rows[i][2];
+    m.kl = rows[i][3];
+    m.val_loss = rows[i][4];
+    m.val_reconstruction = rows[i][5];
+    m.val_kl = rows[i][6];
+    m.seconds = rows[i][7];
+    m.images_per_second = rows[i][8];
+    if (m.epoch != i + 1) throw DataError(path, "metrics row " + std::to_string(i + 1) + " is not epoch " + std::to_string(i + 1));
+    history.push_back(m);
+  }
+  return history;
+}
+
+GenericDict config_dict(const TrainConfig& config) {
+  GenericDict dict(c10::StringType::get(), c10::AnyType::get());
+  dict.insert(std::string("data_dir"), config.data_dir);
+  dict.insert(std::string("loss"), to_string(config.loss));
+  dict.insert(std::string("epochs"), config.epochs);
+  dict.insert(std::string("batch_size"), config.batch_size);
+  dict.insert(std::string("learning_rate"), config.learning_rate);
+  dict.insert(std::string("latent_dim"), config.latent_dim);
+  dict.insert(std::string("beta"), config.beta);
+  dict.insert(std::string("device"), config.device);
+  dict.insert(std::string("threads"), static_cast<std::int64_t>(config.threads));
+  dict.insert(std::string("seed"), static_cast<std::int64_t>(config.seed));
+  dict.insert(std::string("limit"), config.limit);
+  dict.insert(std::string("out_dir"), config.out_dir);
+  return dict;
+}
+
+TrainConfig config_from(const std::string& path, const GenericDict& dict) {
+  TrainConfig config;
+  config.data_dir = require_string(path, dict, "data_dir");
+  try {
+    config.loss = parse_loss_kind(require_string(path, dict, "loss"));
+  } catch (const std::invalid_argument& error) {
+    throw DataError(path, std::string("config field 'loss': ") + error.what());
+  }
+  config.epochs = require_int(path, dict, "epochs");
+  config.batch_size = require_int(path, dict, "batch_size");
+  config.learning_rate = require_double(path, dict, "learning_rate");
+  config.latent_dim = require_int(path, dict, "latent_dim");
+  config.beta = require_double(path, dict, "beta");
+  config.device = require_string(path, dict, "device");
+  config.threads = static_cast<int>(require_int(path, dict, "threads"));
+  config.seed = static_cast<std::uint64_t>(require_int(path, dict, "seed"));
+  config.limit = require_int(path, dict, "limit");
+  config.out_dir = require_string(path, dict, "out_dir");
+  return config;
+}
+
+at::Generator default_generator(torch::Device device) {
+  return at::globalContext().defaultGenerator(device.is_cuda() ? device : torch::Device(torch::kCPU));
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, ConvVae& model, torch::optim::Optimizer& optimizer,
+                     const WeightsMetadata& metadata, const TrainConfig& config,
+                     const std::vector<EpochMetrics>& history, torch::Device device) {
+  GenericDict dict = new_tagged_dict(kCheckpointFormat, kCheckpointFormatVersion);
+  add_model_fields(dict, model, metadata);
+  std::ostringstream optimizer_bytes;
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  archive.save_to(optimizer_bytes);
+  dict.insert(std::string("optimizer"), bytes_tensor(optimizer_bytes.str()));
+  dict.insert(std::string("epoch"), static_cast<std::int64_t>(history.size()));
+  dict.insert(std::string("metrics"), history_tensor(history));
+  dict.insert(std::string("config"), config_dict(config));
+  dict.insert(std::string("rng_cpu"), default_generator(torch::kCPU).get_state());
+  if (device.is_cuda()) dict.insert(std::string("rng_cuda"), default_generator(device).get_state());
+  write_dict_file(path, dict);
+}
+
+Checkpoint load_checkpoint(const std::string& path, torch::Device device) {
+  const GenericDict dict = read_tagged_dict(path, kCheckpointFormat, kCheckpointWhat, kCheckpointFormatVersion);
+  Checkpoint checkpoint;
+  checkpoint.path = path;
+  checkpoint.weights = read_model_fields(path, dict, device);
+  checkpoint.config = config_from(path, require_dict(path, dict, "config"));
+  checkpoint.epoch = require_int(path, dict, "epoch");
+  checkpoint.history = history_from(path, require_tensor(path, dict, "metrics"));
+  if (checkpoint.epoch != static_cast<std::int64_t>(checkpoint.history.size()) ||
+      checkpoint.epoch != checkpoint.weights.metadata.epochs) {
+    throw DataError(path, "epoch " + std::to_string(checkpoint.epoch) + " disagrees with its " +
+                              std::to_string(checkpoint.history.size()) + " metrics rows");
+  }
+  const at::Tensor optimizer = require_tensor(path, dict, "optimizer");
+  if (optimizer.scalar_type() != torch::kUInt8 || optimizer.dim() != 1) {
+    throw DataError(path, "field 'optimizer' is not a byte tensor");
+  }
+  checkpoint.optimizer_state.assign(reinterpret_cast<const char*>(optimizer.data_ptr<std::uint8_t>()),
+                                    static_cast<std::size_t>(optimizer.numel()));
+  checkpoint.cpu_rng_state = require_tensor(path, dict, "rng_cpu");
+  if (dict.find(std::string("rng_cuda")) != dict.end()) checkpoint.cuda_rng_state = require_tensor(path, dict, "rng_cuda");
+  return checkpoint;
+}
+
+void restore_training_state(const Checkpoint& checkpoint, torch::optim::Optimizer& optimizer, torch::Device device) {
+  torch::serialize::InputArchive archive;
+  std::istringstream bytes(checkpoint.optimizer_state);
+  try {
+    archive.load_from(bytes, device);
+    optimizer.load(archive);
+    default_generator(torch::kCPU).set_state(checkpoint.cpu_rng_state);
+    if (device.is_cuda() && checkpoint.cuda_rng_state.defined()) {
+      default_generator(device).set_state(checkpoint.cuda_rng_state);
+    }
+  } catch (const c10::Error& error) {
+    std::string reason = error.what_without_backtrace();
+    reason = reason.substr(0, reason.find('\n'));
+    throw DataError(checkpoint.path, "optimizer or generator state cannot be restored: " + reason);
+  }
+}
+
+}  // namespace vae_cnn

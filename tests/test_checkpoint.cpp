@@ -1,0 +1,119 @@
+// Checkpoints: resuming gives the uninterrupted run exactly; damaged or foreign files are refused.
+#include "vae_cnn/train/checkpoint.hpp"
+
+#include <filesystem>
+
+#include "test_support.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/train/train_run.hpp"
+
+namespace vae_cnn {
+namespace {
+
+using testing::expect_throw_with;
+using testing::ScratchDir;
+
+TrainConfig small_run(const std::string& out_dir, std::int64_t epochs) {
+  TrainConfig config;
+  config.data_dir = testing::real_mnist_dir();
+  config.epochs = epochs;
+  config.limit = 256;
+  config.batch_size = 64;
+  config.seed = 11;
+  config.threads = 2;
+  config.device = "cpu";
+  config.out_dir = out_dir;
+  return config;
+}
+
+void expect_same_parameters(ConvVae& a, ConvVae& b) {
+  const auto pa = a->parameters();
+  const auto pb = b->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+}
+
+TEST(Checkpoint, ResumeEqualsTheUninterruptedRun) {
+  ScratchDir straight, stopped;
+  const auto full = run_training(small_run(straight.path().string(), 3), {});
+  run_training(small_run(stopped.path().string(), 2), {});
+
+  Checkpoint checkpoint = load_checkpoint(checkpoint_path_in(stopped.path().string()));
+  EXPECT_EQ(checkpoint.epoch, 2);
+  TrainConfig asked = small_run(stopped.path().string(), 3);
+  const TrainConfig merged = merge_resume_config(asked, {"epochs"}, checkpoint);
+  EXPECT_EQ(merged.epochs, 3);
+  EXPECT_EQ(merged.seed, 11u);
+  const auto resumed = run_training(merged, {}, &checkpoint);
+
+  ASSERT_EQ(resumed.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(resumed[i].epoch, full[i].epoch);
+    EXPECT_EQ(resumed[i].loss, full[i].loss) << "epoch " << i + 1;
+    EXPECT_EQ(resumed[i].val_loss, full[i].val_loss) << "epoch " << i + 1;
+  }
+  Checkpoint a = load_checkpoint(checkpoint_path_in(straight.path().string()));
+  Checkpoint b = load_checkpoint(checkpoint_path_in(stopped.path().string()));
+  expect_same_parameters(a.weights.model, b.weights.model);
+  EXPECT_EQ(a.optimizer_state.size(), b.optimizer_state.size());
+}
+
+TEST(Checkpoint, TruncatedFilesAreRefusedAtEveryCut) {
+  ScratchDir dir;
+  run_training(small_run(dir.path().string(), 1), {});
+  const std::string whole = checkpoint_path_in(dir.path().string());
+  const auto size = std::filesystem::file_size(whole);
+  for (const auto cut : {std::uintmax_t{0}, std::uintmax_t{7}, std::uintmax_t{100}, size / 3, size / 2, size - 200, size - 1}) {
+    const std::string damaged = dir.file("cut-" + std::to_string(cut) + ".pt");
+    std::filesystem::copy_file(whole, damaged);
+    std::filesystem::resize_file(damaged, cut);
+    expect_throw_with<DataError>([&] { load_checkpoint(damaged); }, {damaged});
+  }
+}
+
+TEST(Checkpoint, ForeignNewerAndMismatchedFilesAreRefused) {
+  ScratchDir dir;
+  run_training(small_run(dir.path().string(), 1), {});
+  const std::string weights = dir.file("vae_cnn.mnist.pt");
+  expect_throw_with<DataError>([&] { load_checkpoint(weights); }, {weights, "not a vae_cnn checkpoint"});
+
+  ConvVae wider(ConvVaeOptions().latent_dim(3));
+  WeightsMetadata claims_two;  // says latent 2, holds latent-3 tensors
+  GenericDict mismatched = new_tagged_dict("vae_cnn.weights", kWeightsFormatVersion);
+  add_model_fields(mismatched, wider, claims_two);
+  write_dict_file(dir.file("mismatch.pt"), mismatched);
+  expect_throw_with<DataError>([&] { load_weights(dir.file("mismatch.pt")); },
+                               {dir.file("mismatch.pt"), "different architecture"});
+
+  GenericDict future = new_tagged_dict("vae_cnn.weights", kWeightsFormatVersion + 1);
+  add_model_fields(future, wider, claims_two);
+  write_dict_file(dir.file("future.pt"), future);
+  expect_throw_with<DataError>([&] { load_weights(dir.file("future.pt")); }, {dir.file("future.pt"), "newer"});
+}
+
+TEST(Checkpoint, ConflictingOptionsAreRefused) {
+  ScratchDir dir;
+  run_training(small_run(dir.path().string(), 1), {});
+  const Checkpoint checkpoint = load_checkpoint(checkpoint_path_in(dir.path().string()));
+  TrainConfig asked = small_run(dir.path().string(), 4);
+  asked.latent_dim = 8;
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"latent-dim", "epochs"}, checkpoint); },
+                                {"--latent-dim 8 conflicts", "latent size 2"});
+  asked = small_run(dir.path().string(), 4);
+  asked.loss = LossKind::kBce;
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"bce", "epochs"}, checkpoint); }, {"--bce conflicts"});
+  asked = small_run(dir.path().string(), 4);
+  asked.data_dir = "data/fashion-mnist";
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"data", "epochs"}, checkpoint); },
+                                {"--data data/fashion-mnist conflicts", "mnist"});
+  asked = small_run(dir.path().string(), 1);
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"epochs"}, checkpoint); }, {"nothing to resume"});
+  // Options not given come from the checkpoint, the folder from its location.
+  const TrainConfig merged = merge_resume_config(TrainConfig{}, {"epochs"}, checkpoint);
+  EXPECT_EQ(merged.limit, 256);
+  EXPECT_EQ(merged.batch_size, 64);
+  EXPECT_EQ(std::filesystem::path(merged.out_dir), dir.path());
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -1,0 +1,182 @@
+// The real binary under signals: kill -9 leaves a loadable checkpoint, Ctrl-C exits 130 with one,
+// and --resume finishes the run with every epoch once. Also encode/decode, and Python agreeing.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "test_support.hpp"
+#include "vae_cnn/train/checkpoint.hpp"
+#include "vae_cnn/train/metrics_csv.hpp"
+
+extern char** environ;
+
+namespace vae_cnn {
+namespace {
+
+using testing::ScratchDir;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Starts the binary with stdout and stderr sent to files in `dir`.
+pid_t spawn_vae_cnn(const ScratchDir& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> words{VAE_CNN_BINARY};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, dir.file("out.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, dir.file("err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int failed = posix_spawn(&pid, VAE_CNN_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return failed ? -1 : pid;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run(const ScratchDir& dir, const std::vector<std::string>& args) { return wait_exit_code(spawn_vae_cnn(dir, args)); }
+
+bool wait_for_file(const std::string& path, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(path)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::vector<std::string> small_train(const ScratchDir& dir, const std::string& epochs) {
+  return {"train", "--data", testing::real_mnist_dir(), "--limit", "256", "--batch-size", "32", "--threads", "1",
+          "--seed", "5", "--epochs", epochs, "--out", dir.file("w")};
+}
+
+void expect_epochs_once(const std::string& metrics_path, std::int64_t epochs) {
+  const auto rows = read_metrics_csv(metrics_path);
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(epochs));
+  for (std::int64_t i = 0; i < epochs; ++i) EXPECT_EQ(rows[static_cast<std::size_t>(i)].epoch, i + 1);
+}
+
+TEST(ResumeCli, KillNineLeavesALoadableCheckpointAndResumeCompletes) {
+  ScratchDir dir;
+  const pid_t pid = spawn_vae_cnn(dir, small_train(dir, "40"));
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_for_file(dir.file("w/checkpoint.pt"), std::chrono::seconds(120))) << slurp(dir.file("err.txt"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // mid-epoch, perhaps mid-write
+  kill(pid, SIGKILL);
+  EXPECT_EQ(wait_exit_code(pid), 128 + SIGKILL);
+
+  const Checkpoint checkpoint = load_checkpoint(dir.file("w/checkpoint.pt"));
+  ASSERT_GE(checkpoint.epoch, 1);
+  const std::string total = std::to_string(checkpoint.epoch + 1);
+  EXPECT_EQ(run(dir, {"train", "--resume", dir.file("w/checkpoint.pt"), "--epochs", total}), 0) << slurp(dir.file("err.txt"));
+  expect_epochs_once(dir.file("w/metrics.csv"), checkpoint.epoch + 1);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.file("w"))) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << "left behind: " << entry.path();
+  }
+}
+
+TEST(ResumeCli, CtrlCExits130WithAResumableCheckpoint) {
+  ScratchDir dir;
+  const pid_t pid = spawn_vae_cnn(dir, small_train(dir, "40"));
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_for_file(dir.file("w/checkpoint.pt"), std::chrono::seconds(120))) << slurp(dir.file("err.txt"));
+  kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit_code(pid), 130);
+  const std::string err = slurp(dir.file("err.txt"));
+  EXPECT_NE(err.find("--resume"), std::string::npos) << err;
+  const Checkpoint checkpoint = load_checkpoint(dir.file("w/checkpoint.pt"));
+  EXPECT_NE(slurp(dir.file("w/train.log")).find("interrupted"), std::string::npos);
+
+  const std::string total = std::to_string(checkpoint.epoch + 1);
+  EXPECT_EQ(run(dir, {"train", "--resume", "--out", dir.file("w"), "--epochs", total}), 0) << slurp(dir.file("err.txt"));
+  expect_epochs_once(dir.file("w/metrics.csv"), checkpoint.epoch + 1);
+}
+
+TEST(ResumeCli, StoppedAndResumedEncodesLikeTheStraightRun) {
+  ScratchDir straight, stopped;
+  ASSERT_EQ(run(straight, small_train(straight, "2")), 0) << slurp(straight.file("err.txt"));
+  ASSERT_EQ(run(stopped, small_train(stopped, "1")), 0);
+  ASSERT_EQ(run(stopped, {"train", "--resume", "--out", stopped.file("w"), "--epochs", "2"}), 0)
+      << slurp(stopped.file("err.txt"));
+  for (const ScratchDir* dir : {&straight, &stopped}) {
+    ASSERT_EQ(run(*dir, {"encode", "-w", dir->file("w/vae_cnn.mnist.pt"), "--data", testing::real_mnist_dir(), "-o",
+                         dir->file("codes.csv")}),
+              0);
+  }
+  const std::string codes = slurp(straight.file("codes.csv"));
+  EXPECT_EQ(codes.rfind("index,label,z_mean_0,z_mean_1,z_log_var_0,z_log_var_1\n", 0), 0u);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), '\n'), 1664);
+  EXPECT_EQ(codes, slurp(stopped.file("codes.csv")));
+}
+
+TEST(ResumeCli, DecodeWritesA28x28Png) {
+  ScratchDir dir;
+  ASSERT_EQ(run(dir, small_train(dir, "1")), 0);
+  ASSERT_EQ(run(dir, {"decode", "-w", dir.file("w/vae_cnn.mnist.pt"), "--z", "0.5,-1", "-o", dir.file("d.png")}), 0)
+      << slurp(dir.file("err.txt"));
+  const std::string png = slurp(dir.file("d.png"));
+  ASSERT_GT(png.size(), 24u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  // IHDR: width and height, big-endian, at bytes 16..23.
+  auto word = [&](std::size_t at) {
+    return (static_cast<unsigned char>(png[at]) << 24) | (static_cast<unsigned char>(png[at + 1]) << 16) |
+           (static_cast<unsigned char>(png[at + 2]) << 8) | static_cast<unsigned char>(png[at + 3]);
+  };
+  EXPECT_EQ(word(16), 28u);
+  EXPECT_EQ(word(20), 28u);
+  EXPECT_EQ(run(dir, {"decode", "-w", dir.file("w/vae_cnn.mnist.pt"), "--z", "1,2,3"}), 2);
+  EXPECT_NE(slurp(dir.file("err.txt")).find("latent size of 2"), std::string::npos);
+}
+
+TEST(ResumeCli, PythonReadsTheWeightsAndEncodesTheSame) {
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3-torch";
+  ScratchDir dir;
+  ASSERT_EQ(run(dir, small_train(dir, "1")), 0);
+  ASSERT_EQ(run(dir, {"encode", "-w", dir.file("w/vae_cnn.mnist.pt"), "--data", testing::real_mnist_dir(), "-o",
+                      dir.file("cpp.csv")}),
+            0);
+  const std::string python = "/usr/bin/python3 '" + std::string(VAE_CNN_SOURCE_DIR) + "/scripts/vae_cnn_model.py' encode '" +
+                             dir.file("w/vae_cnn.mnist.pt") + "' '" + testing::real_mnist_dir() + "' > '" +
+                             dir.file("py.csv") + "'";
+  ASSERT_EQ(std::system(python.c_str()), 0);
+  std::istringstream cpp(slurp(dir.file("cpp.csv"))), py(slurp(dir.file("py.csv")));
+  std::string cpp_line, py_line;
+  std::getline(cpp, cpp_line);
+  std::getline(py, py_line);
+  EXPECT_EQ(cpp_line, py_line);
+  int rows = 0;
+  double worst = 0;
+  while (std::getline(cpp, cpp_line) && std::getline(py, py_line)) {
+    std::istringstream a(cpp_line), b(py_line);
+    std::string x, y;
+    for (int column = 0; std::getline(a, x, ',') && std::getline(b, y, ','); ++column) {
+      if (column < 2) EXPECT_EQ(x, y);
+      else worst = std::max(worst, std::abs(std::stod(x) - std::stod(y)));
+    }
+    ++rows;
+  }
+  EXPECT_EQ(rows, 1663);
+  EXPECT_LT(worst, 1e-5);
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -1,7 +1,7 @@
 // Command dispatch and the error edge: every failure becomes one line on stderr and an exit code.
 #include "vae_cnn/cli/cli.hpp"
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <iostream>
 

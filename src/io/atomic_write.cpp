@@ -29,6 +29,16 @@ void write_all(int fd, const char* data, std::size_t size, const std::string& pa
   }
 }
 
+// Makes the rename itself durable: without it a power cut may bring back the old directory entry.
+void sync_parent_folder(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the data is already safely in place
+  ::fsync(fd);
+  ::close(fd);
+}
+
 void write_bytes_atomically(const std::string& path, const char* data, std::size_t size) {
   // A file-size limit (ulimit -f) would otherwise kill the process with SIGXFSZ before we could
   // report it; ignored, write() fails with EFBIG and we say so.
@@ -54,6 +64,7 @@ void write_bytes_atomically(const std::string& path, const char* data, std::size
     ::unlink(temporary.c_str());
     throw WriteError(path, std::string("cannot rename into place: ") + std::strerror(error));
   }
+  sync_parent_folder(path);
 }
 
 }  // namespace

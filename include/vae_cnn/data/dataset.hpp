@@ -1,7 +1,7 @@
 // The in-memory data set: IDX files turned into tensors, and the folder layout they live in.
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <string>
 

@@ -1,7 +1,7 @@
 // Encoding a split into its latent means and log-variances (for `encode`, plots and checks).
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <string>
 

@@ -3,7 +3,7 @@
 // moves between the two unchanged.
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 // The VAE's loss terms, as pure functions of tensors.
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <string>
 

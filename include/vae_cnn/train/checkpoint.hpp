@@ -1,7 +1,7 @@
 // checkpoint.pt: everything `train --resume` needs to continue as if never stopped.
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 // Choosing where tensors live from the --device option.
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <string>
 

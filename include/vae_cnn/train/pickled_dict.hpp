@@ -2,7 +2,7 @@
 // with a format name and version: the container of weights and checkpoints.
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <string>
 

@@ -1,7 +1,7 @@
 // The training and evaluation loops. They report through callbacks and never print.
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <functional>
 #include <stdexcept>

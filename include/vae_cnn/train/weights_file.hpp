@@ -2,7 +2,7 @@
 // format of torch.save, so Python's torch.load reads it as a dict.
 #pragma once
 
-#include <torch/torch.h>
+#include "vae_cnn/torch_api.hpp"
 
 #include <string>
 #include <vector>

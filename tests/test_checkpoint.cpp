@@ -13,18 +13,6 @@ namespace {
 using testing::expect_throw_with;
 using testing::ScratchDir;
 
-TrainConfig small_run(const std::string& out_dir, std::int64_t epochs) {
-  TrainConfig config;
-  config.data_dir = testing::real_mnist_dir();
-  config.epochs = epochs;
-  config.limit = 256;
-  config.batch_size = 64;
-  config.seed = 11;
-  config.threads = 2;
-  config.device = "cpu";
-  config.out_dir = out_dir;
-  return config;
-}
 
 void expect_same_parameters(ConvVae& a, ConvVae& b) {
   const auto pa = a->parameters();
@@ -35,12 +23,12 @@ void expect_same_parameters(ConvVae& a, ConvVae& b) {
 
 TEST(Checkpoint, ResumeEqualsTheUninterruptedRun) {
   ScratchDir straight, stopped;
-  const auto full = run_training(small_run(straight.path().string(), 3), {});
-  run_training(small_run(stopped.path().string(), 2), {});
+  const auto full = run_training(testing::small_real_run(straight.path().string(), 3, 11), {});
+  run_training(testing::small_real_run(stopped.path().string(), 2, 11), {});
 
   Checkpoint checkpoint = load_checkpoint(checkpoint_path_in(stopped.path().string()));
   EXPECT_EQ(checkpoint.epoch, 2);
-  TrainConfig asked = small_run(stopped.path().string(), 3);
+  TrainConfig asked = testing::small_real_run(stopped.path().string(), 3, 11);
   const TrainConfig merged = merge_resume_config(asked, {"epochs"}, checkpoint);
   EXPECT_EQ(merged.epochs, 3);
   EXPECT_EQ(merged.seed, 11u);
@@ -60,7 +48,7 @@ TEST(Checkpoint, ResumeEqualsTheUninterruptedRun) {
 
 TEST(Checkpoint, TruncatedFilesAreRefusedAtEveryCut) {
   ScratchDir dir;
-  run_training(small_run(dir.path().string(), 1), {});
+  run_training(testing::small_real_run(dir.path().string(), 1, 11), {});
   const std::string whole = checkpoint_path_in(dir.path().string());
   const auto size = std::filesystem::file_size(whole);
   for (const auto cut : {std::uintmax_t{0}, std::uintmax_t{7}, std::uintmax_t{100}, size / 3, size / 2, size - 200, size - 1}) {
@@ -73,7 +61,7 @@ TEST(Checkpoint, TruncatedFilesAreRefusedAtEveryCut) {
 
 TEST(Checkpoint, ForeignNewerAndMismatchedFilesAreRefused) {
   ScratchDir dir;
-  run_training(small_run(dir.path().string(), 1), {});
+  run_training(testing::small_real_run(dir.path().string(), 1, 11), {});
   const std::string weights = dir.file("vae_cnn.mnist.pt");
   expect_throw_with<DataError>([&] { load_checkpoint(weights); }, {weights, "not a vae_cnn checkpoint"});
 
@@ -93,20 +81,20 @@ TEST(Checkpoint, ForeignNewerAndMismatchedFilesAreRefused) {
 
 TEST(Checkpoint, ConflictingOptionsAreRefused) {
   ScratchDir dir;
-  run_training(small_run(dir.path().string(), 1), {});
+  run_training(testing::small_real_run(dir.path().string(), 1, 11), {});
   const Checkpoint checkpoint = load_checkpoint(checkpoint_path_in(dir.path().string()));
-  TrainConfig asked = small_run(dir.path().string(), 4);
+  TrainConfig asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.latent_dim = 8;
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"latent-dim", "epochs"}, checkpoint); },
                                 {"--latent-dim 8 conflicts", "latent size 2"});
-  asked = small_run(dir.path().string(), 4);
+  asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.loss = LossKind::kBce;
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"bce", "epochs"}, checkpoint); }, {"--bce conflicts"});
-  asked = small_run(dir.path().string(), 4);
+  asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.data_dir = "data/fashion-mnist";
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"data", "epochs"}, checkpoint); },
                                 {"--data data/fashion-mnist conflicts", "mnist"});
-  asked = small_run(dir.path().string(), 1);
+  asked = testing::small_real_run(dir.path().string(), 1, 11);
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"epochs"}, checkpoint); }, {"nothing to resume"});
   // Options not given come from the checkpoint, the folder from its location.
   const TrainConfig merged = merge_resume_config(TrainConfig{}, {"epochs"}, checkpoint);

@@ -10,19 +10,13 @@ namespace vae_cnn {
 namespace {
 
 using testing::ScratchDir;
+using testing::slurp;
 
 struct RunResult {
   int exit_code = -1;
   std::string out;
   std::string err;
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 RunResult run_vae_cnn(const ScratchDir& dir, const std::string& arguments) {
   const std::string command = std::string("'") + VAE_CNN_BINARY + "' " + arguments + " >'" + dir.file("out.txt") +

@@ -22,13 +22,7 @@ namespace vae_cnn {
 namespace {
 
 using testing::ScratchDir;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::slurp;
 
 // Starts the binary with stdout and stderr sent to files in `dir`.
 pid_t spawn_vae_cnn(const ScratchDir& dir, const std::vector<std::string>& args) {

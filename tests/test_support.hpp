@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include "vae_cnn/train/train_config.hpp"
 
 namespace vae_cnn::testing {
 
@@ -59,5 +62,27 @@ void expect_throw_with(const std::function<void()>& action, const std::vector<st
 
 /// Where the project's real data lives (filled by scripts/fetch_data.sh).
 inline std::string real_mnist_dir() { return std::string(VAE_CNN_SOURCE_DIR) + "/data/mnist"; }
+
+/// The whole text of a file ("" when it cannot be read).
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// A quick real run: the first 256 training digits in batches of 64, on 2 CPU threads.
+inline TrainConfig small_real_run(const std::string& out_dir, std::int64_t epochs, std::uint64_t seed) {
+  TrainConfig config;
+  config.data_dir = real_mnist_dir();
+  config.epochs = epochs;
+  config.limit = 256;
+  config.batch_size = 64;
+  config.seed = seed;
+  config.threads = 2;
+  config.device = "cpu";
+  config.out_dir = out_dir;
+  return config;
+}
 
 }  // namespace vae_cnn::testing

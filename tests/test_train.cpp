@@ -23,18 +23,6 @@ Dataset real_digits(Split split, std::int64_t count) {
   return {all.images.slice(0, 0, count), all.labels.slice(0, 0, count)};
 }
 
-TrainConfig small_run(const std::string& out_dir) {
-  TrainConfig config;
-  config.data_dir = testing::real_mnist_dir();
-  config.epochs = 1;
-  config.limit = 256;
-  config.batch_size = 64;
-  config.seed = 7;
-  config.threads = 2;
-  config.device = "cpu";
-  config.out_dir = out_dir;
-  return config;
-}
 
 TEST(Trainer, OneRealEpochLowersTheLoss) {
   torch::manual_seed(3);
@@ -98,8 +86,8 @@ TEST(Trainer, NonFiniteLossNamesEpochAndBatch) {
 
 TEST(TrainRun, SameSeedGivesTheSameWeights) {
   ScratchDir first, second;
-  const auto history_a = run_training(small_run(first.path().string()), {});
-  const auto history_b = run_training(small_run(second.path().string()), {});
+  const auto history_a = run_training(testing::small_real_run(first.path().string(), 1, 7), {});
+  const auto history_b = run_training(testing::small_real_run(second.path().string(), 1, 7), {});
   ASSERT_EQ(history_a.size(), 1u);
   EXPECT_EQ(history_a[0].loss, history_b[0].loss);
   const LoadedWeights a = load_weights(first.file("vae_cnn.mnist.pt"));
@@ -109,7 +97,7 @@ TEST(TrainRun, SameSeedGivesTheSameWeights) {
   ASSERT_EQ(params_a.size(), params_b.size());
   for (std::size_t i = 0; i < params_a.size(); ++i) EXPECT_TRUE(torch::equal(params_a[i], params_b[i])) << i;
 
-  TrainConfig other_seed = small_run(second.path().string());
+  TrainConfig other_seed = testing::small_real_run(second.path().string(), 1, 7);
   other_seed.seed = 8;
   run_training(other_seed, {});
   const LoadedWeights c = load_weights(second.file("vae_cnn.mnist.pt"));
@@ -118,7 +106,7 @@ TEST(TrainRun, SameSeedGivesTheSameWeights) {
 
 TEST(TrainRun, WritesWeightsAndMetricsEveryEpoch) {
   ScratchDir dir;
-  TrainConfig config = small_run(dir.path().string());
+  TrainConfig config = testing::small_real_run(dir.path().string(), 1, 7);
   config.epochs = 2;
   int epochs_reported = 0;
   TrainHooks hooks;
@@ -146,7 +134,7 @@ TEST(TrainRun, WritesWeightsAndMetricsEveryEpoch) {
 TEST(TrainRun, RejectsAFileWhereTheOutputFolderShouldBe) {
   ScratchDir dir;
   testing::write_bytes(dir.file("taken"), {1});
-  expect_throw_with<WriteError>([&] { run_training(small_run(dir.file("taken")), {}); },
+  expect_throw_with<WriteError>([&] { run_training(testing::small_real_run(dir.file("taken"), 1, 7), {}); },
                                 {dir.file("taken"), "not a folder"});
 }
 

@@ -8,6 +8,7 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/render/font.hpp"
 #include "vae_cnn/render/image.hpp"
+#include "vae_cnn/render/latent_scatter.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -122,6 +123,42 @@ TEST(Font, MissingFontNamesThePackage) {
   ScratchDir dir;
   testing::write_bytes(dir.file("fake.ttf"), {1, 2, 3, 4});
   expect_throw_with<DataError>([&] { Font font(dir.file("fake.ttf")); }, {dir.file("fake.ttf"), "not a TrueType font"});
+}
+
+TEST(LatentScatter, PointsLandInTheirColourAndOutsidersAreCounted) {
+  const Font font = Font::load_default();
+  std::vector<ScatterPoint> points;
+  for (int i = 0; i < 40; ++i) points.push_back({0.0, 0.0, 3});  // a dense stack at the origin
+  points.push_back({9.0, 0.0, 1});
+  points.push_back({0.0, -5.0, 2});
+  ScatterOptions options;
+  options.title = "test";
+  options.size = 400;
+  int outside = -1;
+  const Image image = latent_scatter(points, options, font, &outside);
+  EXPECT_EQ(outside, 2);
+  // The origin is the centre of the square plot area; 40 translucent layers reach the colour.
+  const int left = static_cast<int>(400 / 50.0 * 4.5), top = static_cast<int>(400 / 50.0 * 3);
+  const int plot = 400 - top - static_cast<int>(400 / 50.0 * 5.5);
+  const Rgb centre = image.at(left + plot / 2, top + plot / 2);
+  const Rgb expected = class_colour(3);
+  EXPECT_NEAR(centre.r, expected.r, 3);
+  EXPECT_NEAR(centre.g, expected.g, 3);
+  EXPECT_NEAR(centre.b, expected.b, 3);
+  // The legend shows all ten colours right of the plot.
+  for (int label = 0; label < 10; ++label) {
+    bool found = false;
+    for (int y = 0; y < image.height() && !found; ++y) {
+      for (int x = left + plot + 2; x < image.width() && !found; ++x) found = image.at(x, y) == class_colour(label);
+    }
+    EXPECT_TRUE(found) << "legend colour " << label;
+  }
+}
+
+TEST(LatentScatter, PaletteHasTenDistinctColours) {
+  for (int a = 0; a < 10; ++a) {
+    for (int b = a + 1; b < 10; ++b) EXPECT_FALSE(class_colour(a) == class_colour(b)) << a << " " << b;
+  }
 }
 
 }  // namespace

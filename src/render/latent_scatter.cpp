@@ -1,0 +1,88 @@
+// Layout: title on top, square plot area with ticks at every integer, legend to the right,
+// a note under the x-axis title when points fell outside the range.
+#include "vae_cnn/render/latent_scatter.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace vae_cnn {
+namespace {
+
+constexpr Rgb kInk{40, 40, 40};
+constexpr Rgb kGrid{225, 225, 225};
+
+std::string tick_text(double value) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%g", value);
+  std::string out = text;
+  if (!out.empty() && out[0] == '-') out = "\u2212" + out.substr(1);  // a real minus sign
+  return out;
+}
+
+}  // namespace
+
+Rgb class_colour(int label) {
+  static const Rgb kPalette[10] = {{0x33, 0x22, 0x88}, {0x88, 0xCC, 0xEE}, {0x44, 0xAA, 0x99}, {0x11, 0x77, 0x33},
+                                   {0x99, 0x99, 0x33}, {0xDD, 0xCC, 0x77}, {0xCC, 0x66, 0x77}, {0x88, 0x22, 0x55},
+                                   {0xAA, 0x44, 0x99}, {0x55, 0x55, 0x55}};
+  return kPalette[((label % 10) + 10) % 10];
+}
+
+Image latent_scatter(const std::vector<ScatterPoint>& points, const ScatterOptions& options, const Font& font,
+                     int* outside) {
+  const int size = options.size;
+  const double text = size / 50.0;
+  const int left = static_cast<int>(text * 4.5), top = static_cast<int>(text * 3);
+  const int plot = size - top - static_cast<int>(text * 5.5);
+  const int legend_width = static_cast<int>(text * 6);
+  Image image(left + plot + legend_width + static_cast<int>(text), size);
+  const double range = options.range;
+  auto to_x = [&](double v) { return left + (v + range) / (2 * range) * plot; };
+  auto to_y = [&](double v) { return top + (range - v) / (2 * range) * plot; };
+
+  // Grid and ticks at every integer inside the range.
+  for (double v = std::ceil(-range); v <= range + 1e-9; v += 1.0) {
+    image.draw_line(to_x(v), top, to_x(v), top + plot, kGrid, 1.0);
+    image.draw_line(left, to_y(v), left + plot, to_y(v), kGrid, 1.0);
+    image.draw_line(to_x(v), top + plot, to_x(v), top + plot + text * 0.4, kInk, 1.2);
+    image.draw_line(left - text * 0.4, to_y(v), left, to_y(v), kInk, 1.2);
+    font.draw(image, to_x(v), top + plot + text * 1.5, tick_text(v), text, kInk, Anchor::kCenter);
+    font.draw(image, left - text * 0.6, to_y(v) + text * 0.35, tick_text(v), text, kInk, Anchor::kRight);
+  }
+
+  int left_out = 0;
+  const double radius = std::max(1.5, size / 400.0);
+  for (const auto& p : points) {
+    if (std::abs(p.x) > range || std::abs(p.y) > range || !std::isfinite(p.x) || !std::isfinite(p.y)) {
+      ++left_out;
+      continue;
+    }
+    image.fill_circle(to_x(p.x), to_y(p.y), radius, class_colour(p.label), 0.55);
+  }
+
+  // Frame, titles, legend, note.
+  image.draw_line(left, top, left + plot, top, kInk, 1.2);
+  image.draw_line(left, top + plot, left + plot, top + plot, kInk, 1.2);
+  image.draw_line(left, top, left, top + plot, kInk, 1.2);
+  image.draw_line(left + plot, top, left + plot, top + plot, kInk, 1.2);
+  font.draw(image, left + plot / 2.0, top - text * 1.0, options.title, text * 1.25, kInk, Anchor::kCenter);
+  font.draw(image, left + plot / 2.0, top + plot + text * 3.0, options.x_title, text * 1.1, kInk, Anchor::kCenter);
+  font.draw_vertical(image, text * 1.0, top + plot / 2.0, options.y_title, text * 1.1, kInk);
+  const double legend_x = left + plot + text * 1.2;
+  font.draw(image, legend_x, top + text, "digit", text, kInk);
+  for (int label = 0; label < 10; ++label) {
+    const double y = top + text * (2.6 + 1.6 * label);
+    image.fill_circle(legend_x + text * 0.5, y - text * 0.35, text * 0.45, class_colour(label));
+    font.draw(image, legend_x + text * 1.5, y, std::to_string(label), text, kInk);
+  }
+  if (left_out > 0) {
+    font.draw(image, left + plot / 2.0, top + plot + text * 4.6,
+              std::to_string(left_out) + " of " + std::to_string(points.size()) + " points lie outside \u00b1" +
+                  tick_text(range) + " and are not drawn",
+              text * 0.9, {150, 40, 40}, Anchor::kCenter);
+  }
+  if (outside != nullptr) *outside = left_out;
+  return image;
+}
+
+}  // namespace vae_cnn

@@ -7,6 +7,7 @@
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/render/font.hpp"
+#include "vae_cnn/render/digit_manifold.hpp"
 #include "vae_cnn/render/image.hpp"
 #include "vae_cnn/render/latent_scatter.hpp"
 
@@ -159,6 +160,43 @@ TEST(LatentScatter, PaletteHasTenDistinctColours) {
   for (int a = 0; a < 10; ++a) {
     for (int b = a + 1; b < 10; ++b) EXPECT_FALSE(class_colour(a) == class_colour(b)) << a << " " << b;
   }
+}
+
+TEST(DigitManifold, CellsKeepTheirPlaceAndGreyLevel) {
+  const Font font = Font::load_default();
+  const int grid = 5;
+  std::vector<std::uint8_t> digits(grid * grid * 784);
+  for (int cell = 0; cell < grid * grid; ++cell) {
+    std::fill(digits.begin() + cell * 784, digits.begin() + (cell + 1) * 784, static_cast<std::uint8_t>(cell * 10));
+  }
+  const Image image = digit_manifold(digits, grid, 4.0, "manifold", font);
+  // Find the grid by its black top-left cell (grey 0) and check each cell's centre.
+  int left = -1, top = -1;
+  for (int y = 0; y < image.height() && left < 0; ++y) {
+    for (int x = 0; x < image.width(); ++x) {
+      if (image.at(x, y) == Rgb{0, 0, 0} && image.at(x + 27, y + 27) == Rgb{0, 0, 0}) {
+        left = x;
+        top = y;
+        break;
+      }
+    }
+  }
+  ASSERT_GE(left, 0);
+  for (int row = 0; row < grid; ++row) {
+    for (int col = 0; col < grid; ++col) {
+      const auto v = static_cast<std::uint8_t>((row * grid + col) * 10);
+      EXPECT_EQ(image.at(left + col * 28 + 14, top + row * 28 + 14), (Rgb{v, v, v})) << row << "," << col;
+    }
+  }
+  EXPECT_THROW(digit_manifold(std::vector<std::uint8_t>(10), grid, 4.0, "x", font), std::invalid_argument);
+}
+
+TEST(DigitManifold, AxisRunsFromMinusToPlusRange) {
+  const auto axis = manifold_axis(30, 4.0);
+  ASSERT_EQ(axis.size(), 30u);
+  EXPECT_DOUBLE_EQ(axis.front(), -4.0);
+  EXPECT_DOUBLE_EQ(axis.back(), 4.0);
+  EXPECT_NEAR(axis[1] - axis[0], 8.0 / 29.0, 1e-12);
 }
 
 }  // namespace

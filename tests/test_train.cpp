@@ -38,7 +38,7 @@ TEST(Trainer, OneRealEpochLowersTheLoss) {
     ++batches_seen;
     EXPECT_EQ(p.num_batches, 12);
   };
-  auto optimizer = make_optimizer(model, options.learning_rate);
+  auto optimizer = make_optimizer(model, 1e-3);
   const auto history = fit(model, *optimizer, train, real_digits(Split::kTest, 128), options, callbacks);
   const EvalMetrics after = evaluate(model, train, LossKind::kMse, 1.0, 128);
   EXPECT_EQ(batches_seen, 12);
@@ -79,7 +79,7 @@ TEST(Trainer, NonFiniteLossNamesEpochAndBatch) {
   FitOptions options;
   options.epochs = 2;
   options.batch_size = 64;
-  auto optimizer = make_optimizer(model, options.learning_rate);
+  auto optimizer = make_optimizer(model, 1e-3);
   expect_throw_with<NonFiniteLossError>([&] { fit(model, *optimizer, poisoned, real_digits(Split::kTest, 16), options, {}); },
                                         {"non-finite", "epoch 1, batch 1 of 1"});
 }

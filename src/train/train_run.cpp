@@ -153,7 +153,6 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   options.first_epoch = setup.first_epoch;
   options.epochs = config.epochs;
   options.batch_size = config.batch_size;
-  options.learning_rate = config.learning_rate;
   options.loss = config.loss;
   options.beta = config.beta;
 

@@ -71,16 +71,22 @@ LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict
   return loaded;
 }
 
-std::vector<char> encode_weights(ConvVae& model, const WeightsMetadata& metadata) {
+namespace {
+
+GenericDict weights_dict(ConvVae& model, const WeightsMetadata& metadata) {
   GenericDict dict = new_tagged_dict(kWeightsFormat, kWeightsFormatVersion);
   add_model_fields(dict, model, metadata);
-  return torch::pickle_save(c10::IValue(dict));
+  return dict;
+}
+
+}  // namespace
+
+std::vector<char> encode_weights(ConvVae& model, const WeightsMetadata& metadata) {
+  return torch::pickle_save(c10::IValue(weights_dict(model, metadata)));
 }
 
 void save_weights(const std::string& path, ConvVae& model, const WeightsMetadata& metadata) {
-  GenericDict dict = new_tagged_dict(kWeightsFormat, kWeightsFormatVersion);
-  add_model_fields(dict, model, metadata);
-  write_dict_file(path, dict);
+  write_dict_file(path, weights_dict(model, metadata));
 }
 
 LoadedWeights load_weights(const std::string& path, torch::Device device) {

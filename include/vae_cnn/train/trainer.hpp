@@ -57,7 +57,6 @@ struct FitOptions {
   std::int64_t first_epoch = 1;  ///< 1-based; above 1 when resuming
   std::int64_t epochs = 50;      ///< the last epoch to train
   std::int64_t batch_size = 128;
-  double learning_rate = 1e-3;
   LossKind loss = LossKind::kMse;
   double beta = 1.0;
 };

@@ -9,6 +9,7 @@ packages=(
   libopenblas0-openmp     # the reference BLAS makes transposed convolutions ~8x slower
   libdnnl-dev             # oneDNN, the convolution backend LibTorch uses
   libgloo-dev             # headers behind LibTorch's c10d ProcessGroupGloo
+  libgraphviz-dev         # Graphviz's dot layout for the model diagrams of `plot`
   libcxxopts-dev libspdlog-dev libstb-dev zlib1g-dev
   libgtest-dev
   fonts-dejavu-core

@@ -4,36 +4,16 @@
 #include <fstream>
 #include <sstream>
 
-#include "test_support.hpp"
+#include "cli_support.hpp"
 
 namespace vae_cnn {
 namespace {
 
+using testing::count_lines;
+using testing::run_vae_cnn;
+using testing::RunResult;
 using testing::ScratchDir;
 using testing::slurp;
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-RunResult run_vae_cnn(const ScratchDir& dir, const std::string& arguments) {
-  const std::string command = std::string("'") + VAE_CNN_BINARY + "' " + arguments + " >'" + dir.file("out.txt") +
-                              "' 2>'" + dir.file("err.txt") + "' </dev/null";
-  const int status = std::system(command.c_str());
-  RunResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = slurp(dir.file("out.txt"));
-  result.err = slurp(dir.file("err.txt"));
-  return result;
-}
-
-int count_lines(const std::string& text) {
-  int lines = 0;
-  for (char c : text) lines += c == '\n';
-  return lines;
-}
 
 TEST(Cli, HelpAndVersionExitZero) {
   ScratchDir dir;
@@ -64,7 +44,7 @@ TEST(Cli, SummaryReportsTheSeedsParameterCount) {
 
 TEST(Cli, TrainOneEpochWritesWeightsAndOneFiniteMetricsRow) {
   ScratchDir dir;
-  const RunResult result = run_vae_cnn(dir, "train --epochs 1 --limit 512 --seed 1 --threads 2 --data '" +
+  const RunResult result = run_vae_cnn(dir, "train --epochs 1 --limit 512 --seed 1 --threads 1 --data '" +
                                                 testing::real_mnist_dir() + "' --out '" + dir.file("w") + "'");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(std::filesystem::exists(dir.file("w/vae_cnn.mnist.pt")));

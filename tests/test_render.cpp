@@ -7,7 +7,10 @@
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/render/font.hpp"
+#include "vae_cnn/render/digit_grid.hpp"
 #include "vae_cnn/render/digit_manifold.hpp"
+#include "vae_cnn/render/layer_graph.hpp"
+#include "vae_cnn/render/line_chart.hpp"
 #include "vae_cnn/render/image.hpp"
 #include "vae_cnn/render/latent_scatter.hpp"
 
@@ -156,6 +159,24 @@ TEST(LatentScatter, PointsLandInTheirColourAndOutsidersAreCounted) {
   }
 }
 
+TEST(LatentScatter, AnnotationWritesTheDigitsBesideThePoints) {
+  const Font font = Font::load_default();
+  std::vector<ScatterPoint> points;
+  for (int i = 0; i < 40; ++i) points.push_back({-3.5 + 0.17 * i, 3.0 - 0.15 * i, i % 10});
+  ScatterOptions options;
+  const Image plain = latent_scatter(points, options, font);
+  options.annotate_every = 4;
+  const Image labelled = latent_scatter(points, options, font);
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < plain.bytes().size(); ++i) changed += plain.bytes()[i] != labelled.bytes()[i];
+  EXPECT_GT(changed, 10u * 20u) << "ten labels of a digit each";
+  options.annotate_every = 1;
+  const Image every = latent_scatter(points, options, font);
+  std::size_t more = 0;
+  for (std::size_t i = 0; i < plain.bytes().size(); ++i) more += plain.bytes()[i] != every.bytes()[i];
+  EXPECT_GT(more, changed * 3);
+}
+
 TEST(LatentScatter, PaletteHasTenDistinctColours) {
   for (int a = 0; a < 10; ++a) {
     for (int b = a + 1; b < 10; ++b) EXPECT_FALSE(class_colour(a) == class_colour(b)) << a << " " << b;
@@ -197,6 +218,107 @@ TEST(DigitManifold, AxisRunsFromMinusToPlusRange) {
   EXPECT_DOUBLE_EQ(axis.front(), -4.0);
   EXPECT_DOUBLE_EQ(axis.back(), 4.0);
   EXPECT_NEAR(axis[1] - axis[0], 8.0 / 29.0, 1e-12);
+}
+
+TEST(Image, TriangleFillsItsInsideOnly) {
+  Image image(40, 40);
+  image.fill_triangle(5, 5, 35, 5, 5, 35, {0, 0, 0});
+  EXPECT_EQ(image.at(10, 10), (Rgb{0, 0, 0}));
+  EXPECT_EQ(image.at(30, 30), (Rgb{255, 255, 255}));  // beyond the hypotenuse
+  EXPECT_EQ(image.at(2, 20), (Rgb{255, 255, 255}));
+  // The same triangle given clockwise fills the same pixels.
+  Image reversed(40, 40);
+  reversed.fill_triangle(5, 5, 5, 35, 35, 5, {0, 0, 0});
+  EXPECT_EQ(image.bytes(), reversed.bytes());
+}
+
+int count_colour(const Image& image, Rgb colour) {
+  int count = 0;
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) count += image.at(x, y) == colour;
+  }
+  return count;
+}
+
+TEST(LineChart, NiceTicksAreRoundAndCoverTheRange) {
+  EXPECT_EQ(nice_ticks(52.3, 61.8, 6), (std::vector<double>{52, 54, 56, 58, 60, 62}));
+  EXPECT_EQ(nice_ticks(1, 50, 8, 1.0), (std::vector<double>{0, 10, 20, 30, 40, 50}));
+  EXPECT_EQ(nice_ticks(1, 1, 8, 1.0), (std::vector<double>{0, 1, 2}));
+  const auto small = nice_ticks(0.012, 0.049, 5);
+  ASSERT_GE(small.size(), 3u);
+  EXPECT_LE(small.front(), 0.012);
+  EXPECT_GE(small.back(), 0.049);
+  EXPECT_NEAR(small[1] - small[0], 0.01, 1e-12);
+}
+
+TEST(LineChart, EverySeriesIsDrawnInItsColour) {
+  const Font font = Font::load_default();
+  const Rgb red{200, 30, 30}, blue{30, 30, 200};
+  ChartOptions options;
+  options.title = "loss";
+  const Image chart = line_chart({1, 2, 3, 4}, {{"train", red, {60, 55, 53, 52}}, {"validation", blue, {58, 56, NAN, 54}}},
+                                 options, font);
+  EXPECT_EQ(chart.width(), options.width);
+  EXPECT_GT(count_colour(chart, red), 200);
+  EXPECT_GT(count_colour(chart, blue), 100);
+  EXPECT_THROW(line_chart({1, 2}, {{"short", red, {1}}}, options, font), std::invalid_argument);
+  EXPECT_THROW(line_chart({}, {}, options, font), std::invalid_argument);
+}
+
+TEST(DigitGrid, CellsLandAtTheirOriginsScaled) {
+  const Font font = Font::load_default();
+  const std::vector<std::string> titles{"test", "decoded"};
+  DigitGridLayout layout;
+  layout.columns = 3;
+  std::vector<std::uint8_t> digits(2 * 3 * 784);
+  for (int cell = 0; cell < 6; ++cell) {
+    std::fill(digits.begin() + cell * 784, digits.begin() + (cell + 1) * 784, static_cast<std::uint8_t>(40 * cell));
+  }
+  const Image image = digit_grid(digits, titles, "pairs", layout, font);
+  for (int row = 0; row < 2; ++row) {
+    for (int column = 0; column < 3; ++column) {
+      const PixelPoint origin = digit_grid_cell(titles, layout, font, row, column);
+      const auto v = static_cast<std::uint8_t>(40 * (row * 3 + column));
+      EXPECT_EQ(image.at(origin.x, origin.y), (Rgb{v, v, v})) << row << "," << column;
+      EXPECT_EQ(image.at(origin.x + 55, origin.y + 55), (Rgb{v, v, v})) << row << "," << column;
+    }
+  }
+  // The row titles sit left of the first column.
+  const PixelPoint first = digit_grid_cell(titles, layout, font, 0, 0);
+  EXPECT_GT(first.x, static_cast<int>(font.text_width("decoded", 16)));
+  EXPECT_THROW(digit_grid(std::vector<std::uint8_t>(784), titles, "x", layout, font), std::invalid_argument);
+}
+
+TEST(LayerGraph, DotStacksTheBoxesWithArrowsBetween) {
+  const Font font = Font::load_default();
+  LayerGraph graph;
+  graph.title = "chain";
+  graph.boxes = {{"input: Input", {"output: (None, 4)"}}, {"dense: Linear", {"input: (None, 4)", "output: (None, 2)"}},
+                 {"out: Sigmoid", {"output: (None, 2)"}}};
+  graph.edges = {{0, 1}, {1, 2}};
+  const Image image = draw_layer_graph(graph, font);
+  EXPECT_GT(image.height(), image.width()) << "a chain is laid out top to bottom";
+  // Three bands of rows holding the heading fill, one per box, and arrow ink in each gap between them.
+  int headings = 0, gaps_with_ink = 0;
+  bool in_heading = false, gap_has_ink = false;
+  for (int y = 0; y < image.height(); ++y) {
+    bool heading = false, ink = false;
+    for (int x = 0; x < image.width(); ++x) {
+      heading = heading || image.at(x, y) == Rgb{208, 222, 242};
+      ink = ink || image.at(x, y) == Rgb{40, 40, 40};
+    }
+    if (heading && !in_heading) {
+      gaps_with_ink += headings > 0 && gap_has_ink;
+      ++headings;
+    }
+    if (!heading && in_heading) gap_has_ink = false;
+    gap_has_ink = gap_has_ink || (!heading && ink);
+    in_heading = heading;
+  }
+  EXPECT_EQ(headings, 3);
+  EXPECT_EQ(gaps_with_ink, 2);
+  graph.edges.push_back({2, 7});
+  EXPECT_THROW(draw_layer_graph(graph, font), std::invalid_argument);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "vae_cnn/cli/cli.hpp"
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/latent_codes.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/render/png.hpp"
@@ -13,11 +14,6 @@
 
 namespace vae_cnn {
 namespace {
-
-std::string required(const cxxopts::ParseResult& result, const std::string& command, const std::string& option) {
-  if (!result.count(option)) throw UsageError(command + ": --" + option + " is required (try 'vae_cnn " + command + " --help')");
-  return result[option].as<std::string>();
-}
 
 std::vector<double> parse_point(const std::string& text) {
   std::vector<double> point;
@@ -42,7 +38,7 @@ Command parse_encode(const std::vector<std::string>& args) {
   const auto result = parse_command_line(options, "encode", args);
   if (result.count("help")) return PrintText{options.help()};
   EncodeCommand command;
-  command.weights = required(result, "encode", "weights");
+  command.weights = required_option(result, "encode", "weights");
   if (result.count("data")) command.data_dir = result["data"].as<std::string>();
   const std::string split = result["split"].as<std::string>();
   if (split != "test" && split != "train") throw UsageError("--split: '" + split + "', expected test or train");
@@ -77,7 +73,7 @@ Command parse_decode(const std::vector<std::string>& args) {
   const auto result = parse_command_line(options, "decode", one_letter_long_option(args, 'z'));
   if (result.count("help")) return PrintText{options.help()};
   DecodeCommand command;
-  command.weights = required(result, "decode", "weights");
+  command.weights = required_option(result, "decode", "weights");
   if (!result.count("z")) throw UsageError("decode: --z is required (try 'vae_cnn decode --help')");
   command.z = parse_point(result["z"].as<std::string>());
   command.output = result["output"].as<std::string>();
@@ -94,11 +90,8 @@ int run_decode(const DecodeCommand& command) {
     throw UsageError("--z has " + std::to_string(command.z.size()) + " values, but " + command.weights +
                      " has a latent size of " + std::to_string(latent));
   }
-  torch::NoGradGuard no_grad;
-  const auto z = torch::tensor(command.z, torch::kFloat64).to(torch::kFloat32).view({1, latent}).to(device);
-  const auto image = weights.model->decode(z).mul(255.0).round().clamp(0, 255).to(torch::kCPU, torch::kUInt8).contiguous();
-  const std::vector<std::uint8_t> pixels(image.data_ptr<std::uint8_t>(), image.data_ptr<std::uint8_t>() + image.numel());
-  write_png(command.output, 28, 28, 1, pixels);
+  const auto z = torch::tensor(command.z, torch::kFloat64).to(torch::kFloat32).view({1, latent});
+  write_png(command.output, 28, 28, 1, decode_to_bytes(weights.model, z));
   return kExitOk;
 }
 

@@ -91,4 +91,11 @@ double number_option(const cxxopts::ParseResult& result, const std::string& opti
   return parse_number(option, result[option].as<std::string>());
 }
 
+std::string required_option(const cxxopts::ParseResult& result, const std::string& command, const std::string& option) {
+  if (!result.count(option)) {
+    throw UsageError(command + ": --" + option + " is required (try 'vae_cnn " + command + " --help')");
+  }
+  return result[option].as<std::string>();
+}
+
 }  // namespace vae_cnn

@@ -1,6 +1,7 @@
 // Every digit centre gets a tick; labels are thinned to every k-th tick so they never overlap.
 #include "vae_cnn/render/digit_manifold.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -20,12 +21,26 @@ std::string one_decimal(double value) {
   return out;
 }
 
+struct Margins {
+  double text = 0;
+  int left = 0, top = 0, bottom = 0, right = 0;
+};
+
+Margins margins_for(int grid) {
+  Margins m;
+  m.text = std::max(11.0, grid * kDigit / 60.0);
+  m.left = static_cast<int>(m.text * 5);
+  m.top = static_cast<int>(m.text * 2.8);
+  m.bottom = static_cast<int>(m.text * 4.5);
+  m.right = static_cast<int>(m.text * 2);
+  return m;
+}
+
 }  // namespace
 
-std::vector<double> manifold_axis(int n, double range) {
-  std::vector<double> values(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = n == 1 ? 0.0 : -range + 2.0 * range * i / (n - 1);
-  return values;
+PixelPoint manifold_cell(int grid, int row, int column) {
+  const Margins m = margins_for(grid);
+  return {m.left + column * kDigit, m.top + row * kDigit};
 }
 
 Image digit_manifold(const std::vector<std::uint8_t>& digits, int grid, double range, const std::string& title,
@@ -35,16 +50,10 @@ Image digit_manifold(const std::vector<std::uint8_t>& digits, int grid, double r
                                 " digits of 28x28, got " + std::to_string(digits.size()) + " bytes");
   }
   const int side = grid * kDigit;
-  const double text = std::max(11.0, side / 60.0);
-  const int left = static_cast<int>(text * 5), top = static_cast<int>(text * 2.8);
-  const int bottom = static_cast<int>(text * 4.5), right = static_cast<int>(text * 2);
-  Image image(left + side + right, top + side + bottom);
-  for (int row = 0; row < grid; ++row) {
-    for (int col = 0; col < grid; ++col) {
-      const std::uint8_t* digit = digits.data() + (static_cast<std::size_t>(row) * grid + col) * kDigit * kDigit;
-      image.draw_gray(left + col * kDigit, top + row * kDigit, kDigit, kDigit, digit);
-    }
-  }
+  const Margins m = margins_for(grid);
+  const double text = m.text;
+  const int left = m.left, top = m.top;
+  Image image(left + side + m.right, top + side + m.bottom);
   const auto values = manifold_axis(grid, range);
   const double label_width = font.text_width(one_decimal(-range), text) + text * 0.6;
   const int every = std::max(1, static_cast<int>(std::ceil(label_width / kDigit)));
@@ -61,6 +70,14 @@ Image digit_manifold(const std::vector<std::uint8_t>& digits, int grid, double r
     // Row i shows z[1] = values[grid - 1 - i]: the top row is +range.
     font.draw(image, left - text * 0.6, centre_y + text * 0.35, one_decimal(values[static_cast<std::size_t>(grid - 1 - i)]),
               text, kInk, Anchor::kRight);
+  }
+  // The digits go on last: a tick's anti-aliased end must not bleed into a cell's edge pixels.
+  for (int row = 0; row < grid; ++row) {
+    for (int col = 0; col < grid; ++col) {
+      const std::uint8_t* digit = digits.data() + (static_cast<std::size_t>(row) * grid + col) * kDigit * kDigit;
+      const PixelPoint origin = manifold_cell(grid, row, col);
+      image.draw_gray(origin.x, origin.y, kDigit, kDigit, digit);
+    }
   }
   font.draw(image, left + side / 2.0, top - text * 0.9, title, text * 1.2, kInk, Anchor::kCenter);
   font.draw(image, left + side / 2.0, top + side + text * 3.3, "z[0]", text * 1.1, kInk, Anchor::kCenter);

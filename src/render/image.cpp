@@ -85,6 +85,39 @@ void Image::draw_line(double x0, double y0, double x1, double y1, Rgb color, dou
   }
 }
 
+void Image::fill_triangle(double x0, double y0, double x1, double y1, double x2, double y2, Rgb color,
+                          double alpha) {
+  const double xs[3] = {x0, x1, x2}, ys[3] = {y0, y1, y2};
+  // Orientation decides which side of each edge is inside.
+  const double orientation = (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0) > 0 ? 1.0 : -1.0;
+  const int left = static_cast<int>(std::floor(std::min({x0, x1, x2}) - 1));
+  const int right = static_cast<int>(std::ceil(std::max({x0, x1, x2}) + 1));
+  const int top = static_cast<int>(std::floor(std::min({y0, y1, y2}) - 1));
+  const int bottom = static_cast<int>(std::ceil(std::max({y0, y1, y2}) + 1));
+  for (int y = top; y <= bottom; ++y) {
+    for (int x = left; x <= right; ++x) {
+      const double px = x + 0.5, py = y + 0.5;
+      // The largest signed distance outside any edge approximates the distance to a convex shape.
+      double outside = -1e9;
+      for (int e = 0; e < 3; ++e) {
+        const double ax = xs[e], ay = ys[e], bx = xs[(e + 1) % 3], by = ys[(e + 1) % 3];
+        const double length = std::hypot(bx - ax, by - ay);
+        if (length <= 0) continue;
+        const double cross = ((bx - ax) * (py - ay) - (by - ay) * (px - ax)) / length;
+        outside = std::max(outside, -orientation * cross);
+      }
+      blend(x, y, color, alpha * coverage_from_distance(outside));
+    }
+  }
+}
+
+void Image::stroke_rect(double x0, double y0, double x1, double y1, Rgb color, double width) {
+  draw_line(x0, y0, x1, y0, color, width);
+  draw_line(x1, y0, x1, y1, color, width);
+  draw_line(x1, y1, x0, y1, color, width);
+  draw_line(x0, y1, x0, y0, color, width);
+}
+
 void Image::draw_gray(int x, int y, int gray_width, int gray_height, const std::uint8_t* gray, int scale) {
   for (int gy = 0; gy < gray_height * scale; ++gy) {
     for (int gx = 0; gx < gray_width * scale; ++gx) {

@@ -52,12 +52,31 @@ Image latent_scatter(const std::vector<ScatterPoint>& points, const ScatterOptio
 
   int left_out = 0;
   const double radius = std::max(1.5, size / 400.0);
+  auto inside = [&](const ScatterPoint& p) {
+    return std::isfinite(p.x) && std::isfinite(p.y) && std::abs(p.x) <= range && std::abs(p.y) <= range;
+  };
   for (const auto& p : points) {
-    if (std::abs(p.x) > range || std::abs(p.y) > range || !std::isfinite(p.x) || !std::isfinite(p.y)) {
+    if (!inside(p)) {
       ++left_out;
       continue;
     }
     image.fill_circle(to_x(p.x), to_y(p.y), radius, class_colour(p.label), 0.55);
+  }
+  // Labels go on top of all points so none is hidden; a white halo keeps them legible on dense areas.
+  if (options.annotate_every > 0) {
+    for (std::size_t i = 0; i < points.size(); i += static_cast<std::size_t>(options.annotate_every)) {
+      const auto& p = points[i];
+      if (!inside(p)) continue;
+      const std::string digit = std::to_string(p.label);
+      const double x = to_x(p.x) + radius + 1, y = to_y(p.y) - radius;
+      for (const double dx : {-1.0, 1.0}) {
+        for (const double dy : {-1.0, 1.0}) font.draw(image, x + dx, y + dy, digit, text * 0.8, {255, 255, 255});
+      }
+      const Rgb colour = class_colour(p.label);
+      const Rgb darker{static_cast<std::uint8_t>(colour.r * 0.7), static_cast<std::uint8_t>(colour.g * 0.7),
+                       static_cast<std::uint8_t>(colour.b * 0.7)};
+      font.draw(image, x, y, digit, text * 0.8, darker);
+    }
   }
 
   // Frame, titles, legend, note.

@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "vae_cnn/render/plot_set.hpp"
 #include "vae_cnn/train/train_config.hpp"
 
 namespace vae_cnn {
@@ -52,19 +53,26 @@ struct DecodeCommand {
   std::string device = "cpu";
 };
 
-using Command = std::variant<PrintText, TrainCommand, SummaryCommand, EncodeCommand, DecodeCommand>;
+/// `vae_cnn plot`.
+struct PlotCommand {
+  PlotOptions options;
+};
+
+using Command = std::variant<PrintText, TrainCommand, SummaryCommand, EncodeCommand, DecodeCommand, PlotCommand>;
 
 /// Per-command parsers: `args` are the words after the command name.
 Command parse_train(const std::vector<std::string>& args);
 Command parse_summary(const std::vector<std::string>& args);
 Command parse_encode(const std::vector<std::string>& args);
 Command parse_decode(const std::vector<std::string>& args);
+Command parse_plot(const std::vector<std::string>& args);
 
 /// Per-command runners; each returns the exit code.
 int run_train(const TrainCommand& command);
 int run_summary(const SummaryCommand& command);
 int run_encode(const EncodeCommand& command);
 int run_decode(const DecodeCommand& command);
+int run_plot(const PlotCommand& command);
 
 /// Turns argv into a command; throws UsageError with a one-line message for anything it cannot use.
 Command parse_cli(const std::vector<std::string>& args);

@@ -30,4 +30,7 @@ double parse_number(const std::string& option, const std::string& text);
 std::int64_t integer_option(const cxxopts::ParseResult& result, const std::string& option);
 double number_option(const cxxopts::ParseResult& result, const std::string& option);
 
+/// The value of an option the command cannot do without; UsageError naming it when absent.
+std::string required_option(const cxxopts::ParseResult& result, const std::string& command, const std::string& option);
+
 }  // namespace vae_cnn

@@ -4,18 +4,19 @@
 #include <cstdint>
 #include <vector>
 
+#include "vae_cnn/eval/latent_grid.hpp"
 #include "vae_cnn/render/font.hpp"
 #include "vae_cnn/render/image.hpp"
 
 namespace vae_cnn {
-
-/// The grid's z values along one axis: n points evenly from -range to +range.
-std::vector<double> manifold_axis(int n, double range);
 
 /// Draws `grid`×`grid` 28×28 digits (row-major as shown: row 0 on top holds z[1] = +range, column 0
 /// holds z[0] = -range; 0 = black), white on black, with ticks at digit centres labelled with their z
 /// values to one decimal, axis titles and a title.
 Image digit_manifold(const std::vector<std::uint8_t>& digits, int grid, double range, const std::string& title,
                      const Font& font);
+
+/// The top-left pixel of cell (row, column) in a digit_manifold picture of `grid` × `grid` digits.
+PixelPoint manifold_cell(int grid, int row, int column);
 
 }  // namespace vae_cnn

@@ -13,6 +13,11 @@ struct Rgb {
   bool operator==(const Rgb& other) const { return r == other.r && g == other.g && b == other.b; }
 };
 
+/// A pixel position: where a cell of a picture starts, for instance.
+struct PixelPoint {
+  int x = 0, y = 0;
+};
+
 /// width × height RGB pixels, rows top to bottom.
 class Image {
  public:
@@ -33,6 +38,10 @@ class Image {
   void fill_circle(double cx, double cy, double radius, Rgb color, double alpha = 1.0);
   /// A line of the given width with anti-aliased edges.
   void draw_line(double x0, double y0, double x1, double y1, Rgb color, double width = 1.0, double alpha = 1.0);
+  /// A filled triangle with anti-aliased edges (arrowheads, markers).
+  void fill_triangle(double x0, double y0, double x1, double y1, double x2, double y2, Rgb color, double alpha = 1.0);
+  /// The outline of [x0,x1] × [y0,y1] drawn with lines of the given width.
+  void stroke_rect(double x0, double y0, double x1, double y1, Rgb color, double width = 1.0);
   /// Copies a grey image (0 = black) scaled by an integer factor with its top-left at (x, y).
   void draw_gray(int x, int y, int gray_width, int gray_height, const std::uint8_t* gray, int scale = 1);
 

@@ -20,6 +20,7 @@ struct ScatterOptions {
   std::string x_title = "z[0]";
   std::string y_title = "z[1]";
   int size = 900;                  ///< height in pixels; the legend adds width
+  int annotate_every = 0;          ///< > 0: every k-th point also gets its digit written beside it
 };
 
 /// Paul Tol's colour-blind-safe "muted" qualitative palette, extended to ten classes.

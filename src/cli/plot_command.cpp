@@ -1,0 +1,61 @@
+// `vae_cnn plot`: options to a PlotOptions, then one line per picture written and per note.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/render/plot_set.hpp"
+#include "vae_cnn/train/device.hpp"
+
+namespace vae_cnn {
+
+Command parse_plot(const std::vector<std::string>& args) {
+  cxxopts::Options options("vae_cnn plot",
+                           "Draws the latent space, the digit manifold, reconstructions, samples, the loss curves and\n"
+                           "the model diagrams of trained weights as PNG files.");
+  options.add_options()
+      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
+      ("data", "data folder for the test images (default: data/<data set of the weights>)",
+       cxxopts::value<std::string>())
+      ("out", "folder for the pictures", cxxopts::value<std::string>()->default_value("vae_cnn"))
+      ("grid", "the manifold shows N x N digits", cxxopts::value<std::string>()->default_value("30"))
+      ("range", "axes and manifold span -R..R", cxxopts::value<std::string>()->default_value("4"))
+      ("annotate", "also write the digit beside a subsample of the latent points")
+      ("seed", "seed of the z ~ N(0, I) in samples.png", cxxopts::value<std::string>()->default_value("0"))
+      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
+      ("h,help", "this text");
+  const auto result = parse_command_line(options, "plot", args);
+  if (result.count("help")) return PrintText{options.help()};
+  PlotCommand command;
+  command.options.weights = required_option(result, "plot", "weights");
+  if (result.count("data")) command.options.data_dir = result["data"].as<std::string>();
+  command.options.out_dir = result["out"].as<std::string>();
+  const std::int64_t grid = integer_option(result, "grid");
+  if (grid < 1 || grid > 200) throw UsageError("--grid: " + std::to_string(grid) + ", expected 1 to 200");
+  command.options.grid = static_cast<int>(grid);
+  command.options.range = number_option(result, "range");
+  if (command.options.range <= 0) throw UsageError("--range: expected a number above 0");
+  command.options.annotate = result.count("annotate") > 0;
+  const std::int64_t seed = integer_option(result, "seed");
+  if (seed < 0) throw UsageError("--seed: expected a whole number of 0 or more");
+  command.options.sample_seed = static_cast<std::uint64_t>(seed);
+  command.options.device = result["device"].as<std::string>();
+  check_device_spec(command.options.device);
+  return command;
+}
+
+int run_plot(const PlotCommand& command) {
+  const auto start = std::chrono::steady_clock::now();
+  const PlotReport report = write_plots(command.options);
+  for (const auto& picture : report.written) {
+    std::printf("wrote %s (%.2f s)\n", picture.path.c_str(), picture.seconds);
+  }
+  for (const auto& note : report.notes) std::printf("note: %s\n", note.c_str());
+  std::printf("%zu pictures in %.2f s\n", report.written.size(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return kExitOk;
+}
+
+}  // namespace vae_cnn

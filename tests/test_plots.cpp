@@ -1,0 +1,71 @@
+// The torch side of the pictures: latent grids in drawing order, repeatable samples, quantisation,
+// and the diagrams' edges following the model's data flow.
+#include "test_support.hpp"
+#include "vae_cnn/eval/decoded_digits.hpp"
+#include "vae_cnn/eval/latent_grid.hpp"
+#include "vae_cnn/model/summary.hpp"
+#include "vae_cnn/render/model_diagrams.hpp"
+
+namespace vae_cnn {
+namespace {
+
+TEST(DecodedDigits, ManifoldLatentsRunLeftToRightAndTopDown) {
+  const auto z = manifold_latents(3, 2.0, 4);
+  ASSERT_EQ(z.sizes(), (std::vector<std::int64_t>{9, 4}));
+  // Row 0 (top) holds z[1] = +2, column 0 holds z[0] = -2; other dimensions stay 0.
+  EXPECT_FLOAT_EQ(z[0][0].item<float>(), -2.0f);
+  EXPECT_FLOAT_EQ(z[0][1].item<float>(), 2.0f);
+  EXPECT_FLOAT_EQ(z[2][0].item<float>(), 2.0f);
+  EXPECT_FLOAT_EQ(z[8][1].item<float>(), -2.0f);
+  EXPECT_FLOAT_EQ(z[4][0].item<float>(), 0.0f);
+  EXPECT_EQ(z.slice(1, 2).abs().sum().item<float>(), 0.0f);
+}
+
+TEST(DecodedDigits, SamplesRepeatForASeedAndLeaveTheGlobalGeneratorAlone) {
+  torch::manual_seed(5);
+  const auto expected_global = torch::rand({3});
+  torch::manual_seed(5);
+  const auto a = standard_normal_latents(100, 2, 1);
+  const auto global = torch::rand({3});
+  EXPECT_TRUE(torch::equal(a, standard_normal_latents(100, 2, 1)));
+  EXPECT_FALSE(torch::equal(a, standard_normal_latents(100, 2, 2)));
+  EXPECT_TRUE(torch::equal(global, expected_global));
+  EXPECT_NEAR(a.mean().item<double>(), 0.0, 0.3);
+  EXPECT_NEAR(a.std().item<double>(), 1.0, 0.3);
+}
+
+TEST(DecodedDigits, BytesRoundToTheNearestLevel) {
+  // Exact halves go to the even level (torch.round, like numpy); values outside [0,1] are clamped.
+  const auto images = torch::tensor({0.0f, 0.5f / 255, 0.6f / 255, 1.49f / 255, 1.51f / 255, 1.0f, 1.2f, -0.1f});
+  EXPECT_EQ(image_bytes(images.view({1, 8})), (std::vector<std::uint8_t>{0, 0, 1, 1, 2, 255, 255, 0}));
+}
+
+TEST(ModelDiagrams, EdgesFollowTheDataFlow) {
+  ConvVae model;
+  const ModelTraces traces = trace_model(model);
+  const LayerGraph encoder = layer_graph_of("encoder", traces.encoder);
+  auto index = [&](const std::string& heading_start) {
+    for (std::size_t i = 0; i < encoder.boxes.size(); ++i) {
+      if (encoder.boxes[i].heading.rfind(heading_start + ":", 0) == 0) return static_cast<int>(i);
+    }
+    ADD_FAILURE() << "no box " << heading_start;
+    return -1;
+  };
+  const auto has_edge = [&](int from, int to) {
+    return std::find(encoder.edges.begin(), encoder.edges.end(), std::make_pair(from, to)) != encoder.edges.end();
+  };
+  EXPECT_TRUE(has_edge(index("encoder_input"), index("conv1")));
+  EXPECT_TRUE(has_edge(index("fc"), index("z_mean")));
+  EXPECT_TRUE(has_edge(index("fc"), index("z_log_var")));
+  EXPECT_TRUE(has_edge(index("z_mean"), index("z")));
+  EXPECT_TRUE(has_edge(index("z_log_var"), index("z")));
+  EXPECT_FALSE(has_edge(index("z_mean"), index("z_log_var")));
+  EXPECT_EQ(encoder.edges.size(), encoder.boxes.size());  // a chain of 6 plus the branch and join
+  EXPECT_NE(encoder.boxes[static_cast<std::size_t>(index("conv1"))].fields[1].find("(None, 32, 14, 14)"),
+            std::string::npos);
+  const LayerGraph vae = layer_graph_of("vae", traces.vae);
+  EXPECT_EQ(vae.edges, (std::vector<std::pair<int, int>>{{0, 1}, {1, 2}}));
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -13,6 +13,7 @@
 #include "vae_cnn/render/latent_scatter.hpp"
 #include "vae_cnn/render/plot_set.hpp"
 #include "vae_cnn/train/train_run.hpp"
+#include "vae_cnn/train/weights_file.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -45,9 +46,12 @@ Png read_png(const std::string& path) {
   return png;
 }
 
-// Two epochs on the first 256 real training digits: a model with some structure, in seconds.
+// Two epochs on the first 256 real training digits, with BCE, which (unlike MSE on so few digits)
+// keeps the latent means apart: a model with some structure, in seconds.
 std::string train_small(const ScratchDir& dir) {
-  run_training(testing::small_real_run(dir.file("weights"), 2, 7), {});
+  TrainConfig config = testing::small_real_run(dir.file("weights"), 2, 7);
+  config.loss = LossKind::kBce;
+  run_training(config, {});
   return dir.file("weights/vae_cnn.mnist.pt");
 }
 
@@ -156,6 +160,32 @@ TEST(PlotCli, WithoutMetricsTheOtherPicturesAreWrittenAndTheGapNoted) {
   int written = 0;
   for (const char* name : kPlotFiles) written += std::filesystem::exists(dir.file(std::string("p/") + name));
   EXPECT_EQ(written, 7);
+}
+
+TEST(PlotCli, LatentMeansThatBarelySpreadAreNamedNotDrawnAsABlankChart) {
+  ScratchDir dir;
+  // An encoder whose weights are all zero maps every image to the same latent mean.
+  ConvVae collapsed;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : collapsed->encoder->parameters()) parameter.zero_();
+  }
+  save_weights(dir.file("collapsed.pt"), collapsed, WeightsMetadata{});
+  const RunResult result = run_vae_cnn(dir, plot_arguments(dir.file("collapsed.pt"), dir.file("p")));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("latent means barely spread (std 0.000)"), std::string::npos) << result.out;
+  // A freshly initialised encoder's means spread ~0.01 (it is untrained: the note is right there
+  // too); scaled up 100 times they spread ~1, like a trained model's, and the note must go.
+  torch::manual_seed(3);
+  ConvVae spread;
+  {
+    torch::NoGradGuard no_grad;
+    spread->encoder->z_mean->weight.mul_(100.0);
+  }
+  save_weights(dir.file("spread.pt"), spread, WeightsMetadata{});
+  const RunResult healthy = run_vae_cnn(dir, plot_arguments(dir.file("spread.pt"), dir.file("q")));
+  ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
+  EXPECT_EQ(healthy.out.find("barely spread"), std::string::npos) << healthy.out;
 }
 
 TEST(PlotCli, BadWeightsExitOneAndBadOptionsExitTwo) {

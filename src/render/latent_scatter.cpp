@@ -3,6 +3,7 @@
 #include "vae_cnn/render/latent_scatter.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace vae_cnn {
@@ -17,6 +18,14 @@ std::string tick_text(double value) {
   std::string out = text;
   if (!out.empty() && out[0] == '-') out = "\u2212" + out.substr(1);  // a real minus sign
   return out;
+}
+
+// splitmix64's finaliser: neighbouring indices land far apart.
+std::uint64_t mixed_index(std::uint64_t i) {
+  i += 0x9E3779B97F4A7C15ull;
+  i = (i ^ (i >> 30)) * 0xBF58476D1CE4E5B9ull;
+  i = (i ^ (i >> 27)) * 0x94D049BB133111EBull;
+  return i ^ (i >> 31);
 }
 
 }  // namespace
@@ -64,7 +73,10 @@ Image latent_scatter(const std::vector<ScatterPoint>& points, const ScatterOptio
   }
   // Labels go on top of all points so none is hidden; a white halo keeps them legible on dense areas.
   if (options.annotate_every > 0) {
-    for (std::size_t i = 0; i < points.size(); i += static_cast<std::size_t>(options.annotate_every)) {
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      // A hashed pick, not every k-th point: data sets ordered by class (ours cycle 0..9) would
+      // otherwise label some digits only.
+      if (mixed_index(i) % static_cast<std::uint64_t>(options.annotate_every) != 0) continue;
       const auto& p = points[i];
       if (!inside(p)) continue;
       const std::string digit = std::to_string(p.label);
@@ -99,6 +111,14 @@ Image latent_scatter(const std::vector<ScatterPoint>& points, const ScatterOptio
               std::to_string(left_out) + " of " + std::to_string(points.size()) + " points lie outside \u00b1" +
                   tick_text(range) + " and are not drawn",
               text * 0.9, {150, 40, 40}, Anchor::kCenter);
+  }
+  if (!options.warning.empty()) {
+    const double warning_size = text * 0.9;
+    const double width = font.text_width(options.warning, warning_size);
+    image.fill_rect(static_cast<int>(left + plot / 2.0 - width / 2 - text * 0.4), static_cast<int>(top + text * 0.5),
+                    static_cast<int>(left + plot / 2.0 + width / 2 + text * 0.4), static_cast<int>(top + text * 1.9),
+                    {255, 255, 255}, 0.9);
+    font.draw(image, left + plot / 2.0, top + text * 1.5, options.warning, warning_size, {150, 40, 40}, Anchor::kCenter);
   }
   if (outside != nullptr) *outside = left_out;
   return image;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -32,6 +33,7 @@ constexpr int kReconstructionPairs = 2;
 constexpr int kColumns = 10;
 constexpr int kSampleRows = 10;
 constexpr int kAnnotatedPoints = 200;  // enough to read the clusters, few enough not to clutter
+constexpr double kCollapsedSpread = 0.05;  // standard deviation of the means; a trained 2-D VAE has ~1
 
 std::string describe(const WeightsMetadata& meta) {
   std::string text = "vae_cnn on " + meta.dataset + " (" + (meta.loss == LossKind::kBce ? "BCE" : "MSE");
@@ -101,6 +103,16 @@ PlotReport write_plots(const PlotOptions& options) {
     scatter.range = options.range;
     scatter.title = model + ": latent means of " + with_thousands(means.size(0)) + " test images" + dims_note;
     if (options.annotate) scatter.annotate_every = std::max<int>(1, static_cast<int>(points.size()) / kAnnotatedPoints);
+    // An encoder that ignores its input (untrained, or a posterior collapsed onto the prior, which
+    // MSE runs on small data meet) puts every mean at one spot: say so, or the picture looks like a
+    // drawing error.
+    const double spread = points.empty() ? 0.0 : means.slice(1, 0, std::min<std::int64_t>(latent, 2)).std(0).max().item<double>();
+    if (!points.empty() && spread < kCollapsedSpread) {
+      char text[160];
+      std::snprintf(text, sizeof text, "latent means barely spread (std %.3f): the encoder ignores its input", spread);
+      scatter.warning = text;
+      report.notes.push_back(std::string("vae_mean.png: ") + text + " (untrained, or the posterior collapsed)");
+    }
     int outside = 0;
     Image image = latent_scatter(points, scatter, font, &outside);
     if (outside > 0) {

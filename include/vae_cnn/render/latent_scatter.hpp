@@ -20,7 +20,8 @@ struct ScatterOptions {
   std::string x_title = "z[0]";
   std::string y_title = "z[1]";
   int size = 900;                  ///< height in pixels; the legend adds width
-  int annotate_every = 0;          ///< > 0: every k-th point also gets its digit written beside it
+  int annotate_every = 0;          ///< > 0: about one point in k (a hashed pick) also gets its digit beside it
+  std::string warning;             ///< when set, written across the top of the plot area
 };
 
 /// Paul Tol's colour-blind-safe "muted" qualitative palette, extended to ten classes.

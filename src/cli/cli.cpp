@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/allocator_policy.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -71,6 +72,7 @@ Command parse_cli(const std::vector<std::string>& args) {
 int run_command(const Command& command) { return std::visit(RunVisitor{}, command); }
 
 int run_cli(int argc, const char* const* argv) {
+  keep_freed_memory_for_reuse();
   const std::vector<std::string> args(argv, argv + argc);
   Command command;
   try {

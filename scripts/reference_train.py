@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""The PyTorch reference for the benchmark: the seed's model (scripts/vae_cnn_model.py), loss and
+optimizer, trained the way a plain PyTorch port does it, on the same IDX files as `vae_cnn train`.
+
+    /usr/bin/python3 scripts/reference_train.py DATA_DIR [--epochs N] [--batch-size N] [--threads N] [--bce]
+
+Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (training pass only,
+as `vae_cnn train`'s metrics.csv counts it).
+"""
+import argparse
+import os
+import sys
+import time
+
+import torch
+from torch.nn import functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vae_cnn_model import ConvVae, find_idx, read_idx  # noqa: E402
+
+
+def vae_loss(logits, x, z_mean, z_log_var, bce):
+    if bce:
+        reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    else:
+        reconstruction = (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)
+    kl = -0.5 * (1 + z_log_var - z_mean.pow(2) - z_log_var.exp()).sum(1)
+    return (reconstruction + kl).mean()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--bce", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    images = read_idx(find_idx(args.data_dir, "train-images-idx3-ubyte"), 0x803).float().div(255).unsqueeze(1)
+    if args.limit:
+        images = images[:args.limit]
+    model = ConvVae(2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    n = images.shape[0]
+    for epoch in range(1, args.epochs + 1):
+        order = torch.randperm(n)
+        total = 0.0
+        start = time.perf_counter()
+        for first in range(0, n, args.batch_size):
+            x = images[order[first:first + args.batch_size]]
+            z_mean, z_log_var = model.encoder(x)
+            z = z_mean + torch.exp(0.5 * z_log_var) * torch.randn_like(z_mean)
+            loss = vae_loss(model.decoder(z), x, z_mean, z_log_var, args.bce)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * x.shape[0]
+        seconds = time.perf_counter() - start
+        print(f"epoch {epoch} images_per_second {n / seconds:.1f} seconds {seconds:.3f} loss {total / n:.4f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@
 // padding 1 for the transposed convolutions): it gives the table's 14x14, 7x7, 14x14, 28x28.
 #include "vae_cnn/model/conv_vae.hpp"
 
+
 namespace vae_cnn {
 namespace {
 
@@ -16,8 +17,11 @@ nn::Conv2dOptions conv3x3(std::int64_t in, std::int64_t out) {
   return nn::Conv2dOptions(in, out, 3).stride(2).padding(1);
 }
 
+TransposedConvShape same_padding(std::int64_t stride) { return {stride, 1, stride - 1}; }
+
 nn::ConvTranspose2dOptions deconv3x3(std::int64_t in, std::int64_t out, std::int64_t stride) {
-  return nn::ConvTranspose2dOptions(in, out, 3).stride(stride).padding(1).output_padding(stride - 1);
+  const TransposedConvShape shape = same_padding(stride);
+  return nn::ConvTranspose2dOptions(in, out, 3).stride(shape.stride).padding(shape.padding).output_padding(shape.output_padding);
 }
 
 // Records one layer when a trace is wanted; a plain forward pass pays nothing for it.
@@ -58,7 +62,14 @@ DecoderImpl::DecoderImpl(const ConvVaeOptions& options)
     : fc(register_module("fc", nn::Linear(options.latent_dim(), kFeatures))),
       deconv1(register_module("deconv1", nn::ConvTranspose2d(deconv3x3(kFeatureChannels, 64, 2)))),
       deconv2(register_module("deconv2", nn::ConvTranspose2d(deconv3x3(64, 32, 2)))),
-      deconv3(register_module("deconv3", nn::ConvTranspose2d(deconv3x3(32, 1, 1)))) {}
+      deconv3(register_module("deconv3", nn::ConvTranspose2d(deconv3x3(32, 1, 1)))),
+      onednn_transposed_conv_(options.onednn_transposed_conv()) {}
+
+torch::Tensor DecoderImpl::transposed(nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride) const {
+  // CUDA's cuDNN handles transposed convolutions well; the detour pays off on the CPU only.
+  if (!onednn_transposed_conv_ || !x.device().is_cpu()) return layer->forward(x);
+  return transposed_conv2d(x, layer->weight, layer->bias, same_padding(stride));
+}
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   record(trace, "z_sampling", "Input", z, z, nullptr);
@@ -66,11 +77,11 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   record(trace, "fc", "Linear + ReLU", z, hidden, fc.get());
   auto features = hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide});  // [N,64,7,7]
   record(trace, "reshape", "Reshape", hidden, features, nullptr);
-  auto h1 = torch::relu(deconv1->forward(features));  // [N,64,14,14]
+  auto h1 = torch::relu(transposed(deconv1, features, 2));  // [N,64,14,14]
   record(trace, "deconv1", "ConvTranspose2d 3x3 s2 + ReLU", features, h1, deconv1.get());
-  auto h2 = torch::relu(deconv2->forward(h1));  // [N,32,28,28]
+  auto h2 = torch::relu(transposed(deconv2, h1, 2));  // [N,32,28,28]
   record(trace, "deconv2", "ConvTranspose2d 3x3 s2 + ReLU", h1, h2, deconv2.get());
-  auto logits = deconv3->forward(h2);  // [N,1,28,28]
+  auto logits = transposed(deconv3, h2, 1);  // [N,1,28,28]
   record(trace, "deconv3", "ConvTranspose2d 3x3 s1 + sigmoid", h2, logits, deconv3.get());
   return logits;
 }

@@ -8,11 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "vae_cnn/model/transposed_conv.hpp"
+
 namespace vae_cnn {
 
 struct ConvVaeOptions {
   /// Size of the latent space (the seed uses 2, so it can be drawn).
   TORCH_ARG(std::int64_t, latent_dim) = 2;
+  /// On the CPU, run the decoder's transposed convolutions through oneDNN convolution kernels
+  /// (transposed_conv.hpp); false keeps LibTorch's own ConvTranspose2d (the reference in tests).
+  TORCH_ARG(bool, onednn_transposed_conv) = true;
 };
 
 /// What one forward pass of the VAE gives.
@@ -53,6 +58,10 @@ class DecoderImpl : public torch::nn::Module {
 
   torch::nn::Linear fc{nullptr};
   torch::nn::ConvTranspose2d deconv1{nullptr}, deconv2{nullptr}, deconv3{nullptr};
+
+ private:
+  torch::Tensor transposed(torch::nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride) const;
+  bool onednn_transposed_conv_ = true;
 };
 TORCH_MODULE(Decoder);
 

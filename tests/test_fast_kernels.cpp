@@ -1,0 +1,78 @@
+// The oneDNN route for transposed convolutions computes the same function as LibTorch's own
+// ConvTranspose2d: forward, gradients, and a whole Adam step on real digits.
+#include <torch/csrc/autograd/autograd.h>
+
+#include "test_support.hpp"
+#include "vae_cnn/data/dataset.hpp"
+#include "vae_cnn/model/conv_vae.hpp"
+#include "vae_cnn/model/transposed_conv.hpp"
+#include "vae_cnn/train/trainer.hpp"
+
+namespace vae_cnn {
+namespace {
+
+// Largest |a - b| relative to the largest |b|: the tolerance scale of a whole tensor.
+double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).abs().max().item<double>() / std::max(b.abs().max().item<double>(), 1e-12);
+}
+
+struct Case {
+  std::int64_t in, out, side;
+  TransposedConvShape shape;
+};
+
+TEST(TransposedConv, MatchesConvTranspose2dForwardAndBackward) {
+  torch::manual_seed(11);
+  for (const Case& c : {Case{64, 64, 7, {2, 1, 1}}, Case{64, 32, 14, {2, 1, 1}}, Case{32, 1, 28, {1, 1, 0}},
+                        Case{3, 5, 6, {2, 0, 1}}}) {
+    const auto x = torch::randn({20, c.in, c.side, c.side}, torch::requires_grad());
+    const auto weight = torch::randn({c.in, c.out, 3, 3}, torch::requires_grad());
+    const auto bias = torch::randn({c.out}, torch::requires_grad());
+    const auto ours = transposed_conv2d(x, weight, bias, c.shape);
+    const auto theirs = torch::conv_transpose2d(x, weight, bias, c.shape.stride, c.shape.padding, c.shape.output_padding);
+    ASSERT_EQ(ours.sizes(), theirs.sizes()) << c.in << "->" << c.out;
+    EXPECT_LT(relative_difference(ours, theirs), 1e-5) << c.in << "->" << c.out;
+    const auto upstream = torch::randn_like(theirs);
+    const auto ours_grads = torch::autograd::grad({ours}, {x, weight, bias}, {upstream});
+    const auto theirs_grads = torch::autograd::grad({theirs}, {x, weight, bias}, {upstream});
+    for (std::size_t i = 0; i < 3; ++i) {
+      EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << c.in << "->" << c.out << " grad " << i;
+    }
+  }
+}
+
+TEST(TransposedConv, OneAdamStepOnRealDigitsMatchesThePlainModel) {
+  const Dataset all = load_split(testing::real_mnist_dir(), Split::kTrain);
+  const auto batch = all.images.slice(0, 0, 128);
+  for (const LossKind loss : {LossKind::kMse, LossKind::kBce}) {
+    torch::manual_seed(21);
+    ConvVae fast(ConvVaeOptions().onednn_transposed_conv(true));
+    ConvVae plain(ConvVaeOptions().onednn_transposed_conv(false));
+    {
+      torch::NoGradGuard no_grad;
+      const auto source = fast->named_parameters();
+      for (auto& item : plain->named_parameters()) item.value().copy_(source[item.key()]);
+    }
+    auto step = [&](ConvVae& model) {
+      auto optimizer = make_optimizer(model, 1e-3);
+      torch::manual_seed(5);  // the same ε for both
+      const VaeLoss terms = batch_loss(model, batch, loss, 1.0);
+      optimizer->zero_grad();
+      terms.total.backward();
+      optimizer->step();
+      return terms.total.item<double>();
+    };
+    const double fast_loss = step(fast);
+    const double plain_loss = step(plain);
+    EXPECT_NEAR(fast_loss, plain_loss, 1e-4 * std::abs(plain_loss)) << to_string(loss);
+    const auto plain_parameters = plain->named_parameters();
+    for (const auto& item : fast->named_parameters()) {
+      const auto& reference = plain_parameters[item.key()];
+      EXPECT_LT(relative_difference(item.value(), reference), 1e-4) << to_string(loss) << " " << item.key();
+      EXPECT_LT(relative_difference(item.value().grad(), reference.grad()), 1e-4) << to_string(loss) << " " << item.key();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vae_cnn

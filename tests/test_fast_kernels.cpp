@@ -4,6 +4,7 @@
 
 #include "test_support.hpp"
 #include "vae_cnn/data/dataset.hpp"
+#include "vae_cnn/model/bias_relu.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/transposed_conv.hpp"
 #include "vae_cnn/train/trainer.hpp"
@@ -25,20 +26,50 @@ TEST(TransposedConv, MatchesConvTranspose2dForwardAndBackward) {
   torch::manual_seed(11);
   for (const Case& c : {Case{64, 64, 7, {2, 1, 1}}, Case{64, 32, 14, {2, 1, 1}}, Case{32, 1, 28, {1, 1, 0}},
                         Case{3, 5, 6, {2, 0, 1}}}) {
-    const auto x = torch::randn({20, c.in, c.side, c.side}, torch::requires_grad());
-    const auto weight = torch::randn({c.in, c.out, 3, 3}, torch::requires_grad());
-    const auto bias = torch::randn({c.out}, torch::requires_grad());
-    const auto ours = transposed_conv2d(x, weight, bias, c.shape);
-    const auto theirs = torch::conv_transpose2d(x, weight, bias, c.shape.stride, c.shape.padding, c.shape.output_padding);
-    ASSERT_EQ(ours.sizes(), theirs.sizes()) << c.in << "->" << c.out;
-    EXPECT_LT(relative_difference(ours, theirs), 1e-5) << c.in << "->" << c.out;
-    const auto upstream = torch::randn_like(theirs);
-    const auto ours_grads = torch::autograd::grad({ours}, {x, weight, bias}, {upstream});
-    const auto theirs_grads = torch::autograd::grad({theirs}, {x, weight, bias}, {upstream});
-    for (std::size_t i = 0; i < 3; ++i) {
-      EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << c.in << "->" << c.out << " grad " << i;
+    // NCHW takes the plain operators after the convolution, channels-last the fused bias+ReLU pass.
+    for (const auto layout : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+      for (const bool relu : {false, true}) {
+        const std::string label = std::to_string(c.in) + "->" + std::to_string(c.out) +
+                                  (layout == at::MemoryFormat::ChannelsLast ? " channels-last" : " NCHW") +
+                                  (relu ? " +relu" : "");
+        const auto x = torch::randn({20, c.in, c.side, c.side}).contiguous(layout).requires_grad_();
+        const auto weight = torch::randn({c.in, c.out, 3, 3}, torch::requires_grad());
+        const auto bias = torch::randn({c.out}, torch::requires_grad());
+        const auto ours = transposed_conv2d(x, weight, bias, c.shape, relu);
+        auto theirs = torch::conv_transpose2d(x, weight, bias, c.shape.stride, c.shape.padding, c.shape.output_padding);
+        if (relu) theirs = torch::relu(theirs);
+        ASSERT_EQ(ours.sizes(), theirs.sizes()) << label;
+        EXPECT_LT(relative_difference(ours, theirs), 1e-5) << label;
+        const auto upstream = torch::randn_like(theirs);
+        const auto ours_grads = torch::autograd::grad({ours}, {x, weight, bias}, {upstream});
+        const auto theirs_grads = torch::autograd::grad({theirs}, {x, weight, bias}, {upstream});
+        for (std::size_t i = 0; i < 3; ++i) {
+          EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << label << " grad " << i;
+        }
+      }
     }
   }
+}
+
+TEST(BiasRelu, BiasGradientIsTheSameOnAnyThreadCount) {
+  torch::manual_seed(4);
+  const auto y = torch::randn({4000, 32});
+  const auto grad = torch::randn({4000, 32});
+  auto run = [&](int threads) {
+    at::set_num_threads(threads);
+    auto pre = torch::empty_like(grad);
+    auto bias_grad = torch::empty({32});
+    bias_relu_backward(grad.data_ptr<float>(), y.data_ptr<float>(), pre.data_ptr<float>(), bias_grad.data_ptr<float>(),
+                       4000, 32);
+    return std::make_pair(pre, bias_grad);
+  };
+  const auto one = run(1);
+  const auto two = run(2);
+  at::set_num_threads(1);
+  EXPECT_TRUE(torch::equal(one.first, two.first));
+  EXPECT_TRUE(torch::equal(one.second, two.second));
+  EXPECT_TRUE(torch::equal(one.first, grad * y.gt(0)));
+  EXPECT_LT(relative_difference(one.second, (grad * y.gt(0)).sum(0)), 1e-5);
 }
 
 TEST(TransposedConv, OneAdamStepOnRealDigitsMatchesThePlainModel) {
@@ -46,8 +77,8 @@ TEST(TransposedConv, OneAdamStepOnRealDigitsMatchesThePlainModel) {
   const auto batch = all.images.slice(0, 0, 128);
   for (const LossKind loss : {LossKind::kMse, LossKind::kBce}) {
     torch::manual_seed(21);
-    ConvVae fast(ConvVaeOptions().onednn_transposed_conv(true));
-    ConvVae plain(ConvVaeOptions().onednn_transposed_conv(false));
+    ConvVae fast(ConvVaeOptions().fast_cpu_kernels(true));
+    ConvVae plain(ConvVaeOptions().fast_cpu_kernels(false));
     {
       torch::NoGradGuard no_grad;
       const auto source = fast->named_parameters();

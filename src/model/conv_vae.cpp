@@ -17,6 +17,11 @@ nn::Conv2dOptions conv3x3(std::int64_t in, std::int64_t out) {
   return nn::Conv2dOptions(in, out, 3).stride(2).padding(1);
 }
 
+// oneDNN keeps activations channels-last; handing it NCHW costs a reorder in and out of every call.
+torch::Tensor in_cpu_layout(const torch::Tensor& x, bool fast_cpu_kernels) {
+  return fast_cpu_kernels && x.device().is_cpu() ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+}
+
 TransposedConvShape same_padding(std::int64_t stride) { return {stride, 1, stride - 1}; }
 
 nn::ConvTranspose2dOptions deconv3x3(std::int64_t in, std::int64_t out, std::int64_t stride) {
@@ -39,11 +44,12 @@ EncoderImpl::EncoderImpl(const ConvVaeOptions& options)
       conv2(register_module("conv2", nn::Conv2d(conv3x3(32, kFeatureChannels)))),
       fc(register_module("fc", nn::Linear(kFeatures, kHidden))),
       z_mean(register_module("z_mean", nn::Linear(kHidden, options.latent_dim()))),
-      z_log_var(register_module("z_log_var", nn::Linear(kHidden, options.latent_dim()))) {}
+      z_log_var(register_module("z_log_var", nn::Linear(kHidden, options.latent_dim()))),
+      fast_cpu_kernels_(options.fast_cpu_kernels()) {}
 
 std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(const torch::Tensor& x, Trace* trace) {
   record(trace, "encoder_input", "Input", x, x, nullptr);
-  auto h1 = torch::relu(conv1->forward(x));  // [N,32,14,14]
+  auto h1 = torch::relu(conv1->forward(in_cpu_layout(x, fast_cpu_kernels_)));  // [N,32,14,14]
   record(trace, "conv1", "Conv2d 3x3 s2 + ReLU", x, h1, conv1.get());
   auto h2 = torch::relu(conv2->forward(h1));  // [N,64,7,7]
   record(trace, "conv2", "Conv2d 3x3 s2 + ReLU", h1, h2, conv2.get());
@@ -63,25 +69,27 @@ DecoderImpl::DecoderImpl(const ConvVaeOptions& options)
       deconv1(register_module("deconv1", nn::ConvTranspose2d(deconv3x3(kFeatureChannels, 64, 2)))),
       deconv2(register_module("deconv2", nn::ConvTranspose2d(deconv3x3(64, 32, 2)))),
       deconv3(register_module("deconv3", nn::ConvTranspose2d(deconv3x3(32, 1, 1)))),
-      onednn_transposed_conv_(options.onednn_transposed_conv()) {}
+      fast_cpu_kernels_(options.fast_cpu_kernels()) {}
 
-torch::Tensor DecoderImpl::transposed(nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride) const {
+torch::Tensor DecoderImpl::transposed(nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride,
+                                      bool relu) const {
   // CUDA's cuDNN handles transposed convolutions well; the detour pays off on the CPU only.
-  if (!onednn_transposed_conv_ || !x.device().is_cpu()) return layer->forward(x);
-  return transposed_conv2d(x, layer->weight, layer->bias, same_padding(stride));
+  if (!fast_cpu_kernels_ || !x.device().is_cpu()) return relu ? torch::relu(layer->forward(x)) : layer->forward(x);
+  return transposed_conv2d(x, layer->weight, layer->bias, same_padding(stride), relu);
 }
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   record(trace, "z_sampling", "Input", z, z, nullptr);
   auto hidden = torch::relu(fc->forward(z));  // [N,3136]
   record(trace, "fc", "Linear + ReLU", z, hidden, fc.get());
-  auto features = hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide});  // [N,64,7,7]
+  auto features =
+      in_cpu_layout(hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide}), fast_cpu_kernels_);  // [N,64,7,7]
   record(trace, "reshape", "Reshape", hidden, features, nullptr);
-  auto h1 = torch::relu(transposed(deconv1, features, 2));  // [N,64,14,14]
+  auto h1 = transposed(deconv1, features, 2, /*relu=*/true);  // [N,64,14,14]
   record(trace, "deconv1", "ConvTranspose2d 3x3 s2 + ReLU", features, h1, deconv1.get());
-  auto h2 = torch::relu(transposed(deconv2, h1, 2));  // [N,32,28,28]
+  auto h2 = transposed(deconv2, h1, 2, /*relu=*/true);  // [N,32,28,28]
   record(trace, "deconv2", "ConvTranspose2d 3x3 s2 + ReLU", h1, h2, deconv2.get());
-  auto logits = transposed(deconv3, h2, 1);  // [N,1,28,28]
+  auto logits = transposed(deconv3, h2, 1, /*relu=*/false);  // [N,1,28,28]
   record(trace, "deconv3", "ConvTranspose2d 3x3 s1 + sigmoid", h2, logits, deconv3.get());
   return logits;
 }

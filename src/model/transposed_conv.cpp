@@ -7,26 +7,43 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "vae_cnn/model/bias_relu.hpp"
+
 namespace vae_cnn {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+// The fused pass needs a float channels-last activation on the CPU with a bias; anything else
+// takes the plain operators.
+bool fusable(const torch::Tensor& y, const torch::Tensor& bias) {
+  return bias.defined() && y.device().is_cpu() && y.scalar_type() == torch::kFloat &&
+         bias.scalar_type() == torch::kFloat && bias.is_contiguous() &&
+         y.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
 class TransposedConvFunction : public torch::autograd::Function<TransposedConvFunction> {
  public:
   static torch::Tensor forward(AutogradContext* context, const torch::Tensor& x, const torch::Tensor& weight,
                                const torch::Tensor& bias, std::int64_t stride, std::int64_t padding,
-                               std::int64_t output_padding) {
+                               std::int64_t output_padding, bool relu) {
     const std::int64_t kernel = weight.size(2);
     auto output_side = [&](std::int64_t side) { return (side - 1) * stride - 2 * padding + kernel + output_padding; };
     // Only the shape of this tensor is read: it stands for the convolution's input.
     const auto output_like = torch::empty({x.size(0), weight.size(1), output_side(x.size(2)), output_side(x.size(3))},
-                                          x.options());
+                                          x.options().memory_format(x.suggest_memory_format()));
     auto y = std::get<0>(at::convolution_backward(x, output_like, weight, c10::nullopt, {stride, stride},
                                                   {padding, padding}, {1, 1}, false, {0, 0}, 1, {true, false, false}));
-    if (bias.defined()) y.add_(bias.view({1, -1, 1, 1}));
-    context->save_for_backward({x, weight});
+    if (relu && fusable(y, bias)) {
+      bias_relu_forward(y.data_ptr<float>(), bias.data_ptr<float>(), y.numel() / y.size(1), y.size(1));
+    } else {
+      if (bias.defined()) y.add_(bias.view({1, -1, 1, 1}));
+      if (relu) y.relu_();
+    }
+    // With a ReLU, its output tells the backward pass where the gradient flows.
+    context->save_for_backward({x, weight, relu ? y : torch::Tensor()});
+    context->saved_data["relu"] = relu;
     context->saved_data["stride"] = stride;
     context->saved_data["padding"] = padding;
     context->saved_data["has_bias"] = bias.defined();
@@ -39,8 +56,22 @@ class TransposedConvFunction : public torch::autograd::Function<TransposedConvFu
     const auto& weight = saved[1];
     const std::int64_t stride = context->saved_data["stride"].toInt();
     const std::int64_t padding = context->saved_data["padding"].toInt();
-    const auto grad_y = grad_outputs[0].contiguous();
+    auto grad_y = grad_outputs[0].contiguous(x.suggest_memory_format());
+    const bool has_bias = context->saved_data["has_bias"].toBool();
     torch::Tensor grad_x, grad_weight, grad_bias;
+    if (context->saved_data["relu"].toBool()) {
+      const auto& y = saved[2];
+      if (has_bias && y.is_contiguous(at::MemoryFormat::ChannelsLast) && y.scalar_type() == torch::kFloat &&
+          y.device().is_cpu() && grad_y.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+        auto grad_pre = torch::empty_like(grad_y);
+        grad_bias = torch::empty({y.size(1)}, y.options().memory_format(at::MemoryFormat::Contiguous));
+        bias_relu_backward(grad_y.data_ptr<float>(), y.data_ptr<float>(), grad_pre.data_ptr<float>(),
+                           grad_bias.data_ptr<float>(), y.numel() / y.size(1), y.size(1));
+        grad_y = grad_pre;
+      } else {
+        grad_y = grad_y * y.gt(0);
+      }
+    }
     if (context->needs_input_grad(0)) {
       grad_x = at::convolution(grad_y, weight, {}, {stride, stride}, {padding, padding}, {1, 1}, false, {0, 0}, 1);
     }
@@ -50,16 +81,17 @@ class TransposedConvFunction : public torch::autograd::Function<TransposedConvFu
                                                          {padding, padding}, {1, 1}, false, {0, 0}, 1,
                                                          {false, true, false}));
     }
-    if (context->saved_data["has_bias"].toBool() && context->needs_input_grad(2)) grad_bias = grad_y.sum({0, 2, 3});
-    return {grad_x, grad_weight, grad_bias, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    if (has_bias && !grad_bias.defined()) grad_bias = grad_y.sum({0, 2, 3});
+    if (!context->needs_input_grad(2)) grad_bias = torch::Tensor();
+    return {grad_x, grad_weight, grad_bias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
 
 torch::Tensor transposed_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                                const TransposedConvShape& shape) {
-  return TransposedConvFunction::apply(x, weight, bias, shape.stride, shape.padding, shape.output_padding);
+                                const TransposedConvShape& shape, bool relu) {
+  return TransposedConvFunction::apply(x, weight, bias, shape.stride, shape.padding, shape.output_padding, relu);
 }
 
 }  // namespace vae_cnn

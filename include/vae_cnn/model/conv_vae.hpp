@@ -15,9 +15,10 @@ namespace vae_cnn {
 struct ConvVaeOptions {
   /// Size of the latent space (the seed uses 2, so it can be drawn).
   TORCH_ARG(std::int64_t, latent_dim) = 2;
-  /// On the CPU, run the decoder's transposed convolutions through oneDNN convolution kernels
-  /// (transposed_conv.hpp); false keeps LibTorch's own ConvTranspose2d (the reference in tests).
-  TORCH_ARG(bool, onednn_transposed_conv) = true;
+  /// On the CPU: activations in channels-last layout (oneDNN's own, so no reorder per call) and
+  /// the decoder's transposed convolutions through oneDNN convolution kernels (transposed_conv.hpp).
+  /// false keeps LibTorch's plain NCHW ConvTranspose2d path: the reference in tests.
+  TORCH_ARG(bool, fast_cpu_kernels) = true;
 };
 
 /// What one forward pass of the VAE gives.
@@ -47,6 +48,9 @@ class EncoderImpl : public torch::nn::Module {
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc{nullptr}, z_mean{nullptr}, z_log_var{nullptr};
+
+ private:
+  bool fast_cpu_kernels_ = true;
 };
 TORCH_MODULE(Encoder);
 
@@ -60,8 +64,9 @@ class DecoderImpl : public torch::nn::Module {
   torch::nn::ConvTranspose2d deconv1{nullptr}, deconv2{nullptr}, deconv3{nullptr};
 
  private:
-  torch::Tensor transposed(torch::nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride) const;
-  bool onednn_transposed_conv_ = true;
+  torch::Tensor transposed(torch::nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride,
+                           bool relu) const;
+  bool fast_cpu_kernels_ = true;
 };
 TORCH_MODULE(Decoder);
 

@@ -14,9 +14,11 @@ struct TransposedConvShape {
 };
 
 /// conv_transpose2d(x, weight, bias) with weight [in, out, k, k], as the input gradient of the
-/// matching convolution; its backward is a convolution (for x) and a convolution weight gradient
-/// (for weight). The same function as torch::conv_transpose2d to float rounding.
+/// matching convolution, followed by a ReLU when `relu`; its backward is a convolution (for x) and a
+/// convolution weight gradient (for weight). The same function as torch::conv_transpose2d (and
+/// torch::relu) to float rounding; on channels-last float CPU tensors, bias and ReLU take one fused
+/// pass each way (bias_relu.hpp).
 torch::Tensor transposed_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                                const TransposedConvShape& shape);
+                                const TransposedConvShape& shape, bool relu = false);
 
 }  // namespace vae_cnn

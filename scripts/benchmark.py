@@ -93,6 +93,14 @@ def main():
         _, plot_rss = timed([args.binary, "plot", "-w", os.path.join(scratch, "run0", weights), "--data", args.data,
                              "--out", os.path.join(scratch, "plots")])
         plot_seconds = time.perf_counter() - start
+        # `eval` arrives with issue 7; builds without it say so instead of failing the benchmark.
+        eval_run = subprocess.run([args.binary, "eval", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        eval_line = "vae_cnn eval: not in this build"
+        if eval_run.returncode == 0:
+            start = time.perf_counter()
+            _, eval_rss = timed([args.binary, "eval", "-w", os.path.join(scratch, "run0", weights), "--data", args.data])
+            eval_seconds = time.perf_counter() - start
+            eval_line = f"vae_cnn eval (test split, whole process): {eval_seconds:.2f} s wall, peak {eval_rss:.0f} MiB"
 
     print(f"\n{args.repeats} runs each of {args.epochs} epochs (first excluded), batch {args.batch_size}, "
           f"{args.threads} threads, data {args.data}{f' (first {args.limit})' if args.limit else ''}")
@@ -101,6 +109,7 @@ def main():
     print(describe("PyTorch reference", theirs, max(their_rss), args.batch_size))
     print(f"ratio (median images/s): {statistics.median(ours) / statistics.median(theirs):.2f}")
     print(f"vae_cnn plot: {plot_seconds:.2f} s wall, peak {plot_rss:.0f} MiB")
+    print(eval_line)
 
 
 if __name__ == "__main__":

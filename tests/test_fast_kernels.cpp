@@ -6,6 +6,7 @@
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/model/bias_relu.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
+#include "vae_cnn/model/single_channel_conv.hpp"
 #include "vae_cnn/model/single_channel_deconv.hpp"
 #include "vae_cnn/model/transposed_conv.hpp"
 #include "vae_cnn/train/trainer.hpp"
@@ -69,6 +70,25 @@ TEST(SingleChannelDeconv, MatchesConvTranspose2dForwardAndBackward) {
       for (std::size_t i = 0; i < 3; ++i) {
         EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << channels << " grad " << i;
       }
+    }
+  }
+}
+
+TEST(SingleChannelConv, MatchesConv2dForwardAndBackward) {
+  torch::manual_seed(13);
+  for (const auto& [channels, side] : std::vector<std::pair<std::int64_t, std::int64_t>>{{32, 28}, {5, 7}}) {
+    const auto x = torch::rand({9, 1, side, side}, torch::requires_grad());
+    const auto weight = torch::randn({channels, 1, 3, 3}, torch::requires_grad());
+    const auto bias = torch::randn({channels}, torch::requires_grad());
+    const auto ours = single_channel_conv3x3_s2(x, weight, bias);
+    const auto theirs = torch::conv2d(x, weight, bias, 2, 1);
+    ASSERT_EQ(ours.sizes(), theirs.sizes());
+    EXPECT_LT(relative_difference(ours, theirs), 1e-5) << channels;
+    const auto upstream = torch::randn_like(theirs).contiguous(at::MemoryFormat::ChannelsLast);
+    const auto ours_grads = torch::autograd::grad({ours}, {x, weight, bias}, {upstream});
+    const auto theirs_grads = torch::autograd::grad({theirs}, {x, weight, bias}, {upstream});
+    for (std::size_t i = 0; i < 3; ++i) {
+      EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << channels << " grad " << i;
     }
   }
 }

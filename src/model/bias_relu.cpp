@@ -1,7 +1,6 @@
 // Written by hand because LibTorch 1.13 has no fused bias+ReLU for these activations: its add,
 // clamp_min, threshold_backward and sum are four passes over 3.2 M floats per step where one
-// suffices. target_clones builds an AVX-512 and an AVX2 version next to the baseline and picks one
-// when the program loads, so the binary still runs on any x86-64.
+// suffices (measured alone at batch 128: forward 0.3-0.4 ms vs 0.5-0.6, backward 0.8-1.5 vs 1.5).
 #include "vae_cnn/model/bias_relu.hpp"
 
 #include <ATen/Parallel.h>
@@ -9,19 +8,15 @@
 #include <algorithm>
 #include <vector>
 
+#include "vae_cnn/model/vector_clones.hpp"
+
 namespace vae_cnn {
 namespace {
 
 constexpr std::int64_t kBlocks = 64;  // fixed partition of the pixels for the bias gradient
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VAE_CNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VAE_CNN_CLONES
-#endif
-
 // __restrict__ lets the compiler keep bias and the partial sums in registers and vectorise the rows.
-VAE_CNN_CLONES void forward_rows(float* __restrict__ y, const float* __restrict__ bias, std::int64_t first,
+VAE_CNN_VECTOR_CLONES void forward_rows(float* __restrict__ y, const float* __restrict__ bias, std::int64_t first,
                                  std::int64_t last, std::int64_t channels) {
   for (std::int64_t p = first; p < last; ++p) {
     float* __restrict__ row = y + p * channels;
@@ -32,7 +27,7 @@ VAE_CNN_CLONES void forward_rows(float* __restrict__ y, const float* __restrict_
   }
 }
 
-VAE_CNN_CLONES void backward_rows(const float* __restrict__ grad, const float* __restrict__ y,
+VAE_CNN_VECTOR_CLONES void backward_rows(const float* __restrict__ grad, const float* __restrict__ y,
                                   float* __restrict__ grad_pre, float* __restrict__ partial, std::int64_t first,
                                   std::int64_t last, std::int64_t channels) {
   for (std::int64_t p = first; p < last; ++p) {

@@ -9,23 +9,19 @@
 
 #include <vector>
 
+#include "vae_cnn/model/vector_clones.hpp"
+
 namespace vae_cnn {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VAE_CNN_CONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VAE_CNN_CONV_CLONES
-#endif
-
 struct ConvGeometry {
   std::int64_t in_height, in_width, out_height, out_width, channels;
 };
 
-VAE_CNN_CONV_CLONES void weight_grad_image(const float* __restrict__ x, const float* __restrict__ grad,
+VAE_CNN_VECTOR_CLONES void weight_grad_image(const float* __restrict__ x, const float* __restrict__ grad,
                                            float* __restrict__ grad_taps, float* __restrict__ grad_bias,
                                            ConvGeometry g) {
   for (std::int64_t i = 0; i < g.out_height; ++i) {

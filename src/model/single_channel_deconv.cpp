@@ -9,17 +9,13 @@
 
 #include <vector>
 
+#include "vae_cnn/model/vector_clones.hpp"
+
 namespace vae_cnn {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VAE_CNN_DECONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VAE_CNN_DECONV_CLONES
-#endif
 
 struct Geometry {
   std::int64_t height, width, channels;
@@ -39,7 +35,7 @@ std::vector<float> taps_of(const torch::Tensor& weight) {
 
 // Per-channel partial sums first, then one sum over channels: without -ffast-math the compiler may
 // not reorder a running float sum, and would not vectorise it.
-VAE_CNN_DECONV_CLONES void forward_image(const float* __restrict__ x, const float* __restrict__ taps, float bias,
+VAE_CNN_VECTOR_CLONES void forward_image(const float* __restrict__ x, const float* __restrict__ taps, float bias,
                                          float* __restrict__ y, float* __restrict__ partial, Geometry g) {
   for (std::int64_t i = 0; i < g.height; ++i) {
     for (std::int64_t j = 0; j < g.width; ++j) {
@@ -62,7 +58,7 @@ VAE_CNN_DECONV_CLONES void forward_image(const float* __restrict__ x, const floa
   }
 }
 
-VAE_CNN_DECONV_CLONES void backward_image(const float* __restrict__ x, const float* __restrict__ taps,
+VAE_CNN_VECTOR_CLONES void backward_image(const float* __restrict__ x, const float* __restrict__ taps,
                                           const float* __restrict__ grad_y, float* __restrict__ grad_x,
                                           float* __restrict__ grad_taps, Geometry g) {
   for (std::int64_t a = 0; a < g.height; ++a) {

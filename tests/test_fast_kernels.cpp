@@ -19,6 +19,19 @@ double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>() / std::max(b.abs().max().item<double>(), 1e-12);
 }
 
+// `ours` and `theirs` are the same function of `inputs`: equal outputs, and equal gradients of
+// every input for the same upstream gradient, to 1e-5 relative.
+void expect_same_function(const torch::Tensor& ours, const torch::Tensor& theirs, const std::vector<torch::Tensor>& inputs,
+                          const torch::Tensor& upstream, const std::string& label) {
+  ASSERT_EQ(ours.sizes(), theirs.sizes()) << label;
+  EXPECT_LT(relative_difference(ours, theirs), 1e-5) << label;
+  const auto ours_grads = torch::autograd::grad({ours}, inputs, {upstream});
+  const auto theirs_grads = torch::autograd::grad({theirs}, inputs, {upstream});
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << label << " grad " << i;
+  }
+}
+
 struct Case {
   std::int64_t in, out, side;
   TransposedConvShape shape;
@@ -40,14 +53,7 @@ TEST(TransposedConv, MatchesConvTranspose2dForwardAndBackward) {
         const auto ours = transposed_conv2d(x, weight, bias, c.shape, relu);
         auto theirs = torch::conv_transpose2d(x, weight, bias, c.shape.stride, c.shape.padding, c.shape.output_padding);
         if (relu) theirs = torch::relu(theirs);
-        ASSERT_EQ(ours.sizes(), theirs.sizes()) << label;
-        EXPECT_LT(relative_difference(ours, theirs), 1e-5) << label;
-        const auto upstream = torch::randn_like(theirs);
-        const auto ours_grads = torch::autograd::grad({ours}, {x, weight, bias}, {upstream});
-        const auto theirs_grads = torch::autograd::grad({theirs}, {x, weight, bias}, {upstream});
-        for (std::size_t i = 0; i < 3; ++i) {
-          EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << label << " grad " << i;
-        }
+        expect_same_function(ours, theirs, {x, weight, bias}, torch::randn_like(theirs), label);
       }
     }
   }
@@ -62,14 +68,7 @@ TEST(SingleChannelDeconv, MatchesConvTranspose2dForwardAndBackward) {
       const auto bias = torch::randn({1}, torch::requires_grad());
       const auto ours = single_channel_deconv3x3(x, weight, bias);
       const auto theirs = torch::conv_transpose2d(x, weight, bias, 1, 1);
-      ASSERT_EQ(ours.sizes(), theirs.sizes());
-      EXPECT_LT(relative_difference(ours, theirs), 1e-5) << channels;
-      const auto upstream = torch::randn_like(theirs);
-      const auto ours_grads = torch::autograd::grad({ours}, {x, weight, bias}, {upstream});
-      const auto theirs_grads = torch::autograd::grad({theirs}, {x, weight, bias}, {upstream});
-      for (std::size_t i = 0; i < 3; ++i) {
-        EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << channels << " grad " << i;
-      }
+      expect_same_function(ours, theirs, {x, weight, bias}, torch::randn_like(theirs), std::to_string(channels));
     }
   }
 }
@@ -82,14 +81,8 @@ TEST(SingleChannelConv, MatchesConv2dForwardAndBackward) {
     const auto bias = torch::randn({channels}, torch::requires_grad());
     const auto ours = single_channel_conv3x3_s2(x, weight, bias);
     const auto theirs = torch::conv2d(x, weight, bias, 2, 1);
-    ASSERT_EQ(ours.sizes(), theirs.sizes());
-    EXPECT_LT(relative_difference(ours, theirs), 1e-5) << channels;
-    const auto upstream = torch::randn_like(theirs).contiguous(at::MemoryFormat::ChannelsLast);
-    const auto ours_grads = torch::autograd::grad({ours}, {x, weight, bias}, {upstream});
-    const auto theirs_grads = torch::autograd::grad({theirs}, {x, weight, bias}, {upstream});
-    for (std::size_t i = 0; i < 3; ++i) {
-      EXPECT_LT(relative_difference(ours_grads[i], theirs_grads[i]), 1e-5) << channels << " grad " << i;
-    }
+    expect_same_function(ours, theirs, {x, weight, bias},
+                         torch::randn_like(theirs).contiguous(at::MemoryFormat::ChannelsLast), std::to_string(channels));
   }
 }
 

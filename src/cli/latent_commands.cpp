@@ -51,7 +51,7 @@ Command parse_encode(const std::vector<std::string>& args) {
 
 int run_encode(const EncodeCommand& command) {
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
-  const std::string data_dir = command.data_dir.empty() ? "data/" + weights.metadata.dataset : command.data_dir;
+  const std::string data_dir = data_dir_for(weights.metadata, command.data_dir);
   const Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
   const std::string csv = latent_codes_csv(encode_dataset(weights.model, data));
   if (command.output.empty()) {

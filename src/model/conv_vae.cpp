@@ -5,7 +5,6 @@
 #include "vae_cnn/model/single_channel_conv.hpp"
 #include "vae_cnn/model/single_channel_deconv.hpp"
 
-
 namespace vae_cnn {
 namespace {
 
@@ -20,10 +19,14 @@ nn::Conv2dOptions conv3x3(std::int64_t in, std::int64_t out) {
   return nn::Conv2dOptions(in, out, 3).stride(2).padding(1);
 }
 
-// oneDNN keeps activations channels-last; handing it NCHW costs a reorder in and out of every call.
-torch::Tensor in_cpu_layout(const torch::Tensor& x, bool fast_cpu_kernels) {
-  return fast_cpu_kernels && x.device().is_cpu() ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+// The hand-written and oneDNN-routed kernels take float tensors on the CPU; anything else (CUDA,
+// other precisions, the reference model of the tests) runs LibTorch's own layers.
+bool fast_path(bool fast_cpu_kernels, const torch::Tensor& x) {
+  return fast_cpu_kernels && x.device().is_cpu() && x.scalar_type() == torch::kFloat;
 }
+
+// oneDNN keeps activations channels-last; handing it NCHW costs a reorder in and out of every call.
+torch::Tensor channels_last(const torch::Tensor& x) { return x.contiguous(at::MemoryFormat::ChannelsLast); }
 
 TransposedConvShape same_padding(std::int64_t stride) { return {stride, 1, stride - 1}; }
 
@@ -53,9 +56,9 @@ EncoderImpl::EncoderImpl(const ConvVaeOptions& options)
 std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(const torch::Tensor& x, Trace* trace) {
   record(trace, "encoder_input", "Input", x, x, nullptr);
   // One input channel: oneDNN's weight gradient for this layer is slow; ours takes a fraction of it.
-  const bool fast = fast_cpu_kernels_ && x.device().is_cpu() && x.scalar_type() == torch::kFloat;
-  auto h1 = torch::relu(fast ? single_channel_conv3x3_s2(in_cpu_layout(x, true), conv1->weight, conv1->bias)
-                             : conv1->forward(x));  // [N,32,14,14]
+  auto h1 = torch::relu(fast_path(fast_cpu_kernels_, x)
+                            ? single_channel_conv3x3_s2(channels_last(x), conv1->weight, conv1->bias)
+                            : conv1->forward(x));  // [N,32,14,14]
   record(trace, "conv1", "Conv2d 3x3 s2 + ReLU", x, h1, conv1.get());
   auto h2 = torch::relu(conv2->forward(h1));  // [N,64,7,7]
   record(trace, "conv2", "Conv2d 3x3 s2 + ReLU", h1, h2, conv2.get());
@@ -80,7 +83,7 @@ DecoderImpl::DecoderImpl(const ConvVaeOptions& options)
 torch::Tensor DecoderImpl::transposed(nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride,
                                       bool relu) const {
   // CUDA's cuDNN handles transposed convolutions well; the detour pays off on the CPU only.
-  if (!fast_cpu_kernels_ || !x.device().is_cpu()) return relu ? torch::relu(layer->forward(x)) : layer->forward(x);
+  if (!fast_path(fast_cpu_kernels_, x)) return relu ? torch::relu(layer->forward(x)) : layer->forward(x);
   return transposed_conv2d(x, layer->weight, layer->bias, same_padding(stride), relu);
 }
 
@@ -88,8 +91,8 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   record(trace, "z_sampling", "Input", z, z, nullptr);
   auto hidden = torch::relu(fc->forward(z));  // [N,3136]
   record(trace, "fc", "Linear + ReLU", z, hidden, fc.get());
-  auto features =
-      in_cpu_layout(hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide}), fast_cpu_kernels_);  // [N,64,7,7]
+  auto features = hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide});  // [N,64,7,7]
+  if (fast_path(fast_cpu_kernels_, features)) features = channels_last(features);
   record(trace, "reshape", "Reshape", hidden, features, nullptr);
   auto h1 = transposed(deconv1, features, 2, /*relu=*/true);  // [N,64,14,14]
   record(trace, "deconv1", "ConvTranspose2d 3x3 s2 + ReLU", features, h1, deconv1.get());
@@ -97,9 +100,8 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   record(trace, "deconv2", "ConvTranspose2d 3x3 s2 + ReLU", h1, h2, deconv2.get());
   // One output channel: oneDNN's kernels ran this layer at a few GFLOP/s (34 ms of a step); the
   // hand-written one takes 8 ms.
-  auto logits = fast_cpu_kernels_ && h2.device().is_cpu() && h2.scalar_type() == torch::kFloat
-                    ? single_channel_deconv3x3(h2, deconv3->weight, deconv3->bias)
-                    : transposed(deconv3, h2, 1, /*relu=*/false);  // [N,1,28,28]
+  auto logits = fast_path(fast_cpu_kernels_, h2) ? single_channel_deconv3x3(h2, deconv3->weight, deconv3->bias)
+                                                 : transposed(deconv3, h2, 1, /*relu=*/false);  // [N,1,28,28]
   record(trace, "deconv3", "ConvTranspose2d 3x3 s1 + sigmoid", h2, logits, deconv3.get());
   return logits;
 }

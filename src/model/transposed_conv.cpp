@@ -15,12 +15,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// The fused pass needs a float channels-last activation on the CPU with a bias; anything else
-// takes the plain operators.
-bool fusable(const torch::Tensor& y, const torch::Tensor& bias) {
-  return bias.defined() && y.device().is_cpu() && y.scalar_type() == torch::kFloat &&
-         bias.scalar_type() == torch::kFloat && bias.is_contiguous() &&
-         y.is_contiguous(at::MemoryFormat::ChannelsLast);
+// The fused pass needs a float channels-last activation on the CPU with a float bias; anything
+// else takes the plain operators.
+bool fusable(const torch::Tensor& activation, bool has_float_bias) {
+  return has_float_bias && activation.device().is_cpu() && activation.scalar_type() == torch::kFloat &&
+         activation.is_contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 class TransposedConvFunction : public torch::autograd::Function<TransposedConvFunction> {
@@ -35,8 +34,9 @@ class TransposedConvFunction : public torch::autograd::Function<TransposedConvFu
                                           x.options().memory_format(x.suggest_memory_format()));
     auto y = std::get<0>(at::convolution_backward(x, output_like, weight, c10::nullopt, {stride, stride},
                                                   {padding, padding}, {1, 1}, false, {0, 0}, 1, {true, false, false}));
-    if (relu && fusable(y, bias)) {
-      bias_relu_forward(y.data_ptr<float>(), bias.data_ptr<float>(), y.numel() / y.size(1), y.size(1));
+    const bool has_float_bias = bias.defined() && bias.scalar_type() == torch::kFloat;
+    if (relu && fusable(y, has_float_bias)) {
+      bias_relu_forward(y.data_ptr<float>(), bias.contiguous().data_ptr<float>(), y.numel() / y.size(1), y.size(1));
     } else {
       if (bias.defined()) y.add_(bias.view({1, -1, 1, 1}));
       if (relu) y.relu_();
@@ -47,6 +47,7 @@ class TransposedConvFunction : public torch::autograd::Function<TransposedConvFu
     context->saved_data["stride"] = stride;
     context->saved_data["padding"] = padding;
     context->saved_data["has_bias"] = bias.defined();
+    context->saved_data["has_float_bias"] = has_float_bias;
     return y;
   }
 
@@ -61,8 +62,8 @@ class TransposedConvFunction : public torch::autograd::Function<TransposedConvFu
     torch::Tensor grad_x, grad_weight, grad_bias;
     if (context->saved_data["relu"].toBool()) {
       const auto& y = saved[2];
-      if (has_bias && y.is_contiguous(at::MemoryFormat::ChannelsLast) && y.scalar_type() == torch::kFloat &&
-          y.device().is_cpu() && grad_y.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+      const bool has_float_bias = context->saved_data["has_float_bias"].toBool();
+      if (fusable(y, has_float_bias) && fusable(grad_y, has_float_bias)) {
         auto grad_pre = torch::empty_like(grad_y);
         grad_bias = torch::empty({y.size(1)}, y.options().memory_format(at::MemoryFormat::Contiguous));
         bias_relu_backward(grad_y.data_ptr<float>(), y.data_ptr<float>(), grad_pre.data_ptr<float>(),

@@ -4,11 +4,12 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "vae_cnn/render/chart_style.hpp"
+
 namespace vae_cnn {
 namespace {
 
 constexpr int kDigit = 28;
-constexpr Rgb kInk{40, 40, 40};
 
 struct Frame {
   double text = 0;

@@ -7,18 +7,17 @@
 #include <stdexcept>
 #include <string>
 
+#include "vae_cnn/render/chart_style.hpp"
+
 namespace vae_cnn {
 namespace {
 
 constexpr int kDigit = 28;
-constexpr Rgb kInk{40, 40, 40};
 
 std::string one_decimal(double value) {
   char text[16];
   std::snprintf(text, sizeof text, "%.1f", std::abs(value) < 0.05 ? 0.0 : value);
-  std::string out = text;
-  if (!out.empty() && out[0] == '-') out = "\u2212" + out.substr(1);
-  return out;
+  return with_minus_sign(text);
 }
 
 struct Margins {

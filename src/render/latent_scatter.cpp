@@ -6,18 +6,17 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "vae_cnn/render/chart_style.hpp"
+
 namespace vae_cnn {
 namespace {
 
-constexpr Rgb kInk{40, 40, 40};
 constexpr Rgb kGrid{225, 225, 225};
 
 std::string tick_text(double value) {
   char text[16];
   std::snprintf(text, sizeof text, "%g", value);
-  std::string out = text;
-  if (!out.empty() && out[0] == '-') out = "\u2212" + out.substr(1);  // a real minus sign
-  return out;
+  return with_minus_sign(text);
 }
 
 // splitmix64's finaliser: neighbouring indices land far apart.

@@ -10,10 +10,11 @@
 #include <memory>
 #include <stdexcept>
 
+#include "vae_cnn/render/chart_style.hpp"
+
 namespace vae_cnn {
 namespace {
 
-constexpr Rgb kInk{40, 40, 40};
 constexpr Rgb kBoxFill{236, 242, 250};
 constexpr Rgb kHeadingFill{208, 222, 242};
 constexpr double kPointsPerInch = 72.0;  // Graphviz sizes nodes in inches, positions in points

@@ -7,19 +7,18 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "vae_cnn/render/chart_style.hpp"
+
 namespace vae_cnn {
 namespace {
 
-constexpr Rgb kInk{40, 40, 40};
 constexpr Rgb kGrid{228, 228, 228};
 
 std::string tick_text(double value, double step) {
   const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
   char text[32];
   std::snprintf(text, sizeof text, "%.*f", decimals, std::abs(value) < step * 1e-6 ? 0.0 : value);
-  std::string out = text;
-  if (!out.empty() && out[0] == '-') out = "\u2212" + out.substr(1);
-  return out;
+  return with_minus_sign(text);
 }
 
 }  // namespace

@@ -35,8 +35,10 @@ constexpr int kSampleRows = 10;
 constexpr int kAnnotatedPoints = 200;  // enough to read the clusters, few enough not to clutter
 constexpr double kCollapsedSpread = 0.05;  // standard deviation of the means; a trained 2-D VAE has ~1
 
+std::string loss_label(LossKind loss) { return loss == LossKind::kBce ? "BCE" : "MSE"; }
+
 std::string describe(const WeightsMetadata& meta) {
-  std::string text = "vae_cnn on " + meta.dataset + " (" + (meta.loss == LossKind::kBce ? "BCE" : "MSE");
+  std::string text = "vae_cnn on " + meta.dataset + " (" + loss_label(meta.loss);
   if (meta.beta != 1.0) {
     char beta[32];
     std::snprintf(beta, sizeof beta, ", \u03b2 = %g", meta.beta);
@@ -75,8 +77,7 @@ PlotReport write_plots(const PlotOptions& options) {
   }
   LoadedWeights weights = load_weights(options.weights, resolve_device(options.device));
   const WeightsMetadata& meta = weights.metadata;
-  const std::string data_dir = options.data_dir.empty() ? "data/" + meta.dataset : options.data_dir;
-  const Dataset test = load_split(data_dir, Split::kTest);
+  const Dataset test = load_split(data_dir_for(meta, options.data_dir), Split::kTest);
   const Font font = Font::load_default();
 
   std::error_code failure;
@@ -172,7 +173,7 @@ PlotReport write_plots(const PlotOptions& options) {
         ChartOptions chart;
         chart.title = model + ": loss per epoch";
         chart.x_title = "epoch";
-        chart.y_title = std::string("loss per image (") + (meta.loss == LossKind::kBce ? "BCE" : "MSE") + " + KL)";
+        chart.y_title = "loss per image (" + loss_label(meta.loss) + " + KL)";
         chart.x_min_step = 1.0;
         return line_chart(epochs, {train, validation}, chart, font);
       });

@@ -93,4 +93,8 @@ LoadedWeights load_weights(const std::string& path, torch::Device device) {
   return read_model_fields(path, read_tagged_dict(path, kWeightsFormat, kWeightsWhat, kWeightsFormatVersion), device);
 }
 
+std::string data_dir_for(const WeightsMetadata& metadata, const std::string& given) {
+  return given.empty() ? "data/" + metadata.dataset : given;
+}
+
 }  // namespace vae_cnn

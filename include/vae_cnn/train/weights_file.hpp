@@ -47,4 +47,7 @@ void save_weights(const std::string& path, ConvVae& model, const WeightsMetadata
 /// file and the fault (missing, truncated, not ours, newer format, wrong architecture).
 LoadedWeights load_weights(const std::string& path, torch::Device device = torch::kCPU);
 
+/// The data folder a command uses for these weights: `given`, or data/<their data set> when empty.
+std::string data_dir_for(const WeightsMetadata& metadata, const std::string& given);
+
 }  // namespace vae_cnn

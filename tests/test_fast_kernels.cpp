@@ -73,14 +73,14 @@ TEST(SingleChannelDeconv, MatchesConvTranspose2dForwardAndBackward) {
   }
 }
 
-TEST(SingleChannelConv, MatchesConv2dForwardAndBackward) {
+TEST(SingleChannelConv, MatchesConv2dAndReluForwardAndBackward) {
   torch::manual_seed(13);
   for (const auto& [channels, side] : std::vector<std::pair<std::int64_t, std::int64_t>>{{32, 28}, {5, 7}}) {
     const auto x = torch::rand({9, 1, side, side}, torch::requires_grad());
     const auto weight = torch::randn({channels, 1, 3, 3}, torch::requires_grad());
     const auto bias = torch::randn({channels}, torch::requires_grad());
-    const auto ours = single_channel_conv3x3_s2(x, weight, bias);
-    const auto theirs = torch::conv2d(x, weight, bias, 2, 1);
+    const auto ours = single_channel_conv3x3_s2_relu(x, weight, bias);
+    const auto theirs = torch::relu(torch::conv2d(x, weight, bias, 2, 1));
     expect_same_function(ours, theirs, {x, weight, bias},
                          torch::randn_like(theirs).contiguous(at::MemoryFormat::ChannelsLast), std::to_string(channels));
   }

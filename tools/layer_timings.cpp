@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   const std::vector<Row> rows = {
       {"conv1 1->32 28->14 +ReLU",
        [&](const torch::Tensor& x) {
-         return torch::relu(vae_cnn::single_channel_conv3x3_s2(channels_last(x), encoder.conv1->weight, encoder.conv1->bias));
+         return vae_cnn::single_channel_conv3x3_s2_relu(channels_last(x), encoder.conv1->weight, encoder.conv1->bias);
        },
        [&](const torch::Tensor& x) { return torch::relu(encoder.conv1->forward(x)); }, image},
       {"conv2 32->64 14->7 +ReLU", [&](const torch::Tensor& x) { return torch::relu(encoder.conv2->forward(channels_last(x))); },

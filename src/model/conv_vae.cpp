@@ -56,9 +56,8 @@ EncoderImpl::EncoderImpl(const ConvVaeOptions& options)
 std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(const torch::Tensor& x, Trace* trace) {
   record(trace, "encoder_input", "Input", x, x, nullptr);
   // One input channel: oneDNN's weight gradient for this layer is slow; ours takes a fraction of it.
-  auto h1 = torch::relu(fast_path(fast_cpu_kernels_, x)
-                            ? single_channel_conv3x3_s2(channels_last(x), conv1->weight, conv1->bias)
-                            : conv1->forward(x));  // [N,32,14,14]
+  auto h1 = fast_path(fast_cpu_kernels_, x) ? single_channel_conv3x3_s2_relu(channels_last(x), conv1->weight, conv1->bias)
+                                            : torch::relu(conv1->forward(x));  // [N,32,14,14]
   record(trace, "conv1", "Conv2d 3x3 s2 + ReLU", x, h1, conv1.get());
   auto h2 = torch::relu(conv2->forward(h1));  // [N,64,7,7]
   record(trace, "conv2", "Conv2d 3x3 s2 + ReLU", h1, h2, conv2.get());

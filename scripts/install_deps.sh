@@ -11,6 +11,7 @@ packages=(
   libgloo-dev             # headers behind LibTorch's c10d ProcessGroupGloo
   libgraphviz-dev         # Graphviz's dot layout for the model diagrams of `plot`
   libcxxopts-dev libspdlog-dev libstb-dev zlib1g-dev
+  nlohmann-json3-dev      # the JSON report of `eval`
   libgtest-dev
   fonts-dejavu-core
   dataset-fashion-mnist   # 60,000 + 10,000 Fashion-MNIST IDX files

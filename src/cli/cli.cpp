@@ -41,6 +41,7 @@ struct RunVisitor {
   int operator()(const EncodeCommand& command) const { return run_encode(command); }
   int operator()(const DecodeCommand& command) const { return run_decode(command); }
   int operator()(const PlotCommand& command) const { return run_plot(command); }
+  int operator()(const EvalCommand& command) const { return run_eval(command); }
 };
 
 // LibTorch's messages carry a C++ backtrace and context lines; users get the first line.
@@ -65,6 +66,7 @@ Command parse_cli(const std::vector<std::string>& args) {
   if (first == "encode") return parse_encode(rest);
   if (first == "decode") return parse_decode(rest);
   if (first == "plot") return parse_plot(rest);
+  if (first == "eval") return parse_eval(rest);
   if (!first.empty() && first[0] == '-') throw UsageError("unknown option '" + first + "' (try 'vae_cnn --help')");
   throw UsageError("unknown command '" + first + "' (try 'vae_cnn --help')");
 }

@@ -112,17 +112,23 @@ ConvVaeImpl::ConvVaeImpl(const ConvVaeOptions& options)
   TORCH_CHECK(options.latent_dim() >= 1, "latent_dim must be at least 1, got ", options.latent_dim());
 }
 
-VaeOutput ConvVaeImpl::forward(const torch::Tensor& x) {
+VaeOutput ConvVaeImpl::forward(const torch::Tensor& x, c10::optional<at::Generator> noise) {
   auto [z_mean, z_log_var] = encoder->forward(x);
-  auto z = sample_latent(z_mean, z_log_var);
+  auto z = sample_latent(z_mean, z_log_var, std::move(noise));
   auto logits = decoder->forward(z);
   return {logits, torch::sigmoid(logits), z_mean, z_log_var, z};
 }
 
 torch::Tensor ConvVaeImpl::decode(const torch::Tensor& z) { return torch::sigmoid(decoder->forward(z)); }
 
-torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var) {
-  return z_mean + torch::exp(0.5 * z_log_var) * torch::randn_like(z_mean);
+torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var,
+                            c10::optional<at::Generator> noise) {
+  const auto epsilon = noise ? standard_normal_like(z_mean.sizes(), *noise, z_mean) : torch::randn_like(z_mean);
+  return z_mean + torch::exp(0.5 * z_log_var) * epsilon;
+}
+
+torch::Tensor standard_normal_like(at::IntArrayRef shape, at::Generator& noise, const torch::Tensor& like) {
+  return torch::randn(shape, noise, torch::TensorOptions(torch::kFloat)).to(like.device(), like.scalar_type());
 }
 
 std::vector<std::int64_t> shape_without_batch(const torch::Tensor& t) {

@@ -2,6 +2,8 @@
 // batches for the NaN check), so a GPU is never stalled by a host sync per step.
 #include "vae_cnn/train/trainer.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <chrono>
 
 namespace vae_cnn {
@@ -43,18 +45,21 @@ class FiniteLossGuard {
 
 }  // namespace
 
-VaeLoss batch_loss(ConvVae& model, const torch::Tensor& images, LossKind loss, double beta) {
-  return vae_loss(model->forward(images), images, loss, beta);
+VaeLoss batch_loss(ConvVae& model, const torch::Tensor& images, LossKind loss, double beta,
+                   c10::optional<at::Generator> noise) {
+  return vae_loss(model->forward(images, std::move(noise)), images, loss, beta);
 }
 
-EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size) {
+EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size,
+                     std::uint64_t noise_seed) {
   torch::NoGradGuard no_grad;
   model->eval();
+  at::Generator noise = at::detail::createCPUGenerator(noise_seed);
   const std::int64_t n = data.size();
   auto sums = torch::zeros({3}, data.images.options());
   for (std::int64_t start = 0; start < n; start += batch_size) {
     const auto images = data.images.slice(0, start, std::min(n, start + batch_size));
-    const VaeLoss terms = batch_loss(model, images, loss, beta);
+    const VaeLoss terms = batch_loss(model, images, loss, beta, noise);
     sums += torch::stack({terms.total, terms.reconstruction, terms.kl}) * images.size(0);
   }
   EvalMetrics metrics;

@@ -58,7 +58,19 @@ struct PlotCommand {
   PlotOptions options;
 };
 
-using Command = std::variant<PrintText, TrainCommand, SummaryCommand, EncodeCommand, DecodeCommand, PlotCommand>;
+/// `vae_cnn eval`.
+struct EvalCommand {
+  std::string weights;
+  std::string data_dir;        ///< empty: data/<the weights' data set>
+  bool train_split = false;    ///< --split train
+  std::int64_t samples = 100;  ///< --iw K
+  std::uint64_t seed = 0;
+  std::string json;            ///< empty: no JSON file
+  std::string device = "cpu";
+};
+
+using Command =
+    std::variant<PrintText, TrainCommand, SummaryCommand, EncodeCommand, DecodeCommand, PlotCommand, EvalCommand>;
 
 /// Per-command parsers: `args` are the words after the command name.
 Command parse_train(const std::vector<std::string>& args);
@@ -66,6 +78,7 @@ Command parse_summary(const std::vector<std::string>& args);
 Command parse_encode(const std::vector<std::string>& args);
 Command parse_decode(const std::vector<std::string>& args);
 Command parse_plot(const std::vector<std::string>& args);
+Command parse_eval(const std::vector<std::string>& args);
 
 /// Per-command runners; each returns the exit code.
 int run_train(const TrainCommand& command);
@@ -73,6 +86,7 @@ int run_summary(const SummaryCommand& command);
 int run_encode(const EncodeCommand& command);
 int run_decode(const DecodeCommand& command);
 int run_plot(const PlotCommand& command);
+int run_eval(const EvalCommand& command);
 
 /// Turns argv into a command; throws UsageError with a one-line message for anything it cannot use.
 Command parse_cli(const std::vector<std::string>& args);

@@ -73,8 +73,10 @@ TORCH_MODULE(Decoder);
 class ConvVaeImpl : public torch::nn::Module {
  public:
   explicit ConvVaeImpl(const ConvVaeOptions& options = {});
-  /// x: [N,1,28,28] in [0,1] -> reconstruction, z_mean, z_log_var, z.
-  VaeOutput forward(const torch::Tensor& x);
+  /// x: [N,1,28,28] in [0,1] -> reconstruction, z_mean, z_log_var, z. ε comes from `noise` when
+  /// given (drawn on the CPU, so a seed gives the same ε on every device), else from the device's
+  /// default generator.
+  VaeOutput forward(const torch::Tensor& x, c10::optional<at::Generator> noise = c10::nullopt);
   /// Decodes latent points to images in [0,1]: z [N,latent] -> [N,1,28,28].
   torch::Tensor decode(const torch::Tensor& z);
   const ConvVaeOptions& options() const { return options_; }
@@ -87,8 +89,13 @@ class ConvVaeImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvVae);
 
-/// z = z_mean + exp(0.5·z_log_var)·ε with ε ~ N(0, I) from the device's default generator.
-torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var);
+/// z = z_mean + exp(0.5·z_log_var)·ε with ε ~ N(0, I) from `noise` (a CPU generator) when given,
+/// else from the device's default generator.
+torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var,
+                            c10::optional<at::Generator> noise = c10::nullopt);
+
+/// ε ~ N(0, I) of `shape` from a CPU generator, moved to `like`'s device and dtype.
+torch::Tensor standard_normal_like(at::IntArrayRef shape, at::Generator& noise, const torch::Tensor& like);
 
 /// A tensor's shape without its leading batch dimension.
 std::vector<std::int64_t> shape_without_batch(const torch::Tensor& t);

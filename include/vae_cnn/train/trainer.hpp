@@ -67,12 +67,19 @@ struct FitCallbacks {
   std::function<bool()> should_stop;                   ///< polled after every batch; may be empty
 };
 
-/// One shared step: the VAE loss of a batch (used by training and evaluation alike).
-VaeLoss batch_loss(ConvVae& model, const torch::Tensor& images, LossKind loss, double beta);
+/// One shared step: the VAE loss of a batch (used by training and evaluation alike); ε from `noise`
+/// when given.
+VaeLoss batch_loss(ConvVae& model, const torch::Tensor& images, LossKind loss, double beta,
+                   c10::optional<at::Generator> noise = c10::nullopt);
+
+/// The seed of the ε that validation and `vae_cnn eval` draw: a fixed one, so validation numbers
+/// are a function of the weights alone, and `eval` reproduces metrics.csv's last row exactly.
+constexpr std::uint64_t kValidationNoiseSeed = 0x5eed;
 
 /// Mean loss, reconstruction and KL over `data` (already on the model's device), in eval mode
-/// without gradients, in batches of `batch_size`.
-EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size);
+/// without gradients, in batches of `batch_size`, with ε from a generator seeded `noise_seed`.
+EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size,
+                     std::uint64_t noise_seed = kValidationNoiseSeed);
 
 /// Trains `model` with `optimizer` on `train` for epochs first_epoch..epochs, shuffling every
 /// epoch (torch's default CPU generator) and validating on `test` after every epoch; both already on

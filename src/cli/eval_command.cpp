@@ -1,0 +1,89 @@
+// `vae_cnn eval`: the figures of model_evaluation.hpp as lines, and as JSON with --json.
+#include <chrono>
+#include <cstdio>
+
+#include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/model_evaluation.hpp"
+#include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/model/summary.hpp"
+#include "vae_cnn/train/device.hpp"
+
+namespace vae_cnn {
+
+Command parse_eval(const std::vector<std::string>& args) {
+  cxxopts::Options options("vae_cnn eval",
+                           "Loss, reconstruction, KL, active units and an importance-sampled log-likelihood of\n"
+                           "trained weights on a split.");
+  options.add_options()
+      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
+      ("data", "data folder (default: data/<data set of the weights>)", cxxopts::value<std::string>())
+      ("split", "test or train", cxxopts::value<std::string>()->default_value("test"))
+      ("iw", "importance samples K per image for log p(x) (the IWAE bound)",
+       cxxopts::value<std::string>()->default_value("100"))
+      ("seed", "seed of the importance samples", cxxopts::value<std::string>()->default_value("0"))
+      ("json", "also write every figure to this JSON file", cxxopts::value<std::string>())
+      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
+      ("h,help", "this text");
+  const auto result = parse_command_line(options, "eval", args);
+  if (result.count("help")) return PrintText{options.help()};
+  EvalCommand command;
+  command.weights = required_option(result, "eval", "weights");
+  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
+  const std::string split = result["split"].as<std::string>();
+  if (split != "test" && split != "train") throw UsageError("--split: '" + split + "', expected test or train");
+  command.train_split = split == "train";
+  command.samples = integer_option(result, "iw");
+  if (command.samples < 1 || command.samples > 100000) {
+    throw UsageError("--iw: " + std::to_string(command.samples) + ", expected 1 to 100000");
+  }
+  const std::int64_t seed = integer_option(result, "seed");
+  if (seed < 0) throw UsageError("--seed: expected a whole number of 0 or more");
+  command.seed = static_cast<std::uint64_t>(seed);
+  if (result.count("json")) command.json = result["json"].as<std::string>();
+  command.device = result["device"].as<std::string>();
+  check_device_spec(command.device);
+  return command;
+}
+
+int run_eval(const EvalCommand& command) {
+  const auto start = std::chrono::steady_clock::now();
+  LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
+  const WeightsMetadata& meta = weights.metadata;
+  const std::string data_dir = data_dir_for(meta, command.data_dir);
+  const std::string split = command.train_split ? "train" : "test";
+  Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
+  if (data.size() == 0) throw DataError(data_dir, "the " + split + " split has no images");
+  data.images = data.images.to(resolve_device(command.device));
+  const ModelEvaluation result = evaluate_model(weights.model, data, meta, command.samples, command.seed);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::printf("%s: %s, %s loss, latent %lld, %lld epochs; %s split of %s, %s images\n", command.weights.c_str(),
+              meta.dataset.c_str(), to_string(meta.loss).c_str(), static_cast<long long>(meta.latent_dim),
+              static_cast<long long>(meta.epochs), split.c_str(), data_dir.c_str(),
+              with_thousands(result.metrics.images).c_str());
+  if (meta.beta == 1.0) {
+    std::printf("loss %.3f = reconstruction %.3f + KL %.3f   (as training's validation)\n", result.metrics.loss,
+                result.metrics.reconstruction, result.metrics.kl);
+  } else {
+    std::printf("loss %.3f = reconstruction %.3f + %g x KL %.3f   (as training's validation)\n", result.metrics.loss,
+                result.metrics.reconstruction, meta.beta, result.metrics.kl);
+  }
+  std::printf("active units %lld of %lld   (Var over images of z_mean > 0.01)\n",
+              static_cast<long long>(result.active_units), static_cast<long long>(result.latent_dim));
+  std::printf("likelihood: %s; constant %.3f nats\n", result.likelihood.description.c_str(),
+              result.likelihood.constant_nats);
+  std::printf("ELBO            %10.3f nats per image   (K = 1, analytic KL)\n", result.elbo);
+  std::printf("log p(x) IWAE   %10.3f nats per image   (K = %lld, seed %llu)\n", result.log_likelihood,
+              static_cast<long long>(result.samples), static_cast<unsigned long long>(result.seed));
+  std::printf("%.1f s, %.0f images/s with K = %lld\n", seconds,
+              static_cast<double>(result.metrics.images) / seconds, static_cast<long long>(result.samples));
+  if (!command.json.empty()) {
+    write_file_atomically(command.json, evaluation_json(result, meta, command.weights, data_dir, split));
+    std::printf("wrote %s\n", command.json.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace vae_cnn

@@ -1,0 +1,51 @@
+#include "vae_cnn/eval/model_evaluation.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "vae_cnn/eval/latent_codes.hpp"
+
+namespace vae_cnn {
+
+ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const WeightsMetadata& metadata,
+                               std::int64_t samples, std::uint64_t seed, std::int64_t batch_size) {
+  ModelEvaluation evaluation;
+  evaluation.metrics = evaluate(model, data, metadata.loss, metadata.beta, batch_size);
+  evaluation.latent_dim = metadata.latent_dim;
+  evaluation.active_units = active_units(encode_dataset(model, data).z_mean);
+  evaluation.likelihood = pixel_likelihood(metadata.loss, data.size() > 0 ? data.images[0].numel() : 0);
+  // The training loss uses β·KL; the bound on log p(x) needs the plain KL.
+  evaluation.elbo = -(evaluation.metrics.reconstruction + evaluation.metrics.kl + evaluation.likelihood.constant_nats);
+  evaluation.samples = samples;
+  evaluation.seed = seed;
+  if (data.size() > 0) {
+    evaluation.log_likelihood =
+        importance_weighted_bound(model, data.images, metadata.loss, samples, seed).mean().item<double>();
+  }
+  return evaluation;
+}
+
+std::string evaluation_json(const ModelEvaluation& evaluation, const WeightsMetadata& metadata,
+                            const std::string& weights_path, const std::string& data_dir, const std::string& split) {
+  const nlohmann::ordered_json report = {
+      {"weights",
+       {{"path", weights_path},
+        {"dataset", metadata.dataset},
+        {"loss", to_string(metadata.loss)},
+        {"beta", metadata.beta},
+        {"latent_dim", metadata.latent_dim},
+        {"epochs", metadata.epochs}}},
+      {"data", {{"path", data_dir}, {"split", split}, {"images", evaluation.metrics.images}}},
+      {"loss", evaluation.metrics.loss},
+      {"reconstruction", evaluation.metrics.reconstruction},
+      {"kl", evaluation.metrics.kl},
+      {"active_units", evaluation.active_units},
+      {"likelihood", {{"model", evaluation.likelihood.description}, {"constant_nats", evaluation.likelihood.constant_nats}}},
+      {"elbo_nats", evaluation.elbo},
+      {"log_likelihood_nats", evaluation.log_likelihood},
+      {"importance_samples", evaluation.samples},
+      {"seed", evaluation.seed},
+  };
+  return report.dump(2) + "\n";
+}
+
+}  // namespace vae_cnn

@@ -1,0 +1,77 @@
+// `vae_cnn eval` end to end: its loss terms are training's validation numbers for the same weights,
+// its JSON carries every figure with the weights' metadata, and bad options fail with one line.
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "cli_support.hpp"
+#include "vae_cnn/train/train_run.hpp"
+
+namespace vae_cnn {
+namespace {
+
+using testing::run_vae_cnn;
+using testing::ScratchDir;
+using testing::slurp;
+
+// The last row of metrics.csv as numbers.
+std::vector<double> last_metrics_row(const std::string& path) {
+  std::istringstream lines(slurp(path));
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    if (!line.empty()) last = line;
+  }
+  std::vector<double> values;
+  std::istringstream fields(last);
+  std::string field;
+  while (std::getline(fields, field, ',')) values.push_back(std::stod(field));
+  return values;
+}
+
+TEST(EvalCli, LossTermsEqualTrainingsValidationAndJsonHasEveryFigure) {
+  ScratchDir dir;
+  run_training(testing::small_real_run(dir.file("weights"), 2, 5), {});
+  const std::string weights = dir.file("weights/vae_cnn.mnist.pt");
+  const auto result = run_vae_cnn(dir, "eval -w '" + weights + "' --data '" + testing::real_mnist_dir() +
+                                           "' --iw 3 --seed 4 --json '" + dir.file("eval.json") + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("log p(x) IWAE"), std::string::npos) << result.out;
+  const auto report = nlohmann::json::parse(slurp(dir.file("eval.json")));
+  const auto row = last_metrics_row(dir.file("weights/metrics.csv"));  // epoch,loss,rec,kl,val_loss,val_rec,val_kl,...
+  ASSERT_GE(row.size(), 7u);
+  EXPECT_NEAR(report["loss"].get<double>(), row[4], 1e-4 * row[4]);
+  EXPECT_NEAR(report["reconstruction"].get<double>(), row[5], 1e-4 * row[5]);
+  EXPECT_NEAR(report["kl"].get<double>(), row[6], 1e-4 * std::max(row[6], 1.0));
+  EXPECT_EQ(report["weights"]["dataset"], "mnist");
+  EXPECT_EQ(report["weights"]["loss"], "mse");
+  EXPECT_EQ(report["weights"]["latent_dim"], 2);
+  EXPECT_EQ(report["weights"]["epochs"], 2);
+  EXPECT_EQ(report["data"]["split"], "test");
+  EXPECT_EQ(report["data"]["images"], 1663);
+  EXPECT_EQ(report["importance_samples"], 3);
+  EXPECT_EQ(report["seed"], 4);
+  EXPECT_NEAR(report["likelihood"]["constant_nats"].get<double>(), 392.0 * std::log(M_PI), 1e-9);
+  EXPECT_NEAR(report["elbo_nats"].get<double>(), -(row[5] + row[6] + 392.0 * std::log(M_PI)), 1e-3);
+  EXPECT_GE(report["active_units"].get<int>(), 0);
+  EXPECT_LE(report["active_units"].get<int>(), 2);
+  EXPECT_TRUE(std::isfinite(report["log_likelihood_nats"].get<double>()));
+}
+
+TEST(EvalCli, BadOptionsAndMissingWeightsFailWithOneLine) {
+  ScratchDir dir;
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"eval", 2},
+      {"eval -w x.pt --iw 0", 2},
+      {"eval -w x.pt --split valid", 2},
+      {"eval -w x.pt --seed -1", 2},
+      {"eval -w '" + dir.file("missing.pt") + "'", 1},
+  };
+  for (const auto& [arguments, code] : cases) {
+    const auto result = run_vae_cnn(dir, arguments);
+    EXPECT_EQ(result.exit_code, code) << arguments << ": " << result.err;
+    EXPECT_EQ(testing::count_lines(result.err), 1) << arguments << ": " << result.err;
+  }
+}
+
+}  // namespace
+}  // namespace vae_cnn

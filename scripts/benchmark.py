@@ -68,6 +68,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--binary", default=os.environ.get("VAE_CNN_BINARY", os.path.join(ROOT, "build", "vae_cnn")))
+    parser.add_argument("--iw", type=int, default=10, help="importance samples for the eval figure")
     args = parser.parse_args()
     if args.epochs < 2:
         sys.exit("benchmark: --epochs must be at least 2 (the first is warm-up)")
@@ -93,14 +94,17 @@ def main():
         _, plot_rss = timed([args.binary, "plot", "-w", os.path.join(scratch, "run0", weights), "--data", args.data,
                              "--out", os.path.join(scratch, "plots")])
         plot_seconds = time.perf_counter() - start
-        # `eval` arrives with issue 7; builds without it say so instead of failing the benchmark.
+        # Builds without `eval` say so instead of failing the benchmark.
         eval_run = subprocess.run([args.binary, "eval", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         eval_line = "vae_cnn eval: not in this build"
         if eval_run.returncode == 0:
             start = time.perf_counter()
-            _, eval_rss = timed([args.binary, "eval", "-w", os.path.join(scratch, "run0", weights), "--data", args.data])
+            eval_out, eval_rss = timed([args.binary, "eval", "-w", os.path.join(scratch, "run0", weights), "--data",
+                                        args.data, "--iw", str(args.iw)])
             eval_seconds = time.perf_counter() - start
-            eval_line = f"vae_cnn eval (test split, whole process): {eval_seconds:.2f} s wall, peak {eval_rss:.0f} MiB"
+            speed = re.search(r"([0-9.]+) images/s with K = ([0-9]+)", eval_out)
+            eval_line = (f"vae_cnn eval (test split, K = {args.iw}): {speed.group(1) if speed else '?'} images/s, "
+                         f"{eval_seconds:.2f} s wall for the whole process, peak {eval_rss:.0f} MiB")
 
     print(f"\n{args.repeats} runs each of {args.epochs} epochs (first excluded), batch {args.batch_size}, "
           f"{args.threads} threads, data {args.data}{f' (first {args.limit})' if args.limit else ''}")

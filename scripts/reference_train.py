@@ -3,9 +3,12 @@
 optimizer, trained the way a plain PyTorch port does it, on the same IDX files as `vae_cnn train`.
 
     /usr/bin/python3 scripts/reference_train.py DATA_DIR [--epochs N] [--batch-size N] [--threads N] [--bce]
+                                                         [--seed N] [--limit N] [--validate]
 
 Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (training pass only,
-as `vae_cnn train`'s metrics.csv counts it).
+as `vae_cnn train`'s metrics.csv counts it); with --validate the line goes on with
+"val_loss V val_reconstruction R val_kl K", the test split's mean loss terms after the epoch
+(Keras' validation_data, ε sampled as in training), for comparing final test losses.
 """
 import argparse
 import os
@@ -19,13 +22,40 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vae_cnn_model import ConvVae, find_idx, read_idx  # noqa: E402
 
 
-def vae_loss(logits, x, z_mean, z_log_var, bce):
+def loss_terms(logits, x, z_mean, z_log_var, bce):
+    """Per-image reconstruction and KL."""
     if bce:
         reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
     else:
         reconstruction = (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)
     kl = -0.5 * (1 + z_log_var - z_mean.pow(2) - z_log_var.exp()).sum(1)
+    return reconstruction, kl
+
+
+def vae_loss(logits, x, z_mean, z_log_var, bce):
+    reconstruction, kl = loss_terms(logits, x, z_mean, z_log_var, bce)
     return (reconstruction + kl).mean()
+
+
+def forward(model, x):
+    z_mean, z_log_var = model.encoder(x)
+    z = z_mean + torch.exp(0.5 * z_log_var) * torch.randn_like(z_mean)
+    return model.decoder(z), z_mean, z_log_var
+
+
+@torch.no_grad()
+def validate(model, images, batch_size, bce):
+    """Mean loss, reconstruction and KL over `images`."""
+    model.eval()
+    sums = torch.zeros(2, dtype=torch.float64)
+    for first in range(0, images.shape[0], batch_size):
+        x = images[first:first + batch_size]
+        logits, z_mean, z_log_var = forward(model, x)
+        reconstruction, kl = loss_terms(logits, x, z_mean, z_log_var, bce)
+        sums += torch.stack([reconstruction.sum(), kl.sum()]).double()
+    model.train()
+    reconstruction, kl = (sums / images.shape[0]).tolist()
+    return reconstruction + kl, reconstruction, kl
 
 
 def main():
@@ -37,12 +67,16 @@ def main():
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--bce", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--validate", action="store_true", help="evaluate the test split after every epoch")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     images = read_idx(find_idx(args.data_dir, "train-images-idx3-ubyte"), 0x803).float().div(255).unsqueeze(1)
     if args.limit:
         images = images[:args.limit]
+    test_images = None
+    if args.validate:
+        test_images = read_idx(find_idx(args.data_dir, "t10k-images-idx3-ubyte"), 0x803).float().div(255).unsqueeze(1)
     model = ConvVae(2)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     n = images.shape[0]
@@ -52,16 +86,18 @@ def main():
         start = time.perf_counter()
         for first in range(0, n, args.batch_size):
             x = images[order[first:first + args.batch_size]]
-            z_mean, z_log_var = model.encoder(x)
-            z = z_mean + torch.exp(0.5 * z_log_var) * torch.randn_like(z_mean)
-            loss = vae_loss(model.decoder(z), x, z_mean, z_log_var, args.bce)
+            logits, z_mean, z_log_var = forward(model, x)
+            loss = vae_loss(logits, x, z_mean, z_log_var, args.bce)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item() * x.shape[0]
         seconds = time.perf_counter() - start
-        print(f"epoch {epoch} images_per_second {n / seconds:.1f} seconds {seconds:.3f} loss {total / n:.4f}",
-              flush=True)
+        line = f"epoch {epoch} images_per_second {n / seconds:.1f} seconds {seconds:.3f} loss {total / n:.4f}"
+        if test_images is not None:
+            val_loss, val_reconstruction, val_kl = validate(model, test_images, args.batch_size, args.bce)
+            line += f" val_loss {val_loss:.4f} val_reconstruction {val_reconstruction:.4f} val_kl {val_kl:.4f}"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

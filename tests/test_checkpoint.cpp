@@ -94,12 +94,22 @@ TEST(Checkpoint, ConflictingOptionsAreRefused) {
   asked.data_dir = "data/fashion-mnist";
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"data", "epochs"}, checkpoint); },
                                 {"--data data/fashion-mnist conflicts", "mnist"});
+  asked = testing::small_real_run(dir.path().string(), 4, 11);
+  asked.optimizer = OptimizerKind::kRmsprop;
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"optimizer", "epochs"}, checkpoint); },
+                                {"--optimizer rmsprop conflicts", "optimizer adam"});
   asked = testing::small_real_run(dir.path().string(), 1, 11);
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"epochs"}, checkpoint); }, {"nothing to resume"});
   // Options not given come from the checkpoint, the folder from its location.
   const TrainConfig merged = merge_resume_config(TrainConfig{}, {"epochs"}, checkpoint);
   EXPECT_EQ(merged.limit, 256);
   EXPECT_EQ(merged.batch_size, 64);
+  EXPECT_EQ(merged.optimizer, OptimizerKind::kAdam);
+  EXPECT_EQ(merged.kl_warmup, 0);
+  // The warm-up may change on resume.
+  TrainConfig warmer = TrainConfig{};
+  warmer.kl_warmup = 5;
+  EXPECT_EQ(merge_resume_config(warmer, {"epochs", "kl-warmup"}, checkpoint).kl_warmup, 5);
   EXPECT_EQ(std::filesystem::path(merged.out_dir), dir.path());
 }
 

@@ -75,6 +75,8 @@ TEST(Cli, BadOptionsExitTwoWithOneLine) {
       {"train --lr 0", "--lr"},
       {"train --lr fast", "--lr"},
       {"train --beta -1", "--beta"},
+      {"train --kl-warmup -1", "--kl-warmup"},
+      {"train --optimizer sgd", "--optimizer: 'sgd', expected adam or rmsprop"},
       {"train --device tpu", "unknown device 'tpu'"},
       {"train --bogus", "bogus"},
       {"train stray", "unexpected argument 'stray'"},

@@ -188,6 +188,33 @@ TEST(PlotCli, LatentMeansThatBarelySpreadAreNamedNotDrawnAsABlankChart) {
   EXPECT_EQ(healthy.out.find("barely spread"), std::string::npos) << healthy.out;
 }
 
+TEST(InterpolateCli, WritesOneRowOfTheOriginalsAndTheDigitsBetween) {
+  ScratchDir dir;
+  const std::string weights = train_small(dir);
+  const std::string common = "interpolate -w '" + weights + "' --data '" + testing::real_mnist_dir() + "' ";
+  const RunResult result = run_vae_cnn(dir, common + "--from 3 --to 10 --steps 8 -o '" + dir.file("line.png") + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const Png png = read_png(dir.file("line.png"));
+  // 10 cells of 28x28 drawn 2x in one row, and a title above.
+  EXPECT_GE(png.width, 10 * 56);
+  EXPECT_LT(png.width, 11 * 56 + 200);
+  EXPECT_GE(png.height, 56);
+  EXPECT_LT(png.height, 2 * 56 + 60);
+  const std::vector<std::pair<std::string, std::string>> usage{
+      {"--from 3", "--to is required"},
+      {"--from 3 --to 99999", "99999 is not in the test split"},
+      {"--from -1 --to 2", "--from and --to"},
+      {"--from 1 --to 2 --steps 1", "--steps"},
+  };
+  for (const auto& [arguments, fragment] : usage) {
+    const RunResult bad = run_vae_cnn(dir, common + arguments + " -o '" + dir.file("bad.png") + "'");
+    EXPECT_EQ(bad.exit_code, 2) << arguments << ": " << bad.err;
+    EXPECT_EQ(count_lines(bad.err), 1) << arguments << ": " << bad.err;
+    EXPECT_NE(bad.err.find(fragment), std::string::npos) << arguments << ": " << bad.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad.png")));
+}
+
 TEST(PlotCli, BadWeightsExitOneAndBadOptionsExitTwo) {
   ScratchDir dir;
   testing::write_bytes(dir.file("junk.pt"), {'n', 'o', 't', ' ', 'a', ' ', 'z', 'i', 'p'});

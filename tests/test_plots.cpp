@@ -1,6 +1,10 @@
 // The torch side of the pictures: latent grids in drawing order, repeatable samples, quantisation,
 // and the diagrams' edges following the model's data flow.
+#include <algorithm>
+#include <cstdlib>
+
 #include "test_support.hpp"
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/latent_grid.hpp"
 #include "vae_cnn/model/summary.hpp"
@@ -19,6 +23,43 @@ TEST(DecodedDigits, ManifoldLatentsRunLeftToRightAndTopDown) {
   EXPECT_FLOAT_EQ(z[8][1].item<float>(), -2.0f);
   EXPECT_FLOAT_EQ(z[4][0].item<float>(), 0.0f);
   EXPECT_EQ(z.slice(1, 2).abs().sum().item<float>(), 0.0f);
+}
+
+// Pixels of two byte images that differ, and by how much at most.
+std::pair<int, int> byte_differences(const std::uint8_t* a, const std::uint8_t* b, int count) {
+  int differing = 0, largest = 0;
+  for (int i = 0; i < count; ++i) {
+    const int d = std::abs(int(a[i]) - int(b[i]));
+    differing += d > 0;
+    largest = std::max(largest, d);
+  }
+  return {differing, largest};
+}
+
+TEST(DecodedDigits, InterpolationEndsAreTheOriginalsAndTheDecodedMeans) {
+  torch::manual_seed(8);
+  ConvVae model;
+  const Dataset test = load_split(testing::real_mnist_dir(), Split::kTest);
+  const auto first = test.images[3], second = test.images[10];
+  const auto line = latent_line(torch::tensor({1.0f, -2.0f}), torch::tensor({3.0f, 2.0f}), 5);
+  EXPECT_TRUE(torch::equal(line, torch::tensor({{1.0f, -2.0f}, {1.5f, -1.0f}, {2.0f, 0.0f}, {2.5f, 1.0f}, {3.0f, 2.0f}})));
+
+  const auto digits = interpolation_digits(model, first, second, 6);
+  ASSERT_EQ(digits.size(), 8u * 784u);
+  const auto first_bytes = image_bytes(first.unsqueeze(0)), second_bytes = image_bytes(second.unsqueeze(0));
+  EXPECT_TRUE(std::equal(first_bytes.begin(), first_bytes.end(), digits.begin()));
+  EXPECT_TRUE(std::equal(second_bytes.begin(), second_bytes.end(), digits.begin() + 7 * 784));
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const auto means = model->encoder->forward(torch::stack({first, second})).first;
+  for (const auto& [cell, mean] : {std::make_pair(1, 0), std::make_pair(6, 1)}) {
+    const auto decoded = decode_to_bytes(model, means.slice(0, mean, mean + 1));
+    // A batch of one and a batch of six take different oneDNN kernels: a pixel on a rounding
+    // boundary may land one grey level apart.
+    const auto [differing, largest] = byte_differences(decoded.data(), digits.data() + cell * 784, 784);
+    EXPECT_LE(largest, 1) << "cell " << cell;
+    EXPECT_LT(differing, 16) << "cell " << cell;
+  }
 }
 
 TEST(DecodedDigits, SamplesRepeatForASeedAndLeaveTheGlobalGeneratorAlone) {

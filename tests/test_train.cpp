@@ -23,6 +23,33 @@ Dataset real_digits(Split split, std::int64_t count) {
   return {all.images.slice(0, 0, count), all.labels.slice(0, 0, count)};
 }
 
+TEST(Trainer, KlWarmupRisesLinearlyFromZeroToBeta) {
+  EXPECT_DOUBLE_EQ(warmup_beta(1.0, 0, 1), 1.0);
+  EXPECT_DOUBLE_EQ(warmup_beta(2.0, 0, 7), 2.0);
+  const double expected[] = {0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0};
+  for (int epoch = 1; epoch <= 7; ++epoch) {
+    EXPECT_DOUBLE_EQ(warmup_beta(1.0, 4, epoch), expected[epoch - 1]) << "epoch " << epoch;
+    EXPECT_DOUBLE_EQ(warmup_beta(0.5, 4, epoch), 0.5 * expected[epoch - 1]) << "epoch " << epoch;
+  }
+}
+
+// Keras' RMSprop: v = ρ·v + (1 - ρ)·g², θ -= lr·g / (√v + ε), with ρ 0.9 and ε 1e-7.
+TEST(Trainer, RmspropStepsAsKerasDefaultsSay) {
+  ConvVae model;
+  auto optimizer = make_optimizer(model, 0.01, OptimizerKind::kRmsprop);
+  auto& bias = model->decoder->deconv3->bias;  // one scalar
+  torch::NoGradGuard no_grad;
+  bias.fill_(0.5);
+  double theta = 0.5, v = 0.0;
+  for (const double g : {0.2, -0.4, 1e-4}) {
+    for (auto& parameter : model->parameters()) parameter.mutable_grad() = torch::zeros_like(parameter);
+    bias.mutable_grad().fill_(g);
+    optimizer->step();
+    v = 0.9 * v + 0.1 * g * g;
+    theta -= 0.01 * g / (std::sqrt(v) + 1e-7);
+    EXPECT_NEAR(bias.item<double>(), theta, 1e-6) << "after g = " << g;
+  }
+}
 
 TEST(Trainer, OneRealEpochLowersTheLoss) {
   torch::manual_seed(3);

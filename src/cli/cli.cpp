@@ -42,6 +42,7 @@ struct RunVisitor {
   int operator()(const DecodeCommand& command) const { return run_decode(command); }
   int operator()(const PlotCommand& command) const { return run_plot(command); }
   int operator()(const EvalCommand& command) const { return run_eval(command); }
+  int operator()(const InterpolateCommand& command) const { return run_interpolate(command); }
 };
 
 // LibTorch's messages carry a C++ backtrace and context lines; users get the first line.
@@ -67,6 +68,7 @@ Command parse_cli(const std::vector<std::string>& args) {
   if (first == "decode") return parse_decode(rest);
   if (first == "plot") return parse_plot(rest);
   if (first == "eval") return parse_eval(rest);
+  if (first == "interpolate") return parse_interpolate(rest);
   if (!first.empty() && first[0] == '-') throw UsageError("unknown option '" + first + "' (try 'vae_cnn --help')");
   throw UsageError("unknown command '" + first + "' (try 'vae_cnn --help')");
 }

@@ -29,9 +29,13 @@ cxxopts::Options train_options() {
       ("bce", "binary cross-entropy reconstruction loss (default: MSE x 784)")
       ("epochs", "epochs to train", cxxopts::value<std::string>()->default_value("50"))
       ("batch-size", "images per batch", cxxopts::value<std::string>()->default_value("128"))
-      ("lr", "Adam learning rate", cxxopts::value<std::string>()->default_value("0.001"))
+      ("lr", "learning rate", cxxopts::value<std::string>()->default_value("0.001"))
+      ("optimizer", "adam (the seed's) or rmsprop (Keras' defaults: rho 0.9, epsilon 1e-7)",
+       cxxopts::value<std::string>()->default_value("adam"))
       ("latent-dim", "latent dimensions", cxxopts::value<std::string>()->default_value("2"))
       ("beta", "weight of the KL term", cxxopts::value<std::string>()->default_value("1"))
+      ("kl-warmup", "epochs over which the KL weight rises linearly from 0 to --beta (0 = none)",
+       cxxopts::value<std::string>()->default_value("0"))
       ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
       ("threads", "intra-op CPU threads (0 = all cores)", cxxopts::value<std::string>()->default_value("0"))
       ("seed", "random seed (default: drawn at random and logged)", cxxopts::value<std::string>())
@@ -95,6 +99,12 @@ Command parse_train(const std::vector<std::string>& args) {
   config.learning_rate = number_option(result, "lr");
   config.latent_dim = integer_option(result, "latent-dim");
   config.beta = number_option(result, "beta");
+  config.kl_warmup = integer_option(result, "kl-warmup");
+  try {
+    config.optimizer = parse_optimizer_kind(result["optimizer"].as<std::string>());
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(std::string("--optimizer: ") + error.what());
+  }
   config.device = result["device"].as<std::string>();
   config.threads = static_cast<int>(std::clamp<std::int64_t>(integer_option(result, "threads"), -1, 1 << 20));
   config.limit = integer_option(result, "limit");
@@ -136,16 +146,19 @@ int run_train(const TrainCommand& command) {
   hooks.on_start = [&](const TrainSetup& setup, ConvVae& model) {
     started = true;
     if (resume) log->info("resuming from {} after epoch {}", resume->path, resume->epoch);
-    log->info("vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}, latent {}", VAE_CNN_VERSION,
+    log->info("vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}{}, latent {}", VAE_CNN_VERSION,
               config.data_dir, setup.train_images,
               setup.train_images < setup.available_train_images ? fmt::format(" of {}", setup.available_train_images) : "",
-              setup.test_images, to_string(config.loss), config.beta, config.latent_dim);
+              setup.test_images, to_string(config.loss), config.beta,
+              config.kl_warmup > 0 ? fmt::format(" (KL warm-up over {} epochs)", config.kl_warmup) : "",
+              config.latent_dim);
     if (config.limit > setup.available_train_images) {
       log->info("note: --limit {} is above the {} training images; training on all of them", config.limit,
                 setup.available_train_images);
     }
-    log->info("device {}, {} threads, seed {}, epochs {}..{} of batch {}, Adam lr {}", setup.device, setup.threads,
-              setup.seed, setup.first_epoch, config.epochs, config.batch_size, config.learning_rate);
+    log->info("device {}, {} threads, seed {}, epochs {}..{} of batch {}, {} lr {}", setup.device, setup.threads,
+              setup.seed, setup.first_epoch, config.epochs, config.batch_size,
+              config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop", config.learning_rate);
     if (!resume) {
       std::istringstream summary(model_summary(model));
       for (std::string line; std::getline(summary, line);) log->info("{}", line);

@@ -46,6 +46,28 @@ std::vector<std::uint8_t> decode_to_bytes(ConvVae& model, const torch::Tensor& z
   return out;
 }
 
+torch::Tensor latent_line(const torch::Tensor& from, const torch::Tensor& to, std::int64_t steps) {
+  TORCH_CHECK(steps >= 2, "latent_line needs at least 2 steps, got ", steps);
+  const auto t = torch::linspace(0.0, 1.0, steps, from.options()).unsqueeze(1);  // [steps,1]
+  // (1 - t)·from + t·to rather than from + t·(to - from): the last point is `to` exactly.
+  return (1 - t) * from.unsqueeze(0) + t * to.unsqueeze(0);
+}
+
+std::vector<std::uint8_t> interpolation_digits(ConvVae& model, const torch::Tensor& first, const torch::Tensor& second,
+                                               std::int64_t steps) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const auto device = model->parameters().front().device();
+  const auto pair = torch::stack({first, second}).to(device);
+  const auto z_mean = model->encoder->forward(pair).first;
+  std::vector<std::uint8_t> digits = image_bytes(first.unsqueeze(0));
+  const auto between = decode_to_bytes(model, latent_line(z_mean[0], z_mean[1], steps));
+  digits.insert(digits.end(), between.begin(), between.end());
+  const auto last = image_bytes(second.unsqueeze(0));
+  digits.insert(digits.end(), last.begin(), last.end());
+  return digits;
+}
+
 torch::Tensor reconstruct_from_mean(ConvVae& model, const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
   model->eval();

@@ -64,6 +64,8 @@ GenericDict config_dict(const TrainConfig& config) {
   dict.insert(std::string("learning_rate"), config.learning_rate);
   dict.insert(std::string("latent_dim"), config.latent_dim);
   dict.insert(std::string("beta"), config.beta);
+  dict.insert(std::string("optimizer"), to_string(config.optimizer));
+  dict.insert(std::string("kl_warmup"), config.kl_warmup);
   dict.insert(std::string("device"), config.device);
   dict.insert(std::string("threads"), static_cast<std::int64_t>(config.threads));
   dict.insert(std::string("seed"), static_cast<std::int64_t>(config.seed));
@@ -85,6 +87,15 @@ TrainConfig config_from(const std::string& path, const GenericDict& dict) {
   config.learning_rate = require_double(path, dict, "learning_rate");
   config.latent_dim = require_int(path, dict, "latent_dim");
   config.beta = require_double(path, dict, "beta");
+  // Checkpoints from before these options trained with Adam and no warm-up.
+  if (dict.contains(std::string("optimizer"))) {
+    try {
+      config.optimizer = parse_optimizer_kind(require_string(path, dict, "optimizer"));
+    } catch (const std::invalid_argument& error) {
+      throw DataError(path, std::string("config field 'optimizer': ") + error.what());
+    }
+  }
+  if (dict.contains(std::string("kl_warmup"))) config.kl_warmup = require_int(path, dict, "kl_warmup");
   config.device = require_string(path, dict, "device");
   config.threads = static_cast<int>(require_int(path, dict, "threads"));
   config.seed = static_cast<std::uint64_t>(require_int(path, dict, "seed"));

@@ -62,6 +62,10 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   if (given(explicit_options, "bce") && given_config.loss != recorded.loss) {
     throw UsageError("--bce conflicts with " + where + " (loss " + to_string(recorded.loss) + ")");
   }
+  if (given(explicit_options, "optimizer") && given_config.optimizer != recorded.optimizer) {
+    throw UsageError("--optimizer " + to_string(given_config.optimizer) + " conflicts with " + where + " (optimizer " +
+                     to_string(recorded.optimizer) + ")");
+  }
   if (given(explicit_options, "data") && dataset_name(given_config.data_dir) != checkpoint.weights.metadata.dataset) {
     throw UsageError("--data " + given_config.data_dir + " conflicts with " + where + " (data set " +
                      checkpoint.weights.metadata.dataset + ")");
@@ -72,6 +76,7 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   if (given(explicit_options, "batch-size")) merged.batch_size = given_config.batch_size;
   if (given(explicit_options, "lr")) merged.learning_rate = given_config.learning_rate;
   if (given(explicit_options, "beta")) merged.beta = given_config.beta;
+  if (given(explicit_options, "kl-warmup")) merged.kl_warmup = given_config.kl_warmup;
   if (given(explicit_options, "device")) merged.device = given_config.device;
   if (given(explicit_options, "threads")) merged.threads = given_config.threads;
   if (given(explicit_options, "limit")) merged.limit = given_config.limit;
@@ -95,6 +100,8 @@ void validate_train_config(const TrainConfig& config) {
   require(std::isfinite(config.learning_rate) && config.learning_rate > 0,
           "--lr must be a positive number, got " + std::to_string(config.learning_rate));
   require(std::isfinite(config.beta) && config.beta >= 0, "--beta must be 0 or more, got " + std::to_string(config.beta));
+  require(config.kl_warmup >= 0 && config.kl_warmup <= 1000000,
+          "--kl-warmup must be 0 or more epochs, got " + std::to_string(config.kl_warmup));
   require(config.threads >= 0 && config.threads <= 1024, "--threads must be between 1 and 1024, got " + std::to_string(config.threads));
   require(config.limit >= 0, "--limit must be at least 1, got " + std::to_string(config.limit));
   require(!config.out_dir.empty(), "--out must name a folder");
@@ -135,7 +142,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
     model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim));
   }
   model->to(device);
-  auto optimizer = make_optimizer(model, config.learning_rate);
+  auto optimizer = make_optimizer(model, config.learning_rate, config.optimizer);
   if (resume != nullptr) {
     restore_training_state(*resume, *optimizer, device);
     // The archive brings back the recorded learning rate; the user's --lr wins.
@@ -155,6 +162,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   options.batch_size = config.batch_size;
   options.loss = config.loss;
   options.beta = config.beta;
+  options.kl_warmup = config.kl_warmup;
 
   FitCallbacks callbacks;
   callbacks.on_batch = hooks.on_batch;

@@ -3,7 +3,9 @@
 #include "vae_cnn/train/trainer.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/optim/rmsprop.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace vae_cnn {
@@ -72,8 +74,17 @@ EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double 
   return metrics;
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(ConvVae& model, double learning_rate) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(ConvVae& model, double learning_rate, OptimizerKind kind) {
+  if (kind == OptimizerKind::kRmsprop) {
+    return std::make_unique<torch::optim::RMSprop>(model->parameters(),
+                                                   torch::optim::RMSpropOptions(learning_rate).alpha(0.9).eps(1e-7));
+  }
   return std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(learning_rate));
+}
+
+double warmup_beta(double beta, std::int64_t warmup_epochs, std::int64_t epoch) {
+  if (warmup_epochs <= 0) return beta;
+  return beta * std::min(1.0, static_cast<double>(epoch - 1) / static_cast<double>(warmup_epochs));
 }
 
 std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
@@ -91,18 +102,20 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
     const auto order = torch::randperm(n, torch::TensorOptions(torch::kLong)).to(device);
     auto sums = torch::zeros({3}, train.images.options());
     FiniteLossGuard finite_guard(device);
+    const double beta_now = warmup_beta(options.beta, options.kl_warmup, epoch);
 
     for (std::int64_t batch = 0; batch < num_batches; ++batch) {
       const auto indices = order.slice(0, batch * options.batch_size, std::min(n, (batch + 1) * options.batch_size));
       const auto images = train.images.index_select(0, indices);
-      const VaeLoss terms = batch_loss(model, images, options.loss, options.beta);
+      const VaeLoss terms = batch_loss(model, images, options.loss, beta_now);
       optimizer.zero_grad();
       terms.total.backward();
       optimizer.step();
 
       const auto batch_images = indices.size(0);
-      sums += torch::stack({terms.total, terms.reconstruction, terms.kl}).detach() * batch_images;
-      finite_guard.observe(terms.total.detach(), batch);
+      const auto reported = terms.reconstruction + options.beta * terms.kl;
+      sums += torch::stack({reported, terms.reconstruction, terms.kl}).detach() * batch_images;
+      finite_guard.observe(reported.detach(), batch);
       if ((batch + 1) % kFiniteCheckInterval == 0) finite_guard.check(epoch, num_batches);
       if (callbacks.on_batch) {
         BatchProgress progress;

@@ -69,8 +69,18 @@ struct EvalCommand {
   std::string device = "cpu";
 };
 
-using Command =
-    std::variant<PrintText, TrainCommand, SummaryCommand, EncodeCommand, DecodeCommand, PlotCommand, EvalCommand>;
+/// `vae_cnn interpolate`.
+struct InterpolateCommand {
+  std::string weights;
+  std::int64_t from = 0, to = 0;  ///< test image indices
+  std::int64_t steps = 10;
+  std::string data_dir;           ///< empty: data/<the weights' data set>
+  std::string output = "interpolation.png";
+  std::string device = "cpu";
+};
+
+using Command = std::variant<PrintText, TrainCommand, SummaryCommand, EncodeCommand, DecodeCommand, PlotCommand,
+                             EvalCommand, InterpolateCommand>;
 
 /// Per-command parsers: `args` are the words after the command name.
 Command parse_train(const std::vector<std::string>& args);
@@ -79,6 +89,7 @@ Command parse_encode(const std::vector<std::string>& args);
 Command parse_decode(const std::vector<std::string>& args);
 Command parse_plot(const std::vector<std::string>& args);
 Command parse_eval(const std::vector<std::string>& args);
+Command parse_interpolate(const std::vector<std::string>& args);
 
 /// Per-command runners; each returns the exit code.
 int run_train(const TrainCommand& command);
@@ -87,6 +98,7 @@ int run_encode(const EncodeCommand& command);
 int run_decode(const DecodeCommand& command);
 int run_plot(const PlotCommand& command);
 int run_eval(const EvalCommand& command);
+int run_interpolate(const InterpolateCommand& command);
 
 /// Turns argv into a command; throws UsageError with a one-line message for anything it cannot use.
 Command parse_cli(const std::vector<std::string>& args);

@@ -26,4 +26,13 @@ std::vector<std::uint8_t> decode_to_bytes(ConvVae& model, const torch::Tensor& z
 /// Decodes each image's latent mean: the deterministic reconstruction [N,1,28,28] in [0,1].
 torch::Tensor reconstruct_from_mean(ConvVae& model, const torch::Tensor& images);
 
+/// `steps` (at least 2) evenly spaced points on the straight line from `from` to `to` ([latent]
+/// each), both ends included: [steps, latent].
+torch::Tensor latent_line(const torch::Tensor& from, const torch::Tensor& to, std::int64_t steps);
+
+/// The digits of an interpolation between two images [1,28,28]: the first image, the decoded
+/// latent_line between their latent means (`steps` digits), the second image; bytes as image_bytes.
+std::vector<std::uint8_t> interpolation_digits(ConvVae& model, const torch::Tensor& first, const torch::Tensor& second,
+                                               std::int64_t steps);
+
 }  // namespace vae_cnn

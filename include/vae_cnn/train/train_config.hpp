@@ -8,15 +8,24 @@
 
 namespace vae_cnn {
 
+/// The seed's text trains with Adam; the book's CNN script with RMSprop.
+enum class OptimizerKind { kAdam, kRmsprop };
+
+std::string to_string(OptimizerKind kind);
+/// "adam" or "rmsprop"; throws std::invalid_argument otherwise.
+OptimizerKind parse_optimizer_kind(const std::string& text);
+
 /// Options of `vae_cnn train`; defaults are the seed's.
 struct TrainConfig {
   std::string data_dir = "data/mnist";  ///< folder with the four IDX files
   LossKind loss = LossKind::kMse;       ///< reconstruction term
   std::int64_t epochs = 50;
   std::int64_t batch_size = 128;
-  double learning_rate = 1e-3;          ///< Adam's step size
+  double learning_rate = 1e-3;          ///< the optimizer's step size
+  OptimizerKind optimizer = OptimizerKind::kAdam;
   std::int64_t latent_dim = 2;
   double beta = 1.0;                    ///< weight of the KL term
+  std::int64_t kl_warmup = 0;           ///< epochs over which the KL weight rises from 0 to beta
   std::string device = "auto";          ///< auto | cpu | cuda | cuda:N
   int threads = 0;                      ///< intra-op threads; 0 = all cores
   std::uint64_t seed = 0;               ///< seeds initialisation, shuffling and sampling

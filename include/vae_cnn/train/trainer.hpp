@@ -59,7 +59,13 @@ struct FitOptions {
   std::int64_t batch_size = 128;
   LossKind loss = LossKind::kMse;
   double beta = 1.0;
+  std::int64_t kl_warmup = 0;  ///< see warmup_beta
 };
+
+/// The KL weight the gradient of `epoch` (1-based) uses: beta·(epoch - 1)/warmup_epochs until it
+/// reaches beta (epoch 1 trains the reconstruction alone); beta throughout when warmup_epochs is 0.
+/// The loss columns always report reconstruction + beta·KL, so runs stay comparable.
+double warmup_beta(double beta, std::int64_t warmup_epochs, std::int64_t epoch);
 
 struct FitCallbacks {
   std::function<void(const BatchProgress&)> on_batch;  ///< may be empty
@@ -88,7 +94,9 @@ EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double 
 std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
                               const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks);
 
-/// The seed's optimizer: Adam with the given learning rate.
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(ConvVae& model, double learning_rate);
+/// Adam (the seed's) or RMSprop with Keras' defaults (ρ 0.9, ε 1e-7 added to the root, as Keras 2
+/// and LibTorch do), at the given learning rate.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(ConvVae& model, double learning_rate,
+                                                        OptimizerKind kind = OptimizerKind::kAdam);
 
 }  // namespace vae_cnn

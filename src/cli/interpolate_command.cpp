@@ -1,0 +1,75 @@
+// `vae_cnn interpolate`: a row of digits decoded along the line between two test images' latent
+// means, with the two originals at its ends.
+#include <cstdio>
+
+#include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/decoded_digits.hpp"
+#include "vae_cnn/model/summary.hpp"
+#include "vae_cnn/render/digit_grid.hpp"
+#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/train/weights_file.hpp"
+
+namespace vae_cnn {
+
+Command parse_interpolate(const std::vector<std::string>& args) {
+  cxxopts::Options options("vae_cnn interpolate",
+                           "Decodes the straight line between the latent means of two test images into a row of\n"
+                           "digits, the two originals at its ends.");
+  options.add_options()
+      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
+      ("from", "index of the first test image", cxxopts::value<std::string>())
+      ("to", "index of the second test image", cxxopts::value<std::string>())
+      ("steps", "digits decoded along the line, both ends included", cxxopts::value<std::string>()->default_value("10"))
+      ("data", "data folder (default: data/<data set of the weights>)", cxxopts::value<std::string>())
+      ("o,output", "PNG file", cxxopts::value<std::string>()->default_value("interpolation.png"))
+      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
+      ("h,help", "this text");
+  const auto result = parse_command_line(options, "interpolate", args);
+  if (result.count("help")) return PrintText{options.help()};
+  InterpolateCommand command;
+  command.weights = required_option(result, "interpolate", "weights");
+  for (const char* option : {"from", "to"}) {
+    if (!result.count(option)) throw UsageError(std::string("interpolate: --") + option + " is required (try 'vae_cnn interpolate --help')");
+  }
+  command.from = integer_option(result, "from");
+  command.to = integer_option(result, "to");
+  if (command.from < 0 || command.to < 0) throw UsageError("--from and --to are image indices, 0 or more");
+  command.steps = integer_option(result, "steps");
+  if (command.steps < 2 || command.steps > 100) {
+    throw UsageError("--steps: " + std::to_string(command.steps) + ", expected 2 to 100");
+  }
+  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
+  command.output = result["output"].as<std::string>();
+  command.device = result["device"].as<std::string>();
+  check_device_spec(command.device);
+  return command;
+}
+
+int run_interpolate(const InterpolateCommand& command) {
+  LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
+  const std::string data_dir = data_dir_for(weights.metadata, command.data_dir);
+  const Dataset test = load_split(data_dir, Split::kTest);
+  for (const std::int64_t index : {command.from, command.to}) {
+    if (index >= test.size()) {
+      throw UsageError("image " + std::to_string(index) + " is not in the test split of " + data_dir + " (" +
+                       with_thousands(test.size()) + " images, 0 to " + std::to_string(test.size() - 1) + ")");
+    }
+  }
+  const auto digits = interpolation_digits(weights.model, test.images[command.from], test.images[command.to], command.steps);
+  DigitGridLayout layout;
+  layout.columns = static_cast<int>(command.steps + 2);
+  const std::string title = "test image " + std::to_string(command.from) + " (" +
+                            std::to_string(test.labels[command.from].item<std::int64_t>()) + ") to " +
+                            std::to_string(command.to) + " (" +
+                            std::to_string(test.labels[command.to].item<std::int64_t>()) + ") through the latent means";
+  const Image image = digit_grid(digits, {""}, title, layout, Font::load_default());
+  image.save_png(command.output);
+  std::printf("wrote %s (%lld digits between test images %lld and %lld)\n", command.output.c_str(),
+              static_cast<long long>(command.steps), static_cast<long long>(command.from),
+              static_cast<long long>(command.to));
+  return kExitOk;
+}
+
+}  // namespace vae_cnn

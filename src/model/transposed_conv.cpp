@@ -7,7 +7,10 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <tuple>
+
 #include "vae_cnn/model/bias_relu.hpp"
+#include "vae_cnn/model/blocked_conv_backward.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -20,6 +23,21 @@ using torch::autograd::variable_list;
 bool fusable(const torch::Tensor& activation, bool has_float_bias) {
   return has_float_bias && activation.device().is_cpu() && activation.scalar_type() == torch::kFloat &&
          activation.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+// Our own oneDNN primitives (blocked_conv_backward.hpp) take float channels-last tensors where the
+// output is exactly stride times the input; the weight gradient has to be float too.
+bool blocked_layouts_pay_off(const torch::Tensor& x, const torch::Tensor& grad_y, const torch::Tensor& weight,
+                             std::int64_t stride, std::int64_t padding) {
+  if (!blocked_conv_backward_available() || !fusable(x, true) || !fusable(grad_y, true) ||
+      weight.scalar_type() != torch::kFloat) {
+    return false;
+  }
+  const std::int64_t kernel = weight.size(2);
+  auto fits = [&](std::int64_t in, std::int64_t out) {
+    return out == in * stride && (out + 2 * padding - kernel) / stride + 1 == in;
+  };
+  return weight.size(3) == kernel && fits(x.size(2), grad_y.size(2)) && fits(x.size(3), grad_y.size(3));
 }
 
 class TransposedConvFunction : public torch::autograd::Function<TransposedConvFunction> {
@@ -73,14 +91,20 @@ class TransposedConvFunction : public torch::autograd::Function<TransposedConvFu
         grad_y = grad_y * y.gt(0);
       }
     }
-    if (context->needs_input_grad(0)) {
-      grad_x = at::convolution(grad_y, weight, {}, {stride, stride}, {padding, padding}, {1, 1}, false, {0, 0}, 1);
-    }
-    if (context->needs_input_grad(1)) {
+    const bool want_grad_x = context->needs_input_grad(0), want_grad_weight = context->needs_input_grad(1);
+    if (blocked_layouts_pay_off(x, grad_y, weight, stride, padding)) {
+      std::tie(grad_x, grad_weight) =
+          blocked_transposed_conv_backward(x, grad_y, weight, stride, padding, want_grad_x, want_grad_weight);
+    } else {
+      if (want_grad_x) {
+        grad_x = at::convolution(grad_y, weight, {}, {stride, stride}, {padding, padding}, {1, 1}, false, {0, 0}, 1);
+      }
+      if (want_grad_weight) {
       // The convolution's weight gradient with grad_y as its input and x as its output gradient.
-      grad_weight = std::get<1>(at::convolution_backward(x, grad_y, weight, c10::nullopt, {stride, stride},
-                                                         {padding, padding}, {1, 1}, false, {0, 0}, 1,
-                                                         {false, true, false}));
+        grad_weight = std::get<1>(at::convolution_backward(x, grad_y, weight, c10::nullopt, {stride, stride},
+                                                           {padding, padding}, {1, 1}, false, {0, 0}, 1,
+                                                           {false, true, false}));
+      }
     }
     if (has_bias && !grad_bias.defined()) grad_bias = grad_y.sum({0, 2, 3});
     if (!context->needs_input_grad(2)) grad_bias = torch::Tensor();

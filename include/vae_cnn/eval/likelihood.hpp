@@ -27,7 +27,7 @@ PixelLikelihood pixel_likelihood(LossKind loss, std::int64_t pixels);
 /// samples; K = 1 is a one-sample ELBO. ε comes from a CPU generator seeded `seed`; at most
 /// `max_decodes` images are decoded at once. Returns [N] float64 on the CPU, in nats.
 torch::Tensor importance_weighted_bound(ConvVae& model, const torch::Tensor& images, LossKind loss,
-                                        std::int64_t samples, std::uint64_t seed, std::int64_t max_decodes = 4096);
+                                        std::int64_t samples, std::uint64_t seed, std::int64_t max_decodes = 1024);
 
 /// Latent dimensions whose posterior mean varies across images, Var_x(z_mean) > threshold (the
 /// usual "active units" of Burda et al.). z_mean: [N,latent].

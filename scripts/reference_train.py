@@ -37,20 +37,23 @@ def vae_loss(logits, x, z_mean, z_log_var, bce):
     return (reconstruction + kl).mean()
 
 
-def forward(model, x):
+def forward(model, x, generator=None):
     z_mean, z_log_var = model.encoder(x)
-    z = z_mean + torch.exp(0.5 * z_log_var) * torch.randn_like(z_mean)
+    epsilon = torch.randn(z_mean.shape, generator=generator) if generator is not None else torch.randn_like(z_mean)
+    z = z_mean + torch.exp(0.5 * z_log_var) * epsilon
     return model.decoder(z), z_mean, z_log_var
 
 
 @torch.no_grad()
 def validate(model, images, batch_size, bce):
-    """Mean loss, reconstruction and KL over `images`."""
+    """Mean loss, reconstruction and KL over `images`, with ε from a generator of its own (as
+    `vae_cnn` validates), so validating leaves training's random stream as it was."""
     model.eval()
+    generator = torch.Generator().manual_seed(0x5eed)
     sums = torch.zeros(2, dtype=torch.float64)
     for first in range(0, images.shape[0], batch_size):
         x = images[first:first + batch_size]
-        logits, z_mean, z_log_var = forward(model, x)
+        logits, z_mean, z_log_var = forward(model, x, generator)
         reconstruction, kl = loss_terms(logits, x, z_mean, z_log_var, bce)
         sums += torch.stack([reconstruction.sum(), kl.sum()]).double()
     model.train()

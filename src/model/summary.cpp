@@ -1,6 +1,8 @@
 // Builds the layer tables from a traced forward pass, so they can never disagree with the model.
 #include "vae_cnn/model/summary.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -20,7 +22,10 @@ ModelTraces trace_model(ConvVae& model) {
   const auto image = torch::zeros({1, 1, kImageSide, kImageSide}, torch::TensorOptions(device));
   ModelTraces traces;
   auto [z_mean, z_log_var] = model->encoder->forward(image, &traces.encoder);
-  const auto z = sample_latent(z_mean, z_log_var);
+  // A generator of its own: printing the summary must not shift training's random stream (with it,
+  // `vae_cnn train --seed S` draws the same shuffles and ε as a PyTorch script seeded S).
+  at::Generator noise = at::detail::createCPUGenerator(0);
+  const auto z = sample_latent(z_mean, z_log_var, noise);
   traces.encoder.push_back({"z", "Sampling", shape_without_batch(z_mean), shape_without_batch(z), 0});
   const auto logits = model->decoder->forward(z, &traces.decoder);
   traces.vae = {

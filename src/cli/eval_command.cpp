@@ -31,16 +31,12 @@ Command parse_eval(const std::vector<std::string>& args) {
   EvalCommand command;
   command.weights = required_option(result, "eval", "weights");
   if (result.count("data")) command.data_dir = result["data"].as<std::string>();
-  const std::string split = result["split"].as<std::string>();
-  if (split != "test" && split != "train") throw UsageError("--split: '" + split + "', expected test or train");
-  command.train_split = split == "train";
+  command.train_split = train_split_option(result);
   command.samples = integer_option(result, "iw");
   if (command.samples < 1 || command.samples > 100000) {
     throw UsageError("--iw: " + std::to_string(command.samples) + ", expected 1 to 100000");
   }
-  const std::int64_t seed = integer_option(result, "seed");
-  if (seed < 0) throw UsageError("--seed: expected a whole number of 0 or more");
-  command.seed = static_cast<std::uint64_t>(seed);
+  command.seed = seed_option(result);
   if (result.count("json")) command.json = result["json"].as<std::string>();
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);

@@ -40,9 +40,7 @@ Command parse_encode(const std::vector<std::string>& args) {
   EncodeCommand command;
   command.weights = required_option(result, "encode", "weights");
   if (result.count("data")) command.data_dir = result["data"].as<std::string>();
-  const std::string split = result["split"].as<std::string>();
-  if (split != "test" && split != "train") throw UsageError("--split: '" + split + "', expected test or train");
-  command.train_split = split == "train";
+  command.train_split = train_split_option(result);
   if (result.count("output")) command.output = result["output"].as<std::string>();
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);

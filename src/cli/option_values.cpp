@@ -98,4 +98,16 @@ std::string required_option(const cxxopts::ParseResult& result, const std::strin
   return result[option].as<std::string>();
 }
 
+bool train_split_option(const cxxopts::ParseResult& result) {
+  const std::string split = result["split"].as<std::string>();
+  if (split != "test" && split != "train") throw UsageError("--split: '" + split + "', expected test or train");
+  return split == "train";
+}
+
+std::uint64_t seed_option(const cxxopts::ParseResult& result) {
+  const std::int64_t seed = integer_option(result, "seed");
+  if (seed < 0) throw UsageError("--seed: expected a whole number of 0 or more");
+  return static_cast<std::uint64_t>(seed);
+}
+
 }  // namespace vae_cnn

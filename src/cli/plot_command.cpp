@@ -38,9 +38,7 @@ Command parse_plot(const std::vector<std::string>& args) {
   command.options.range = number_option(result, "range");
   if (command.options.range <= 0) throw UsageError("--range: expected a number above 0");
   command.options.annotate = result.count("annotate") > 0;
-  const std::int64_t seed = integer_option(result, "seed");
-  if (seed < 0) throw UsageError("--seed: expected a whole number of 0 or more");
-  command.options.sample_seed = static_cast<std::uint64_t>(seed);
+  command.options.sample_seed = seed_option(result);
   command.options.device = result["device"].as<std::string>();
   check_device_spec(command.options.device);
   return command;

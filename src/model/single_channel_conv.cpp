@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "vae_cnn/model/bias_relu.hpp"
-#include "vae_cnn/model/float_lanes.hpp"
+#include "vae_cnn/model/kernel_taps.hpp"
 #include "vae_cnn/model/vector_clones.hpp"
 
 namespace vae_cnn {
@@ -23,26 +23,9 @@ struct ConvGeometry {
   std::int64_t in_height, in_width, out_height, out_width, channels;
 };
 
-// taps: [9][C], tap (kh, kw) at kh*3+kw, so a tap's C weights are contiguous like a pixel's channels.
-std::vector<float> taps_of(const torch::Tensor& weight) {
-  const auto w = weight.detach().contiguous();  // [C,1,3,3]
-  const std::int64_t channels = w.size(0);
-  std::vector<float> taps(static_cast<std::size_t>(9 * channels));
-  const float* data = w.data_ptr<float>();
-  for (std::int64_t c = 0; c < channels; ++c) {
-    for (int t = 0; t < 9; ++t) taps[static_cast<std::size_t>(t * channels + c)] = data[c * 9 + t];
-  }
-  return taps;
-}
-
-// Channels 32 at a time in four Lanes accumulators (float_lanes.hpp) when C is a multiple of 32
-// (the model's 32); one at a time otherwise.
-constexpr int kBlockVectors = 4;
-constexpr std::int64_t kBlock = kBlockVectors * kLanes;
-
 // Convolution, bias and ReLU in one pass, written channels-last: LibTorch's convolution returns
 // this one-channel input's output as NCHW, which then needed a reorder and a bias+ReLU pass.
-VAE_CNN_VECTOR_CLONES void forward_image_blocked(const float* __restrict__ x, const float* __restrict__ taps,
+VAE_CNN_VECTOR_CLONES void conv_relu_image_blocked(const float* __restrict__ x, const float* __restrict__ taps,
                                                  const float* __restrict__ bias, float* __restrict__ y, ConvGeometry g) {
   for (std::int64_t i = 0; i < g.out_height; ++i) {
     for (std::int64_t j = 0; j < g.out_width; ++j) {
@@ -68,7 +51,7 @@ VAE_CNN_VECTOR_CLONES void forward_image_blocked(const float* __restrict__ x, co
   }
 }
 
-void forward_image_plain(const float* x, const float* taps, const float* bias, float* y, ConvGeometry g) {
+void conv_relu_image_plain(const float* x, const float* taps, const float* bias, float* y, ConvGeometry g) {
   for (std::int64_t i = 0; i < g.out_height; ++i) {
     for (std::int64_t j = 0; j < g.out_width; ++j) {
       for (std::int64_t c = 0; c < g.channels; ++c) {
@@ -123,13 +106,13 @@ class SingleChannelConvFunction : public torch::autograd::Function<SingleChannel
     const float* in = input.data_ptr<float>();
     const float* bias_data = bias_values.data_ptr<float>();
     float* out = y.data_ptr<float>();
-    const bool blocked = g.channels % kBlock == 0;
+    const bool blocked = blocked_channels(g.channels);
     at::parallel_for(0, input.size(0), 1, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t n = first; n < last; ++n) {
         const float* image = in + n * g.in_height * g.in_width;
         float* result = out + n * g.out_height * g.out_width * g.channels;
-        if (blocked) forward_image_blocked(image, taps.data(), bias_data, result, g);
-        else forward_image_plain(image, taps.data(), bias_data, result, g);
+        if (blocked) conv_relu_image_blocked(image, taps.data(), bias_data, result, g);
+        else conv_relu_image_plain(image, taps.data(), bias_data, result, g);
       }
     });
     context->save_for_backward({x, weight, y});
@@ -166,14 +149,7 @@ class SingleChannelConvFunction : public torch::autograd::Function<SingleChannel
                           sums, g);
       }
     });
-    grad_weight = torch::zeros({g.channels, 1, 3, 3}, weight.options());
-    float* gw = grad_weight.data_ptr<float>();
-    for (std::int64_t n = 0; n < images; ++n) {
-      const float* sums = per_image.data() + static_cast<std::size_t>(n) * per_image_size;
-      for (std::int64_t c = 0; c < g.channels; ++c) {
-        for (int t = 0; t < 9; ++t) gw[c * 9 + t] += sums[t * g.channels + c];
-      }
-    }
+    grad_weight = sum_image_taps(per_image, images, g.channels, weight.options());
     return {grad_x, grad_weight, grad_bias};
   }
 };

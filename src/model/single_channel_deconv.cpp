@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "vae_cnn/model/float_lanes.hpp"
+#include "vae_cnn/model/kernel_taps.hpp"
 #include "vae_cnn/model/vector_clones.hpp"
 
 namespace vae_cnn {
@@ -22,25 +22,6 @@ using torch::autograd::variable_list;
 struct Geometry {
   std::int64_t height, width, channels;
 };
-
-// taps: [9][C], tap (kh, kw) at kh*3+kw.
-std::vector<float> taps_of(const torch::Tensor& weight) {
-  const auto w = weight.detach().to(torch::kFloat).contiguous();  // [C,1,3,3]
-  const std::int64_t channels = w.size(0);
-  std::vector<float> taps(static_cast<std::size_t>(9 * channels));
-  const float* data = w.data_ptr<float>();
-  for (std::int64_t c = 0; c < channels; ++c) {
-    for (int t = 0; t < 9; ++t) taps[static_cast<std::size_t>(t * channels + c)] = data[c * 9 + t];
-  }
-  return taps;
-}
-
-// The register-blocked kernels take the channels 32 at a time (the model's 32) in four Lanes
-// accumulators; other channel counts take the plain loops below them.
-constexpr int kBlockVectors = 4;
-constexpr std::int64_t kBlock = kBlockVectors * kLanes;
-
-bool blocked(const Geometry& g) { return g.channels % kBlock == 0; }
 
 VAE_CNN_VECTOR_CLONES void forward_image_blocked(const float* __restrict__ x, const float* __restrict__ taps,
                                                  float bias, float* __restrict__ y, Geometry g) {
@@ -188,7 +169,7 @@ class SingleChannelDeconvFunction : public torch::autograd::Function<SingleChann
       for (std::int64_t n = first; n < last; ++n) {
         const float* image = in + n * g.height * g.width * g.channels;
         float* result = out + n * g.height * g.width;
-        if (blocked(g)) forward_image_blocked(image, taps.data(), bias_value, result, g);
+        if (blocked_channels(g.channels)) forward_image_blocked(image, taps.data(), bias_value, result, g);
         else forward_image_plain(image, taps.data(), bias_value, result, g);
       }
     });
@@ -216,7 +197,7 @@ class SingleChannelDeconvFunction : public torch::autograd::Function<SingleChann
         const float* image_upstream = upstream + n * g.height * g.width;
         float* image_grad = out + n * g.height * g.width * g.channels;
         float* image_taps = per_image.data() + n * 9 * g.channels;
-        if (blocked(g)) {
+        if (blocked_channels(g.channels)) {
           input_grad_image_blocked(taps.data(), image_upstream, image_grad, g);
           weight_grad_image_blocked(image, image_upstream, image_taps, g);
         } else {
@@ -224,14 +205,7 @@ class SingleChannelDeconvFunction : public torch::autograd::Function<SingleChann
         }
       }
     });
-    auto grad_weight = torch::zeros({g.channels, 1, 3, 3}, weight.options());
-    float* gw = grad_weight.data_ptr<float>();
-    for (std::int64_t n = 0; n < images; ++n) {
-      const float* image_taps = per_image.data() + n * 9 * g.channels;
-      for (std::int64_t c = 0; c < g.channels; ++c) {
-        for (int t = 0; t < 9; ++t) gw[c * 9 + t] += image_taps[t * g.channels + c];
-      }
-    }
+    const auto grad_weight = sum_image_taps(per_image, images, g.channels, weight.options());
     torch::Tensor grad_bias;
     if (context->saved_data["has_bias"].toBool()) grad_bias = grad_y.sum().view({1});
     return {grad_x, grad_weight, grad_bias};

@@ -114,7 +114,8 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
       optimizer.step();
 
       const auto batch_images = indices.size(0);
-      const auto reported = terms.reconstruction + options.beta * terms.kl;
+      // The loss columns use the full β; only during a warm-up does that differ from the optimised loss.
+      const auto reported = beta_now == options.beta ? terms.total : terms.reconstruction + options.beta * terms.kl;
       sums += torch::stack({reported, terms.reconstruction, terms.kl}).detach() * batch_images;
       finite_guard.observe(reported.detach(), batch);
       if (device.is_cpu() && (batch + 1) % kFiniteCheckInterval == 0) finite_guard.check(epoch, num_batches);

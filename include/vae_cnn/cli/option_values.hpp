@@ -33,4 +33,10 @@ double number_option(const cxxopts::ParseResult& result, const std::string& opti
 /// The value of an option the command cannot do without; UsageError naming it when absent.
 std::string required_option(const cxxopts::ParseResult& result, const std::string& command, const std::string& option);
 
+/// `--split test|train`: true for train; UsageError for anything else.
+bool train_split_option(const cxxopts::ParseResult& result);
+
+/// `--seed N` with N of 0 or more.
+std::uint64_t seed_option(const cxxopts::ParseResult& result);
+
 }  // namespace vae_cnn

@@ -12,40 +12,17 @@
 #include <sstream>
 #include <thread>
 
-#include "test_support.hpp"
+#include "cli_support.hpp"
 #include "vae_cnn/train/checkpoint.hpp"
 #include "vae_cnn/train/metrics_csv.hpp"
-
-extern char** environ;
 
 namespace vae_cnn {
 namespace {
 
 using testing::ScratchDir;
+using testing::spawn_vae_cnn;
+using testing::wait_exit_code;
 using testing::slurp;
-
-// Starts the binary with stdout and stderr sent to files in `dir`.
-pid_t spawn_vae_cnn(const ScratchDir& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> words{VAE_CNN_BINARY};
-  words.insert(words.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& word : words) argv.push_back(word.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, dir.file("out.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, dir.file("err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int failed = posix_spawn(&pid, VAE_CNN_BINARY, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return failed ? -1 : pid;
-}
-
-int wait_exit_code(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 int run(const ScratchDir& dir, const std::vector<std::string>& args) { return wait_exit_code(spawn_vae_cnn(dir, args)); }
 

@@ -18,10 +18,11 @@ namespace vae_cnn::testing {
 /// A fresh folder under the system's temporary directory, removed when the test ends.
 class ScratchDir {
  public:
-  ScratchDir() {
+  /// `suffix` tells apart two folders of one test.
+  explicit ScratchDir(const std::string& suffix = "") {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = std::string("vae_cnn_") + (info ? info->test_suite_name() + std::string("_") + info->name() : "t");
-    path_ = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
+    path_ = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + suffix);
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

@@ -24,6 +24,18 @@ class WriteError : public std::runtime_error {
       : std::runtime_error(path + ": " + fault) {}
 };
 
+/// A folder another vae_cnn run is writing into: exit code 1, naming that run.
+class FolderBusyError : public std::runtime_error {
+ public:
+  FolderBusyError(const std::string& folder, const std::string& fault) : std::runtime_error(folder + ": " + fault) {}
+};
+
+/// A run that cannot fit in the memory this machine has (batch or latent size): exit code 1.
+class ResourceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// A command line the tool cannot act on: exit code 2.
 class UsageError : public std::runtime_error {
  public:

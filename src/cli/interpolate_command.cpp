@@ -4,6 +4,7 @@
 
 #include "vae_cnn/cli/cli.hpp"
 #include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/model/summary.hpp"

@@ -41,6 +41,7 @@ cxxopts::Options train_options() {
       ("seed", "random seed (default: drawn at random and logged)", cxxopts::value<std::string>())
       ("limit", "train on the first N training images only (0 = all)", cxxopts::value<std::string>()->default_value("0"))
       ("out", "output folder", cxxopts::value<std::string>()->default_value("vae_cnn_weights"))
+      ("verbose", "also log the data files read and the output folder's lock")
       ("resume", "continue from a checkpoint (default: <out>/checkpoint.pt) up to --epochs in total",
        cxxopts::value<std::string>()->implicit_value(""))
       ("h,help", "this text");
@@ -110,6 +111,7 @@ Command parse_train(const std::vector<std::string>& args) {
   config.limit = integer_option(result, "limit");
   config.out_dir = result["out"].as<std::string>();
   for (const auto& option : result.arguments()) command.explicit_options.insert(option.key());
+  command.verbose = result.count("verbose") > 0;
   command.resume = result.count("resume") > 0;
   if (command.resume) command.resume_path = result["resume"].as<std::string>();
   command.seed_given = result.count("seed") > 0;
@@ -152,6 +154,13 @@ int run_train(const TrainCommand& command) {
               setup.test_images, to_string(config.loss), config.beta,
               config.kl_warmup > 0 ? fmt::format(" (KL warm-up over {} epochs)", config.kl_warmup) : "",
               config.latent_dim);
+    if (command.verbose) {
+      for (const auto& file : setup.data_files) {
+        log->info("data file {}{}", file.path,
+                  file.gzip_ignored ? fmt::format(" (raw file used; {}.gz is there too and ignored)", file.path) : "");
+      }
+      log->info("holding the lock {} for this run", setup.lock_path);
+    }
     if (config.limit > setup.available_train_images) {
       log->info("note: --limit {} is above the {} training images; training on all of them", config.limit,
                 setup.available_train_images);

@@ -46,18 +46,24 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
   return dataset;
 }
 
-Dataset load_split(const std::string& directory, Split split) {
+Dataset load_split(const std::string& directory, Split split, std::vector<DataFileChoice>* chosen) {
   const std::string prefix = split_prefix(split);
-  const std::string images_path = locate_idx_file(directory, prefix + "-images-idx3-ubyte");
-  const std::string labels_path = locate_idx_file(directory, prefix + "-labels-idx1-ubyte");
-  return load_idx_dataset(images_path, labels_path);
+  DataFileChoice images;
+  DataFileChoice labels;
+  images.path = locate_idx_file(directory, prefix + "-images-idx3-ubyte", &images.gzip_ignored);
+  labels.path = locate_idx_file(directory, prefix + "-labels-idx1-ubyte", &labels.gzip_ignored);
+  if (chosen != nullptr) {
+    chosen->push_back(images);
+    chosen->push_back(labels);
+  }
+  return load_idx_dataset(images.path, labels.path);
 }
 
 DataSplits load_data_dir(const std::string& directory) {
   DataSplits splits;
   splits.name = dataset_name(directory);
-  splits.train = load_split(directory, Split::kTrain);
-  splits.test = load_split(directory, Split::kTest);
+  splits.train = load_split(directory, Split::kTrain, &splits.files);
+  splits.test = load_split(directory, Split::kTest, &splits.files);
   return splits;
 }
 

@@ -8,7 +8,10 @@
 
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/io/folder_lock.hpp"
+#include "vae_cnn/io/system_memory.hpp"
 #include "vae_cnn/train/device.hpp"
+#include "vae_cnn/train/memory_budget.hpp"
 #include "vae_cnn/train/metrics_csv.hpp"
 #include "vae_cnn/train/weights_file.hpp"
 
@@ -113,6 +116,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   const int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   prepare_output_folder(config.out_dir);
+  const FolderLock lock(config.out_dir, describe_this_process("vae_cnn train into " + config.out_dir));
 
   const DataSplits data = load_data_dir(config.data_dir);
   if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
@@ -130,6 +134,8 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   setup.weights_path = (fs::path(config.out_dir) / ("vae_cnn." + data.name + ".pt")).string();
   setup.metrics_path = (fs::path(config.out_dir) / "metrics.csv").string();
   setup.checkpoint_path = checkpoint_path_in(config.out_dir);
+  setup.data_files = data.files;
+  setup.lock_path = lock.path();
 
   ConvVae model{nullptr};
   std::vector<EpochMetrics> history;
@@ -142,6 +148,12 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
     model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim));
   }
   model->to(device);
+  if (device.is_cpu()) {
+    std::int64_t parameters = 0;
+    for (const auto& parameter : model->parameters()) parameters += parameter.numel();
+    check_training_fits(std::min<std::int64_t>(config.batch_size, train.size()), parameters, config.latent_dim,
+                        available_memory_bytes());
+  }
   auto optimizer = make_optimizer(model, config.learning_rate, config.optimizer);
   if (resume != nullptr) {
     restore_training_state(*resume, *optimizer, device);

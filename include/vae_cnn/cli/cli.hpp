@@ -28,6 +28,7 @@ struct TrainCommand {
   bool seed_given = false;  ///< without --seed a random seed is drawn and logged
   bool resume = false;      ///< --resume given
   std::string resume_path;  ///< its value; empty = <out>/checkpoint.pt
+  bool verbose = false;     ///< --verbose: log the data files read and the lock held
   std::set<std::string> explicit_options;  ///< options the user set, which win over a checkpoint's
 };
 

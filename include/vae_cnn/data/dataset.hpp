@@ -4,6 +4,7 @@
 #include "vae_cnn/torch_api.hpp"
 
 #include <string>
+#include <vector>
 
 namespace vae_cnn {
 
@@ -14,11 +15,18 @@ struct Dataset {
   std::int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
+/// A file a data folder was read from.
+struct DataFileChoice {
+  std::string path;
+  bool gzip_ignored = false;  ///< both `stem` and `stem.gz` were there; the raw file won
+};
+
 /// Both splits of a data folder and the data set's name (the folder's name, e.g. "mnist").
 struct DataSplits {
   std::string name;
   Dataset train;
   Dataset test;
+  std::vector<DataFileChoice> files;  ///< the four files read, in the order read
 };
 
 enum class Split { kTrain, kTest };
@@ -30,8 +38,9 @@ std::string locate_idx_file(const std::string& directory, const std::string& ste
 /// Loads an image file and its label file; the counts must agree.
 Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path);
 
-/// Loads one split of a data folder holding the four standard IDX files.
-Dataset load_split(const std::string& directory, Split split);
+/// Loads one split of a data folder holding the four standard IDX files; appends the files read
+/// to `chosen` when given.
+Dataset load_split(const std::string& directory, Split split, std::vector<DataFileChoice>* chosen = nullptr);
 
 /// Loads both splits of a data folder.
 DataSplits load_data_dir(const std::string& directory);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/train/checkpoint.hpp"
 
 #include "vae_cnn/train/train_config.hpp"
@@ -26,6 +27,8 @@ struct TrainSetup {
   std::string metrics_path;        ///< <out>/metrics.csv
   std::string checkpoint_path;     ///< <out>/checkpoint.pt
   std::int64_t first_epoch = 1;    ///< above 1 when resuming
+  std::vector<DataFileChoice> data_files;  ///< the IDX files read
+  std::string lock_path;           ///< <out>/.vae_cnn.lock, held for the whole run
 };
 
 struct TrainHooks {
@@ -49,8 +52,10 @@ TrainConfig merge_resume_config(const TrainConfig& given, const std::set<std::st
 void validate_train_config(const TrainConfig& config);
 
 /// Runs training as configured, writing checkpoint.pt, the weights and metrics.csv into `out_dir`
-/// after every epoch (atomically); continues from `resume` when given. Throws DataError for bad
-/// data, WriteError for output that cannot be written, NonFiniteLossError when training diverges,
+/// after every epoch (atomically); continues from `resume` when given. Holds a FolderLock on
+/// `out_dir` throughout. Throws DataError for bad data, WriteError for output that cannot be
+/// written, FolderBusyError when another run holds `out_dir`, ResourceError when a step cannot fit
+/// in the memory left (checked before the first batch, on the CPU), NonFiniteLossError when training diverges,
 /// TrainingInterrupted when should_stop said so. Returns every epoch's metrics, resumed ones included.
 std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHooks& hooks,
                                        Checkpoint* resume = nullptr);

@@ -1,0 +1,218 @@
+// The faults real runs meet, each through the real binary: a full disk (a file-size limit), an
+// unwritable or wrong --out, two runs into one folder, a batch that cannot fit, --limit above the
+// data, an empty training split, and data folders with gzip, raw or both.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "cli_support.hpp"
+#include "vae_cnn/data/idx_file.hpp"
+#include "vae_cnn/train/checkpoint.hpp"
+#include "vae_cnn/train/metrics_csv.hpp"
+
+namespace vae_cnn {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::count_lines;
+using testing::run_vae_cnn;
+using testing::RunResult;
+using testing::ScratchDir;
+using testing::slurp;
+
+std::string quoted(const std::string& text) { return "'" + text + "'"; }
+
+// The first `count` arrays of a real IDX file.
+IdxArray first_of(const std::string& stem, std::uint32_t magic, std::uint32_t count) {
+  IdxArray array = read_idx(testing::real_mnist_dir() + "/" + stem, magic);
+  std::size_t per_item = 1;
+  for (std::size_t d = 1; d < array.dims.size(); ++d) per_item *= array.dims[d];
+  array.dims[0] = count;
+  array.values.resize(per_item * count);
+  return array;
+}
+
+enum class Files { kRaw, kGzip, kBoth };
+
+// A data folder of real digits: `train_count` training and 100 test images.
+std::string small_data(const ScratchDir& dir, const std::string& name, Files files, std::uint32_t train_count = 300) {
+  const std::string folder = dir.file(name);
+  fs::create_directories(folder);
+  const struct {
+    const char* stem;
+    std::uint32_t magic;
+    std::uint32_t count;
+  } parts[] = {{"train-images-idx3-ubyte", kIdxImagesMagic, train_count},
+               {"train-labels-idx1-ubyte", kIdxLabelsMagic, train_count},
+               {"t10k-images-idx3-ubyte", kIdxImagesMagic, 100},
+               {"t10k-labels-idx1-ubyte", kIdxLabelsMagic, 100}};
+  for (const auto& part : parts) {
+    const IdxArray array = first_of(part.stem, part.magic, part.count);
+    const std::string path = folder + "/" + part.stem;
+    if (files != Files::kGzip) write_idx(path, array, IdxCompression::kNone);
+    if (files != Files::kRaw) write_idx(path + ".gz", array, IdxCompression::kGzip);
+  }
+  return folder;
+}
+
+std::string quick_train(const std::string& data, const std::string& out, int epochs = 1) {
+  return "train --data " + quoted(data) + " --epochs " + std::to_string(epochs) +
+         " --batch-size 50 --threads 1 --seed 3 --out " + quoted(out);
+}
+
+// Runs `shell_prefix vae_cnn arguments` through /bin/sh (for ulimit and setpriv).
+RunResult run_with_prefix(const ScratchDir& dir, const std::string& shell_prefix, const std::string& arguments) {
+  return run_vae_cnn(dir, arguments, shell_prefix);
+}
+
+void expect_one_line_error(const RunResult& result, int exit_code, const std::vector<std::string>& fragments) {
+  EXPECT_EQ(result.exit_code, exit_code) << result.err;
+  EXPECT_EQ(count_lines(result.err), 1) << result.err;
+  for (const auto& fragment : fragments) EXPECT_NE(result.err.find(fragment), std::string::npos) << result.err;
+}
+
+bool leftover_temporary_in(const std::string& folder) {
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().filename().string().find(".tmp-") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Faults, FileSizeLimitWhileCheckpointingKeepsThePreviousCheckpoint) {
+  ScratchDir dir;
+  const std::string data = small_data(dir, "digits", Files::kRaw);
+  const std::string out = dir.file("w");
+  ASSERT_EQ(run_vae_cnn(dir, quick_train(data, out)).exit_code, 0);
+  // dash counts ulimit -f in 512-byte blocks: 512 KB, below the 1.6 MB checkpoint.
+  const RunResult result = run_with_prefix(dir, "ulimit -f 1000;", quick_train(data, out, 2) + " --resume");
+  expect_one_line_error(result, 1, {"checkpoint.pt", "File too large"});
+  const Checkpoint kept = load_checkpoint(out + "/checkpoint.pt");
+  EXPECT_EQ(kept.epoch, 1);
+  EXPECT_EQ(read_metrics_csv(out + "/metrics.csv").size(), 1u);
+  EXPECT_FALSE(leftover_temporary_in(out));
+  // The next run, with room again, continues from the kept checkpoint.
+  EXPECT_EQ(run_vae_cnn(dir, quick_train(data, out, 2) + " --resume").exit_code, 0);
+  EXPECT_EQ(read_metrics_csv(out + "/metrics.csv").size(), 2u);
+}
+
+TEST(Faults, FileSizeLimitWhilePlottingIsOneLine) {
+  ScratchDir dir;
+  const std::string data = small_data(dir, "digits", Files::kRaw);
+  ASSERT_EQ(run_vae_cnn(dir, quick_train(data, dir.file("w"))).exit_code, 0);
+  const RunResult result = run_with_prefix(
+      dir, "ulimit -f 20;", "plot -w " + quoted(dir.file("w/vae_cnn.digits.pt")) + " --data " + quoted(data) + " --out " +
+                                quoted(dir.file("pictures")));
+  expect_one_line_error(result, 1, {".png", "File too large"});
+  EXPECT_FALSE(leftover_temporary_in(dir.file("pictures")));
+}
+
+TEST(Faults, OutThatIsAFileIsRefusedBeforeTraining) {
+  ScratchDir dir;
+  const std::string data = small_data(dir, "digits", Files::kRaw);
+  testing::write_bytes(dir.file("plain_file"), {1, 2, 3});
+  RunResult result = run_vae_cnn(dir, quick_train(data, dir.file("plain_file")));
+  expect_one_line_error(result, 1, {"plain_file", "not a folder"});
+  EXPECT_EQ(result.out.find("epoch 1/"), std::string::npos) << result.out;
+  result = run_vae_cnn(dir, quick_train(data, dir.file("plain_file/inside")));
+  expect_one_line_error(result, 1, {"plain_file/inside", "cannot create"});
+  EXPECT_EQ(result.out.find("epoch 1/"), std::string::npos) << result.out;
+}
+
+TEST(Faults, UnwritableOutIsRefusedBeforeTraining) {
+  ScratchDir dir;
+  const std::string data = small_data(dir, "digits", Files::kRaw);
+  const std::string locked = dir.file("read_only");
+  fs::create_directories(locked);
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+  // root writes anywhere unless it gives up the capability to override permissions.
+  const std::string prefix = ::geteuid() == 0 ? "exec setpriv --bounding-set -dac_override,-dac_read_search" : "";
+  const RunResult result = run_with_prefix(dir, prefix, quick_train(data, locked + "/run"));
+  fs::permissions(locked, fs::perms::owner_all);
+  expect_one_line_error(result, 1, {"read_only/run", "Permission denied"});
+  EXPECT_EQ(result.out.find("epoch 1/"), std::string::npos) << result.out;
+}
+
+TEST(Faults, SecondRunIntoTheSameFolderIsRefusedNamingTheFirstAndAKilledOneBlocksNothing) {
+  ScratchDir dir;
+  const std::string data = small_data(dir, "digits", Files::kRaw);
+  const std::string out = dir.file("w");
+  const pid_t first = testing::spawn_vae_cnn(
+      dir, {"train", "--data", data, "--epochs", "100000", "--batch-size", "50", "--threads", "1", "--out", out});
+  ASSERT_GT(first, 0);
+  const std::string holder = "pid " + std::to_string(first) + " ";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (slurp(out + "/.vae_cnn.lock").find(holder) == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ScratchDir second_dir("_second");
+  const RunResult second = run_vae_cnn(second_dir, quick_train(data, out));
+  ::kill(first, SIGKILL);
+  EXPECT_EQ(testing::wait_exit_code(first), 128 + SIGKILL);
+  expect_one_line_error(second, 1, {"another vae_cnn run", holder, "--out"});
+  // The killed run's lock file is still there, but its lock died with it.
+  ASSERT_TRUE(fs::exists(out + "/.vae_cnn.lock"));
+  const RunResult third = run_vae_cnn(second_dir, quick_train(data, out));
+  EXPECT_EQ(third.exit_code, 0) << third.err;
+}
+
+TEST(Faults, BatchThatCannotFitIsRefusedBeforeTheFirstBatch) {
+  ScratchDir dir;
+  // 1.5 GiB of address space: LibTorch on one thread maps ~0.8 GiB, a batch of 2,048 needs ~1.1.
+  // `timeout`: without the check, OpenBLAS retries its failed mmap forever.
+  const RunResult result = run_with_prefix(
+      dir, "ulimit -v 1600000; exec timeout 120",
+      "train --data " + quoted(testing::real_mnist_dir()) + " --limit 2048 --batch-size 2048 --epochs 1 --threads 1 --out " +
+          quoted(dir.file("w")));
+  expect_one_line_error(result, 1, {"batches of 2048 images", "GiB", "--batch-size"});
+  EXPECT_FALSE(fs::exists(dir.file("w/checkpoint.pt")));
+}
+
+TEST(Faults, LimitAboveTheDataTrainsOnAllWithANote) {
+  ScratchDir dir;
+  const std::string data = small_data(dir, "digits", Files::kRaw);
+  const RunResult result = run_vae_cnn(dir, quick_train(data, dir.file("w")) + " --limit 100000");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("--limit 100000 is above the 300 training images; training on all of them"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("300 training images"), std::string::npos) << result.out;
+}
+
+TEST(Faults, EmptyTrainingSplitIsOneLineNamingTheFile) {
+  ScratchDir dir;
+  const std::string data = small_data(dir, "digits", Files::kRaw, 0);
+  const RunResult result = run_vae_cnn(dir, quick_train(data, dir.file("w")));
+  expect_one_line_error(result, 1, {"train-images-idx3-ubyte"});
+  EXPECT_EQ(result.out.find("epoch 1/"), std::string::npos) << result.out;
+}
+
+TEST(Faults, GzipOnlyRawOnlyAndBothTrainAlikeAndVerboseSaysRawWins) {
+  ScratchDir dir;
+  const std::string gzip_only = small_data(dir, "gz", Files::kGzip);
+  const std::string raw_only = small_data(dir, "raw", Files::kRaw);
+  const std::string both = small_data(dir, "both", Files::kBoth);
+  std::vector<EpochMetrics> rows;
+  for (const auto& data : {gzip_only, raw_only, both}) {
+    const std::string out = data + "_out";
+    const RunResult result = run_vae_cnn(dir, quick_train(data, out) + " --verbose");
+    ASSERT_EQ(result.exit_code, 0) << data << ": " << result.err;
+    const bool raw_wins = data == both;
+    EXPECT_EQ(result.out.find("train-images-idx3-ubyte (raw file used; ") != std::string::npos, raw_wins) << result.out;
+    EXPECT_EQ(result.out.find("data file " + data + "/t10k-labels-idx1-ubyte" + (data == gzip_only ? ".gz" : "")) !=
+                  std::string::npos,
+              true)
+        << result.out;
+    rows.push_back(read_metrics_csv(out + "/metrics.csv").at(0));
+  }
+  // The same digits, however stored, train to the same numbers.
+  EXPECT_EQ(rows[0].loss, rows[1].loss);
+  EXPECT_EQ(rows[1].loss, rows[2].loss);
+  EXPECT_EQ(rows[0].val_loss, rows[2].val_loss);
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -1,0 +1,136 @@
+// The library's side of the faults: atomic writes under a file-size limit, the folder lock, and
+// the memory check's arithmetic.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "test_support.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/io/folder_lock.hpp"
+#include "vae_cnn/io/system_memory.hpp"
+#include "vae_cnn/train/memory_budget.hpp"
+
+namespace vae_cnn {
+namespace {
+
+using testing::ScratchDir;
+using testing::slurp;
+
+// In a child with a file-size limit of `limit_bytes`, writes `size` bytes to `path` atomically;
+// exits 0 on success, 3 on WriteError (whose message goes to `message_path`), 4 otherwise.
+int write_under_file_size_limit(const std::string& path, std::size_t size, rlim_t limit_bytes,
+                                const std::string& message_path) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    rlimit limit{limit_bytes, limit_bytes};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      write_file_atomically(path, std::string(size, 'x'));
+      ::_exit(0);
+    } catch (const WriteError& error) {
+      try {
+        rlimit none{RLIM_INFINITY, RLIM_INFINITY};
+        ::setrlimit(RLIMIT_FSIZE, &none);  // fails for an unprivileged child: the message is short
+        write_file_atomically(message_path, error.what());
+      } catch (...) {
+      }
+      ::_exit(3);
+    } catch (...) {
+      ::_exit(4);
+    }
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(AtomicWrite, FileSizeLimitFailsCleanlyAndKeepsTheOldFile) {
+  ScratchDir dir;
+  const std::string path = dir.file("checkpoint.pt");
+  write_file_atomically(path, std::string("previous checkpoint"));
+  // Not killed by SIGXFSZ: a WriteError naming the file and the cause.
+  EXPECT_EQ(write_under_file_size_limit(path, 1 << 20, 64 * 1024, dir.file("message")), 3);
+  const std::string message = slurp(dir.file("message"));
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_NE(message.find("File too large"), std::string::npos) << message;
+  EXPECT_EQ(slurp(path), "previous checkpoint");
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
+  // Under the limit the same write goes through.
+  EXPECT_EQ(write_under_file_size_limit(path, 1000, 64 * 1024, dir.file("message")), 0);
+  EXPECT_EQ(slurp(path), std::string(1000, 'x'));
+}
+
+TEST(FolderLock, SecondHolderIsRefusedNamingTheFirstUntilItLetsGo) {
+  ScratchDir dir;
+  {
+    const FolderLock first(dir.path().string(), describe_this_process("vae_cnn train into w"));
+    EXPECT_NE(slurp(first.path()).find("pid " + std::to_string(::getpid()) + " on "), std::string::npos);
+    testing::expect_throw_with<FolderBusyError>(
+        [&] { FolderLock second(dir.path().string(), "second"); },
+        {dir.path().string(), "another vae_cnn run", "pid " + std::to_string(::getpid()), "vae_cnn train into w"});
+  }
+  // Released with the first holder; the file it leaves behind blocks nobody.
+  const FolderLock again(dir.path().string(), "again");
+  EXPECT_EQ(slurp(again.path()), "again\n");
+}
+
+TEST(FolderLock, UncreatableLockFileIsAWriteError) {
+  ScratchDir dir;
+  testing::expect_throw_with<WriteError>([&] { FolderLock lock(dir.file("no_such_folder"), "x"); },
+                                         {"no_such_folder/.vae_cnn.lock", "cannot create"});
+}
+
+TEST(MemoryBudget, RefusesOnlyWhatCannotFitAndSaysWhatWould) {
+  const std::uint64_t gib = std::uint64_t{1} << 30;
+  EXPECT_NO_THROW(check_training_fits(128, 134165, 2, gib));
+  EXPECT_NO_THROW(check_training_fits(1000000, 134165, 2, std::nullopt));
+  testing::expect_throw_with<ResourceError>([&] { check_training_fits(60000, 134165, 2, 4 * gib); },
+                                            {"batches of 60000 images", "4.00 GiB", "--batch-size "});
+  // The advice is a batch that passes the same check.
+  try {
+    check_training_fits(60000, 134165, 2, 4 * gib);
+  } catch (const ResourceError& error) {
+    const std::string text = error.what();
+    const auto at = text.find("--batch-size ") + 13;
+    const std::int64_t advised = std::stoll(text.substr(at));
+    EXPECT_GT(advised, 1000);
+    EXPECT_NO_THROW(check_training_fits(advised, 134165, 2, 4 * gib));
+    EXPECT_THROW(check_training_fits(advised + 1, 134165, 2, 4 * gib), ResourceError);
+  }
+  // Parameters alone too many: the latent size is the thing to change.
+  testing::expect_throw_with<ResourceError>([&] { check_training_fits(1, 400000000, 4096, gib); },
+                                            {"latent size 4096", "--latent-dim"});
+}
+
+TEST(SystemMemory, AddressSpaceLimitBoundsWhatIsAvailable) {
+  const auto unlimited = available_memory_bytes();
+  ASSERT_TRUE(unlimited.has_value());
+  EXPECT_GT(*unlimited, std::uint64_t{64} << 20);
+  const std::uint64_t headroom = std::uint64_t{64} << 20;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    std::uint64_t mapped_kib = 0;
+    std::istringstream status(slurp("/proc/self/status"));
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("VmSize:", 0) == 0) mapped_kib = std::stoull(line.substr(7));
+    }
+    rlimit limit{};
+    ::getrlimit(RLIMIT_AS, &limit);
+    limit.rlim_cur = static_cast<rlim_t>(mapped_kib * 1024 + headroom);
+    ::setrlimit(RLIMIT_AS, &limit);
+    const auto left = available_memory_bytes();
+    ::_exit(mapped_kib > 0 && left && *left <= headroom && *left >= headroom / 2 ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -13,6 +13,8 @@ packages=(
   libcxxopts-dev libspdlog-dev libstb-dev zlib1g-dev
   nlohmann-json3-dev      # the JSON report of `eval`
   libgtest-dev
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev   # sanitizer build and fuzz targets (scripts/sanitize.sh, fuzz.sh)
+  cppcheck                # static analysis (scripts/lint.sh)
   fonts-dejavu-core
   dataset-fashion-mnist   # 60,000 + 10,000 Fashion-MNIST IDX files
   python3-torch           # PyTorch reference, the Python loader and torchrun

@@ -59,6 +59,21 @@ TEST(Checkpoint, TruncatedFilesAreRefusedAtEveryCut) {
   }
 }
 
+// Inputs on which the fuzzer (fuzz/weights_loader_fuzz.cpp) once found a fault; under
+// scripts/sanitize.sh an out-of-bounds read here fails the test.
+TEST(Checkpoint, InputsTheFuzzerFoundAreRefusedCleanly) {
+  const std::filesystem::path kept = std::string(VAE_CNN_SOURCE_DIR) + "/fuzz/regressions/weights_loader";
+  int inputs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kept)) {
+    if (entry.path().filename().string().front() == '.') continue;
+    const std::string path = entry.path().string();
+    expect_throw_with<DataError>([&] { load_weights(path); }, {path});
+    expect_throw_with<DataError>([&] { load_checkpoint(path); }, {path});
+    ++inputs;
+  }
+  EXPECT_GE(inputs, 1);
+}
+
 TEST(Checkpoint, ForeignNewerAndMismatchedFilesAreRefused) {
   ScratchDir dir;
   run_training(testing::small_real_run(dir.path().string(), 1, 11), {});

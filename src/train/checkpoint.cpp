@@ -164,7 +164,8 @@ void restore_training_state(const Checkpoint& checkpoint, torch::optim::Optimize
     }
   } catch (const c10::Error& error) {
     std::string reason = error.what_without_backtrace();
-    reason = reason.substr(0, reason.find('\n'));
+    const auto newline = reason.find('\n');
+    if (newline != std::string::npos) reason.resize(newline);
     throw DataError(checkpoint.path, "optimizer or generator state cannot be restored: " + reason);
   }
 }

@@ -2,8 +2,10 @@
 // absent or of the wrong type, becomes a DataError naming the file.
 #include "vae_cnn/train/pickled_dict.hpp"
 
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/import_read.h>
+
 #include <fstream>
-#include <iterator>
 
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
@@ -11,10 +13,13 @@
 namespace vae_cnn {
 namespace {
 
-std::vector<char> read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path, "cannot open (no such file or no permission)");
-  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+// torch::pickle_load(bytes) does what this does, except that its in-memory reader copies whatever
+// range the zip reader asks for: a file whose zip directory points past its end made it read out of
+// bounds (found by fuzz/weights_loader_fuzz.cpp, kept in fuzz/regressions/). LibTorch's istream
+// reader checks every read, so a damaged file ends in an exception instead.
+c10::IValue unpickle_archive(std::istream& in) {
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  return torch::jit::readArchiveAndTensors("data", "", "", c10::nullopt, c10::nullopt, c10::nullopt, reader);
 }
 
 }  // namespace
@@ -33,11 +38,12 @@ void write_dict_file(const std::string& path, const GenericDict& dict) {
 
 GenericDict read_tagged_dict(const std::string& path, const std::string& format, const std::string& what,
                              std::int64_t max_version) {
-  const std::vector<char> bytes = read_all(path);
-  if (bytes.empty()) throw DataError(path, "empty file, expected " + what);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path, "cannot open (no such file or no permission)");
+  if (in.peek() == std::ifstream::traits_type::eof()) throw DataError(path, "empty file, expected " + what);
   c10::IValue root;
   try {
-    root = torch::pickle_load(bytes);
+    root = unpickle_archive(in);
   } catch (const std::exception&) {
     throw DataError(path, "not " + what + ", or truncated (cannot be unpickled)");
   }

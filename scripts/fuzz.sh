@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target (fuzz/) for a bounded time, seeded from real files, after replaying
+# the inputs kept in fuzz/regressions/. Prints each target's executions and crashes; exits 1 on
+# any crash, leaving the input in build-asan/fuzz-work/crashes/ (add it to fuzz/regressions/).
+#   scripts/fuzz.sh [SECONDS_PER_TARGET (default 60)]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${VAE_CNN_ASAN_BUILD_DIR:-$root/build-asan}"
+seconds="${1:-60}"
+[ -x "$build/fuzz/fuzz_idx_reader" ] && [ -x "$build/fuzz/fuzz_weights_loader" ] || "$root/scripts/sanitize.sh" --build-only
+
+work="$build/fuzz-work"
+rm -rf "$work/crashes" "$work/seeds"
+mkdir -p "$work/crashes" "$work/seeds/idx_reader" "$work/seeds/weights_loader" "$work/corpus/idx_reader" \
+  "$work/corpus/weights_loader"
+python3 "$root/fuzz/make_seeds.py" "$root/data/mnist" "$work/seeds/idx_reader"
+# A real weights file and checkpoint: one epoch on 64 real digits.
+OMP_NUM_THREADS=1 "$root/build/vae_cnn" train --data "$root/data/mnist" --limit 64 --epochs 1 --batch-size 32 \
+  --threads 1 --seed 1 --out "$work/model" >/dev/null
+cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_loader/"
+
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+failed=0
+for target in idx_reader weights_loader; do
+  binary="$build/fuzz/fuzz_$target"
+  shopt -s nullglob
+  regressions=("$root/fuzz/regressions/$target"/*)
+  if [ ${#regressions[@]} -gt 0 ]; then
+    "$binary" "${regressions[@]}" >"$work/$target.regressions.log" 2>&1 ||
+      { echo "fuzz $target: a kept regression input crashes again (see $work/$target.regressions.log)"; failed=1; continue; }
+  fi
+  log="$work/$target.log"
+  status=0
+  OMP_NUM_THREADS=1 "$binary" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+    -artifact_prefix="$work/crashes/$target-" "$work/corpus/$target" "$work/seeds/$target" >"$log" 2>&1 || status=$?
+  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  crashes=$(find "$work/crashes" -name "$target-*" | wc -l)
+  echo "fuzz $target: ${executions:-?} executions in ${seconds} s, $crashes crashes, corpus $(ls "$work/corpus/$target" | wc -l) inputs, ${#regressions[@]} regression inputs replayed"
+  if [ "$status" -ne 0 ] || [ "$crashes" -ne 0 ]; then
+    failed=1
+    grep -m 3 -E "ERROR|runtime error|let through|deadly signal" "$log" || tail -5 "$log"
+  fi
+done
+exit "$failed"

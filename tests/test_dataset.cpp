@@ -89,5 +89,20 @@ TEST(Dataset, RealMnistHoldsTenThousandDigitsOfEveryClass) {
   EXPECT_EQ(std::get<0>(torch::_unique(splits.train.labels.slice(0, 0, 10))).size(0), 10);
 }
 
+// The full-size data set scripts/fetch_data.sh links from Debian: gzip files, 60,000 + 10,000.
+TEST(Dataset, FullSizeFashionMnistLoadsFromGzip) {
+  const std::string folder = std::string(VAE_CNN_SOURCE_DIR) + "/data/fashion-mnist";
+  if (!std::filesystem::exists(folder)) GTEST_SKIP() << folder << " is missing: run scripts/fetch_data.sh";
+  const DataSplits splits = load_data_dir(folder);
+  EXPECT_EQ(splits.name, "fashion-mnist");
+  EXPECT_EQ(splits.train.size(), 60000);
+  EXPECT_EQ(splits.test.size(), 10000);
+  ASSERT_EQ(splits.files.size(), 4u);
+  for (const auto& file : splits.files) EXPECT_EQ(file.path.substr(file.path.size() - 3), ".gz") << file.path;
+  const auto counts = torch::bincount(splits.train.labels, /*weights=*/{}, /*minlength=*/10);
+  EXPECT_EQ(counts.min().item<std::int64_t>(), 6000) << counts;
+  EXPECT_EQ(counts.max().item<std::int64_t>(), 6000) << counts;
+}
+
 }  // namespace
 }  // namespace vae_cnn

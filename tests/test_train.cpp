@@ -2,8 +2,10 @@
 // and what it writes reads back.
 #include "vae_cnn/train/trainer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
@@ -156,6 +158,33 @@ TEST(TrainRun, WritesWeightsAndMetricsEveryEpoch) {
   EXPECT_EQ(weights.metadata.loss, LossKind::kMse);
   EXPECT_EQ(weights.metadata.dataset, "mnist");
   EXPECT_FALSE(std::filesystem::exists(dir.file(".write-test")));
+}
+
+std::int64_t resident_kib() {
+  std::istringstream status(testing::slurp("/proc/self/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return -1;
+}
+
+// A run that leaks per batch or per epoch (kept graphs, growing caches) would add megabytes every
+// epoch: 8 epochs of 512 images are 32 batches each.
+TEST(TrainRun, ResidentMemoryDoesNotGrowFromEpochToEpoch) {
+  ScratchDir dir;
+  TrainConfig config = testing::small_real_run(dir.path().string(), 8, 2);
+  config.limit = 512;
+  config.batch_size = 16;
+  std::vector<std::int64_t> resident;
+  TrainHooks hooks;
+  hooks.on_epoch = [&](const EpochMetrics&) { resident.push_back(resident_kib()); };
+  run_training(config, hooks);
+  ASSERT_EQ(resident.size(), 8u);
+  ASSERT_GT(resident[0], 0);
+  // From the second epoch on (the first warms caches and the allocator up).
+  const auto [lowest, highest] = std::minmax_element(resident.begin() + 1, resident.end());
+  EXPECT_LT(*highest - resident[1], 8 * 1024) << "KiB after each epoch: " << ::testing::PrintToString(resident);
+  EXPECT_LT(*highest - *lowest, 8 * 1024) << ::testing::PrintToString(resident);
 }
 
 TEST(TrainRun, RejectsAFileWhereTheOutputFolderShouldBe) {

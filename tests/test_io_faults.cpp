@@ -11,6 +11,7 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/folder_lock.hpp"
+#include "vae_cnn/io/pickle_framing.hpp"
 #include "vae_cnn/io/system_memory.hpp"
 #include "vae_cnn/train/memory_budget.hpp"
 
@@ -84,6 +85,28 @@ TEST(FolderLock, UncreatableLockFileIsAWriteError) {
   ScratchDir dir;
   testing::expect_throw_with<WriteError>([&] { FolderLock lock(dir.file("no_such_folder"), "x"); },
                                          {"no_such_folder/.vae_cnn.lock", "cannot create"});
+}
+
+std::optional<std::string> framing_fault(const std::string& pickle) {
+  return pickle_framing_fault(pickle.data(), pickle.size());
+}
+
+TEST(PickleFraming, AcceptsWhatPicklersWriteAndNamesTheFirstFault) {
+  using namespace std::string_literals;
+  // {"ab": 1} with protocol 2, as Python writes it; and protocol 4's short forms.
+  EXPECT_EQ(framing_fault("\x80\x02}q\x00X\x02\x00\x00\x00" "abq\x01K\x01s."s), std::nullopt);
+  EXPECT_EQ(framing_fault("\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00\x8c\x02" "ab\x94K\x01\x86\x94."s), std::nullopt);
+  EXPECT_EQ(framing_fault("ccollections\nOrderedDict\n)R."s), std::nullopt);
+  // A string announcing 4 GiB - 1 in a 12-byte pickle: refused before anyone allocates it.
+  const auto huge = framing_fault("\x80\x02X\xff\xff\xff\xff" "ab."s);
+  ASSERT_TRUE(huge.has_value());
+  EXPECT_NE(huge->find("announces 4294967295 bytes but 3 remain at byte 2"), std::string::npos) << *huge;
+  EXPECT_NE(framing_fault("\x80\x02\xffN."s).value_or("").find("unknown opcode 0xff at byte 2"), std::string::npos);
+  EXPECT_NE(framing_fault("\x80\x02N"s).value_or("").find("no STOP"), std::string::npos);
+  EXPECT_NE(framing_fault("\x80\x02J\x01\x00"s).value_or("").find("past the end"), std::string::npos);
+  EXPECT_NE(framing_fault("ccollections\nOrderedDict"s).value_or("").find("unterminated"), std::string::npos);
+  EXPECT_NE(framing_fault("N.N"s).value_or("").find("after STOP"), std::string::npos);
+  EXPECT_NE(framing_fault(""s).value_or("").find("no STOP"), std::string::npos);
 }
 
 TEST(MemoryBudget, RefusesOnlyWhatCannotFitAndSaysWhatWould) {

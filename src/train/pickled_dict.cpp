@@ -9,6 +9,7 @@
 
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/io/pickle_framing.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -17,8 +18,14 @@ namespace {
 // range the zip reader asks for: a file whose zip directory points past its end made it read out of
 // bounds (found by fuzz/weights_loader_fuzz.cpp, kept in fuzz/regressions/). LibTorch's istream
 // reader checks every read, so a damaged file ends in an exception instead.
-c10::IValue unpickle_archive(std::istream& in) {
+// The pickle's framing is checked first (pickle_framing.hpp): LibTorch's unpickler would allocate
+// whatever length a damaged string opcode announces.
+c10::IValue unpickle_archive(std::istream& in, const std::string& path, const std::string& what) {
   caffe2::serialize::PyTorchStreamReader reader(&in);
+  const auto [pickle, pickle_size] = reader.getRecord("data.pkl");
+  if (const auto fault = pickle_framing_fault(static_cast<const char*>(pickle.get()), pickle_size)) {
+    throw DataError(path, "not " + what + ", or damaged: its pickle (data.pkl) " + *fault);
+  }
   return torch::jit::readArchiveAndTensors("data", "", "", c10::nullopt, c10::nullopt, c10::nullopt, reader);
 }
 
@@ -43,7 +50,9 @@ GenericDict read_tagged_dict(const std::string& path, const std::string& format,
   if (in.peek() == std::ifstream::traits_type::eof()) throw DataError(path, "empty file, expected " + what);
   c10::IValue root;
   try {
-    root = unpickle_archive(in);
+    root = unpickle_archive(in, path, what);
+  } catch (const DataError&) {
+    throw;
   } catch (const std::exception&) {
     throw DataError(path, "not " + what + ", or truncated (cannot be unpickled)");
   }

@@ -1,0 +1,73 @@
+// Data-parallel communication for `vae_cnn train` under torchrun: the launcher's environment, and a
+// process group on PyTorch's c10d (Gloo over TCP, rendezvous through a TCPStore).
+#pragma once
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "vae_cnn/torch_api.hpp"
+
+namespace vae_cnn {
+
+/// What torchrun (or anyone starting ranks by hand) tells each process.
+struct LauncherEnv {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  std::string master_addr;
+  int master_port = 0;
+};
+
+/// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT through `lookup` (getenv by
+/// default). Empty when WORLD_SIZE is unset or 1: one process, no group. Throws UsageError naming
+/// the variable when one is malformed or missing while WORLD_SIZE asks for a group.
+std::optional<LauncherEnv> read_launcher_env(
+    const std::function<const char*(const char*)>& lookup = [](const char* name) { return std::getenv(name); });
+
+/// Thrown when the group fails: a rank that died, a rendezvous that never came, a timeout.
+class ProcessGroupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The ranks of one data-parallel run. Every collective call must be made by every rank in the same
+/// order; a rank that stops answering makes the others throw ProcessGroupError within `timeout`.
+class DataParallelGroup {
+ public:
+  /// Joins the group: rank 0 serves the TCPStore at MASTER_ADDR:MASTER_PORT, the others connect;
+  /// all wait for each other at most `timeout`. Throws ProcessGroupError on failure, and when this
+  /// build has no Gloo (see `available()`).
+  DataParallelGroup(const LauncherEnv& env, std::chrono::milliseconds timeout);
+  ~DataParallelGroup();
+  DataParallelGroup(const DataParallelGroup&) = delete;
+  DataParallelGroup& operator=(const DataParallelGroup&) = delete;
+
+  /// Whether this build can make a group (it was compiled with Gloo's headers).
+  static bool available();
+
+  int rank() const { return env_.rank; }
+  int world_size() const { return env_.world_size; }
+
+  /// Copies rank 0's values of `tensors` into every rank's, in place.
+  void broadcast_from_first(const std::vector<torch::Tensor>& tensors);
+
+  /// Replaces each of `tensors` (float32, one device) by its sum over the ranks, in place: one
+  /// all-reduce over a single flat buffer, not one call per tensor.
+  void sum_in_place(const std::vector<torch::Tensor>& tensors);
+
+ private:
+  void run_collective(const char* what, const std::vector<torch::Tensor>& tensors, bool broadcast);
+
+  struct Impl;
+  LauncherEnv env_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vae_cnn

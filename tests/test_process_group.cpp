@@ -1,0 +1,139 @@
+// The c10d process group behind data-parallel training: launcher variables, and two ranks (two
+// threads of this test, over loopback) broadcasting, summing, and failing within their timeout.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <thread>
+
+#include "test_support.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/train/process_group.hpp"
+
+namespace vae_cnn {
+namespace {
+
+using testing::expect_throw_with;
+using std::chrono::milliseconds;
+
+std::function<const char*(const char*)> lookup_in(const std::map<std::string, std::string>& variables) {
+  return [&variables](const char* name) -> const char* {
+    const auto found = variables.find(name);
+    return found == variables.end() ? nullptr : found->second.c_str();
+  };
+}
+
+// A port nobody listens on right now: the kernel's pick for a socket bound to port 0.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+LauncherEnv loopback_rank(int rank, int world_size, int port) {
+  LauncherEnv env;
+  env.rank = rank;
+  env.world_size = world_size;
+  env.local_rank = rank;
+  env.master_addr = "127.0.0.1";
+  env.master_port = port;
+  return env;
+}
+
+TEST(LauncherEnv, OneProcessWithoutTheLaunchersVariables) {
+  EXPECT_FALSE(read_launcher_env(lookup_in({})).has_value());
+  const std::map<std::string, std::string> single{{"WORLD_SIZE", "1"}, {"RANK", "0"}};
+  EXPECT_FALSE(read_launcher_env(lookup_in(single)).has_value());
+}
+
+TEST(LauncherEnv, ReadsWhatTorchrunSets) {
+  const std::map<std::string, std::string> variables{{"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_RANK", "1"},
+                                                     {"MASTER_ADDR", "10.0.0.7"}, {"MASTER_PORT", "29500"}};
+  const auto env = read_launcher_env(lookup_in(variables));
+  ASSERT_TRUE(env.has_value());
+  EXPECT_EQ(env->world_size, 4);
+  EXPECT_EQ(env->rank, 3);
+  EXPECT_EQ(env->local_rank, 1);
+  EXPECT_EQ(env->master_addr, "10.0.0.7");
+  EXPECT_EQ(env->master_port, 29500);
+}
+
+TEST(LauncherEnv, MalformedOrMissingVariablesAreNamed) {
+  std::map<std::string, std::string> variables{{"WORLD_SIZE", "2"}, {"RANK", "2"}, {"MASTER_ADDR", "127.0.0.1"},
+                                               {"MASTER_PORT", "29500"}};
+  expect_throw_with<UsageError>([&] { read_launcher_env(lookup_in(variables)); }, {"RANK='2'", "0..1"});
+  variables["RANK"] = "1";
+  variables["MASTER_PORT"] = "port";
+  expect_throw_with<UsageError>([&] { read_launcher_env(lookup_in(variables)); }, {"MASTER_PORT='port'"});
+  variables.erase("MASTER_PORT");
+  expect_throw_with<UsageError>([&] { read_launcher_env(lookup_in(variables)); }, {"MASTER_PORT is not set"});
+  variables["MASTER_PORT"] = "29500";
+  variables.erase("MASTER_ADDR");
+  expect_throw_with<UsageError>([&] { read_launcher_env(lookup_in(variables)); }, {"MASTER_ADDR is not set"});
+}
+
+TEST(DataParallelGroup, TwoRanksBroadcastFromTheFirstAndSumInOneCall) {
+  if (!DataParallelGroup::available()) GTEST_SKIP() << "built without Gloo";
+  const int port = free_port();
+  auto rank_work = [port](int rank) {
+    DataParallelGroup group(loopback_rank(rank, 2, port), milliseconds(20000));
+    // Different shapes, different starting values per rank.
+    std::vector<torch::Tensor> tensors{torch::full({2, 3}, 10.0f * (rank + 1)), torch::arange(4).to(torch::kFloat32) + rank};
+    group.broadcast_from_first(tensors);
+    std::vector<torch::Tensor> broadcast{tensors[0].clone(), tensors[1].clone()};
+    std::vector<torch::Tensor> sums{torch::full({3}, 1.0f + rank), torch::full({1}, 0.5f)};
+    group.sum_in_place(sums);
+    return std::make_pair(broadcast, sums);
+  };
+  auto first = std::async(std::launch::async, rank_work, 0);
+  auto second = std::async(std::launch::async, rank_work, 1);
+  const auto [first_broadcast, first_sums] = first.get();
+  const auto [second_broadcast, second_sums] = second.get();
+  for (const auto* broadcast : {&first_broadcast, &second_broadcast}) {
+    EXPECT_TRUE(torch::equal((*broadcast)[0], torch::full({2, 3}, 10.0f)));
+    EXPECT_TRUE(torch::equal((*broadcast)[1], torch::arange(4).to(torch::kFloat32)));
+  }
+  for (const auto* sums : {&first_sums, &second_sums}) {
+    EXPECT_TRUE(torch::equal((*sums)[0], torch::full({3}, 3.0f))) << (*sums)[0];
+    EXPECT_TRUE(torch::equal((*sums)[1], torch::full({1}, 1.0f))) << (*sums)[1];
+  }
+}
+
+TEST(DataParallelGroup, UnreachableRendezvousFailsWithinItsTimeout) {
+  if (!DataParallelGroup::available()) GTEST_SKIP() << "built without Gloo";
+  const int port = free_port();
+  const auto start = std::chrono::steady_clock::now();
+  expect_throw_with<ProcessGroupError>([&] { DataParallelGroup lonely(loopback_rank(1, 2, port), milliseconds(2000)); },
+                                       {"rank 1 of 2", "cannot join", "127.0.0.1:" + std::to_string(port), "2 s"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
+TEST(DataParallelGroup, ARankThatLeavesMakesTheOtherFailNotHang) {
+  if (!DataParallelGroup::available()) GTEST_SKIP() << "built without Gloo";
+  const int port = free_port();
+  auto leaver = std::async(std::launch::async, [&] {
+    DataParallelGroup group(loopback_rank(1, 2, port), milliseconds(20000));
+    std::vector<torch::Tensor> once{torch::ones({1})};
+    group.sum_in_place(once);
+  });  // leaves after one all-reduce
+  DataParallelGroup group(loopback_rank(0, 2, port), milliseconds(5000));
+  std::vector<torch::Tensor> once{torch::ones({1})};
+  group.sum_in_place(once);
+  leaver.get();
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<torch::Tensor> again{torch::ones({1})};
+  expect_throw_with<ProcessGroupError>([&] { group.sum_in_place(again); }, {"rank 0 of 2", "all-reduce failed"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -63,11 +63,6 @@ std::string quick_train(const std::string& data, const std::string& out, int epo
          " --batch-size 50 --threads 1 --seed 3 --out " + quoted(out);
 }
 
-// Runs `shell_prefix vae_cnn arguments` through /bin/sh (for ulimit and setpriv).
-RunResult run_with_prefix(const ScratchDir& dir, const std::string& shell_prefix, const std::string& arguments) {
-  return run_vae_cnn(dir, arguments, shell_prefix);
-}
-
 void expect_one_line_error(const RunResult& result, int exit_code, const std::vector<std::string>& fragments) {
   EXPECT_EQ(result.exit_code, exit_code) << result.err;
   EXPECT_EQ(count_lines(result.err), 1) << result.err;
@@ -87,7 +82,7 @@ TEST(Faults, FileSizeLimitWhileCheckpointingKeepsThePreviousCheckpoint) {
   const std::string out = dir.file("w");
   ASSERT_EQ(run_vae_cnn(dir, quick_train(data, out)).exit_code, 0);
   // dash counts ulimit -f in 512-byte blocks: 512 KB, below the 1.6 MB checkpoint.
-  const RunResult result = run_with_prefix(dir, "ulimit -f 1000;", quick_train(data, out, 2) + " --resume");
+  const RunResult result = run_vae_cnn(dir, quick_train(data, out, 2) + " --resume", "ulimit -f 1000;");
   expect_one_line_error(result, 1, {"checkpoint.pt", "File too large"});
   const Checkpoint kept = load_checkpoint(out + "/checkpoint.pt");
   EXPECT_EQ(kept.epoch, 1);
@@ -102,9 +97,10 @@ TEST(Faults, FileSizeLimitWhilePlottingIsOneLine) {
   ScratchDir dir;
   const std::string data = small_data(dir, "digits", Files::kRaw);
   ASSERT_EQ(run_vae_cnn(dir, quick_train(data, dir.file("w"))).exit_code, 0);
-  const RunResult result = run_with_prefix(
-      dir, "ulimit -f 20;", "plot -w " + quoted(dir.file("w/vae_cnn.digits.pt")) + " --data " + quoted(data) + " --out " +
-                                quoted(dir.file("pictures")));
+  const RunResult result = run_vae_cnn(dir,
+                                       "plot -w " + quoted(dir.file("w/vae_cnn.digits.pt")) + " --data " + quoted(data) +
+                                           " --out " + quoted(dir.file("pictures")),
+                                       "ulimit -f 20;");
   expect_one_line_error(result, 1, {".png", "File too large"});
   EXPECT_FALSE(leftover_temporary_in(dir.file("pictures")));
 }
@@ -129,7 +125,7 @@ TEST(Faults, UnwritableOutIsRefusedBeforeTraining) {
   fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
   // root writes anywhere unless it gives up the capability to override permissions.
   const std::string prefix = ::geteuid() == 0 ? "exec setpriv --bounding-set -dac_override,-dac_read_search" : "";
-  const RunResult result = run_with_prefix(dir, prefix, quick_train(data, locked + "/run"));
+  const RunResult result = run_vae_cnn(dir, quick_train(data, locked + "/run"), prefix);
   fs::permissions(locked, fs::perms::owner_all);
   expect_one_line_error(result, 1, {"read_only/run", "Permission denied"});
   EXPECT_EQ(result.out.find("epoch 1/"), std::string::npos) << result.out;
@@ -166,10 +162,11 @@ TEST(Faults, BatchThatCannotFitIsRefusedBeforeTheFirstBatch) {
   ScratchDir dir;
   // 1.5 GiB of address space: LibTorch on one thread maps ~0.8 GiB, a batch of 2,048 needs ~1.1.
   // `timeout`: without the check, OpenBLAS retries its failed mmap forever.
-  const RunResult result = run_with_prefix(
-      dir, "ulimit -v 1600000; exec timeout 120",
-      "train --data " + quoted(testing::real_mnist_dir()) + " --limit 2048 --batch-size 2048 --epochs 1 --threads 1 --out " +
-          quoted(dir.file("w")));
+  const RunResult result = run_vae_cnn(dir,
+                                       "train --data " + quoted(testing::real_mnist_dir()) +
+                                           " --limit 2048 --batch-size 2048 --epochs 1 --threads 1 --out " +
+                                           quoted(dir.file("w")),
+                                       "ulimit -v 1600000; exec timeout 120");
   expect_one_line_error(result, 1, {"batches of 2048 images", "GiB", "--batch-size"});
   EXPECT_FALSE(fs::exists(dir.file("w/checkpoint.pt")));
 }

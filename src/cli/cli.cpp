@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/allocator_policy.hpp"
 
@@ -45,14 +46,6 @@ struct RunVisitor {
   int operator()(const InterpolateCommand& command) const { return run_interpolate(command); }
 };
 
-// LibTorch's messages carry a C++ backtrace and context lines; users get the first line.
-std::string one_line(const std::exception& error) {
-  const auto* torch_error = dynamic_cast<const c10::Error*>(&error);
-  std::string text = torch_error ? torch_error->what_without_backtrace() : error.what();
-  const auto newline = text.find('\n');
-  if (newline != std::string::npos) text.resize(newline);
-  return text;
-}
 
 }  // namespace
 
@@ -91,7 +84,7 @@ int run_cli(int argc, const char* const* argv) {
     std::cerr << "vae_cnn: " << error.what() << '\n';
     return kExitUsage;
   } catch (const std::exception& error) {
-    std::cerr << "vae_cnn: error: " << one_line(error) << '\n';
+    std::cerr << "vae_cnn: error: " << first_line_of(error) << '\n';
     return kExitFailure;
   }
 }

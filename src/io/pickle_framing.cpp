@@ -11,18 +11,11 @@
 namespace vae_cnn {
 namespace {
 
-enum class Argument {
-  kNone,
-  kBytes1,       // fixed: 1 byte
-  kBytes2,
-  kBytes4,
-  kBytes8,
-  kLine,         // text up to a newline
-  kTwoLines,
-  kLength1,      // uint8 n, then n bytes
-  kLength4,      // uint32 n (little-endian), then n bytes
-  kLength8,      // uint64 n, then n bytes
-  kUnknown,
+// How an opcode's argument is laid out: `width` bytes of fixed data, a `width`-byte little-endian
+// length followed by that many bytes, or `width` newline-terminated lines.
+struct Argument {
+  enum Kind { kFixed, kLengthPrefixed, kLines, kUnknown } kind;
+  int width;
 };
 
 Argument argument_of(unsigned char opcode) {
@@ -32,27 +25,27 @@ Argument argument_of(unsigned char opcode) {
     case 'e': case 'l': case ')': case 't': case 0x85: case 0x86: case 0x87: case '}': case 'd': case 's':
     case 'u': case 0x8f: case 0x90: case 0x91: case 'R': case 'b': case 0x81: case 0x92: case 'o': case 'Q':
     case 0x93: case 0x94: case 0x97: case 0x98:
-      return Argument::kNone;
+      return {Argument::kFixed, 0};
     case 'K': case 'q': case 'h': case 0x80: case 0x82:  // BININT1 BINPUT BINGET PROTO EXT1
-      return Argument::kBytes1;
+      return {Argument::kFixed, 1};
     case 'M': case 0x83:  // BININT2 EXT2
-      return Argument::kBytes2;
+      return {Argument::kFixed, 2};
     case 'J': case 'r': case 'j': case 0x84:  // BININT LONG_BINPUT LONG_BINGET EXT4
-      return Argument::kBytes4;
+      return {Argument::kFixed, 4};
     case 'G': case 0x95:  // BINFLOAT FRAME
-      return Argument::kBytes8;
+      return {Argument::kFixed, 8};
     case 'I': case 'L': case 'F': case 'S': case 'V': case 'p': case 'g': case 'P':
-      return Argument::kLine;
+      return {Argument::kLines, 1};
     case 'c': case 'i':  // GLOBAL INST: module and name
-      return Argument::kTwoLines;
+      return {Argument::kLines, 2};
     case 0x8a: case 'U': case 'C': case 0x8c:  // LONG1 SHORT_BINSTRING SHORT_BINBYTES SHORT_BINUNICODE
-      return Argument::kLength1;
+      return {Argument::kLengthPrefixed, 1};
     case 0x8b: case 'T': case 'B': case 'X':  // LONG4 BINSTRING BINBYTES BINUNICODE
-      return Argument::kLength4;
+      return {Argument::kLengthPrefixed, 4};
     case 0x8e: case 0x8d: case 0x96:  // BINBYTES8 BINUNICODE8 BYTEARRAY8
-      return Argument::kLength8;
+      return {Argument::kLengthPrefixed, 8};
     default:
-      return Argument::kUnknown;
+      return {Argument::kUnknown, 0};
   }
 }
 
@@ -72,32 +65,25 @@ std::optional<std::string> pickle_framing_fault(const char* data, std::size_t si
     const unsigned char opcode = bytes[at++];
     const std::size_t left = size - at;
     const auto where = [&] { return " at byte " + std::to_string(opcode_at); };
-    switch (argument_of(opcode)) {
-      case Argument::kNone:
+    const Argument argument = argument_of(opcode);
+    const auto width = static_cast<std::size_t>(argument.width);
+    switch (argument.kind) {
+      case Argument::kFixed:
         if (opcode == '.') return at == size ? std::nullopt : std::optional<std::string>("bytes after STOP" + where());
-        break;
-      case Argument::kBytes1: case Argument::kBytes2: case Argument::kBytes4: case Argument::kBytes8: {
-        const std::size_t width = argument_of(opcode) == Argument::kBytes1   ? 1
-                                  : argument_of(opcode) == Argument::kBytes2 ? 2
-                                  : argument_of(opcode) == Argument::kBytes4 ? 4
-                                                                             : 8;
         if (width > left) return "argument runs past the end" + where();
         at += width;
         break;
-      }
-      case Argument::kLine: case Argument::kTwoLines: {
-        for (int line = argument_of(opcode) == Argument::kLine ? 1 : 2; line > 0; --line) {
+      case Argument::kLines:
+        for (int line = argument.width; line > 0; --line) {
           const void* newline = std::memchr(bytes + at, '\n', size - at);
           if (newline == nullptr) return "unterminated text argument" + where();
           at = static_cast<std::size_t>(static_cast<const unsigned char*>(newline) - bytes) + 1;
         }
         break;
-      }
-      case Argument::kLength1: case Argument::kLength4: case Argument::kLength8: {
-        const int width = argument_of(opcode) == Argument::kLength1 ? 1 : argument_of(opcode) == Argument::kLength4 ? 4 : 8;
-        if (static_cast<std::size_t>(width) > left) return "length runs past the end" + where();
-        const std::uint64_t length = little_endian(bytes + at, width);
-        at += static_cast<std::size_t>(width);
+      case Argument::kLengthPrefixed: {
+        if (width > left) return "length runs past the end" + where();
+        const std::uint64_t length = little_endian(bytes + at, argument.width);
+        at += width;
         if (length > size - at) {
           return "announces " + std::to_string(length) + " bytes but " + std::to_string(size - at) + " remain" + where();
         }

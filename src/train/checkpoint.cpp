@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/train/pickled_dict.hpp"
 
@@ -163,10 +164,7 @@ void restore_training_state(const Checkpoint& checkpoint, torch::optim::Optimize
       default_generator(device).set_state(checkpoint.cuda_rng_state);
     }
   } catch (const c10::Error& error) {
-    std::string reason = error.what_without_backtrace();
-    const auto newline = reason.find('\n');
-    if (newline != std::string::npos) reason.resize(newline);
-    throw DataError(checkpoint.path, "optimizer or generator state cannot be restored: " + reason);
+    throw DataError(checkpoint.path, "optimizer or generator state cannot be restored: " + first_line_of(error));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
 
 #ifdef VAE_CNN_HAVE_GLOO
@@ -37,14 +38,6 @@ int required_integer(const std::function<const char*(const char*)>& lookup, cons
   return static_cast<int>(*value);
 }
 
-// c10d reports a dead peer or a timeout with multi-line texts; one line, and who we are.
-std::string first_line(const std::exception& error) {
-  const auto* torch_error = dynamic_cast<const c10::Error*>(&error);
-  std::string text = torch_error != nullptr ? torch_error->what_without_backtrace() : error.what();
-  const auto newline = text.find('\n');
-  if (newline != std::string::npos) text.resize(newline);
-  return text;
-}
 
 }  // namespace
 
@@ -90,7 +83,7 @@ DataParallelGroup::DataParallelGroup(const LauncherEnv& env, std::chrono::millis
   } catch (const std::exception& error) {
     throw ProcessGroupError("rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) +
                             ": cannot join the process group at " + where + " within " +
-                            std::to_string(timeout.count() / 1000) + " s: " + first_line(error));
+                            std::to_string(timeout.count() / 1000) + " s: " + first_line_of(error));
   }
 }
 
@@ -125,7 +118,7 @@ void DataParallelGroup::run_collective(const char* what, const std::vector<torch
     work->wait(timeout_);
   } catch (const std::exception& error) {
     throw ProcessGroupError("rank " + std::to_string(rank()) + " of " + std::to_string(world_size()) + ": " + what +
-                            " failed (another rank exited or stopped answering): " + first_line(error));
+                            " failed (another rank exited or stopped answering): " + first_line_of(error));
   }
   unflatten_into(flat[0], tensors);
 }

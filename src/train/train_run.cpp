@@ -149,10 +149,8 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   }
   model->to(device);
   if (device.is_cpu()) {
-    std::int64_t parameters = 0;
-    for (const auto& parameter : model->parameters()) parameters += parameter.numel();
-    check_training_fits(std::min<std::int64_t>(config.batch_size, train.size()), parameters, config.latent_dim,
-                        available_memory_bytes());
+    check_training_fits(std::min<std::int64_t>(config.batch_size, train.size()), count_parameters(*model),
+                        config.latent_dim, available_memory_bytes());
   }
   auto optimizer = make_optimizer(model, config.learning_rate, config.optimizer);
   if (resume != nullptr) {

@@ -100,7 +100,7 @@ class TransposedConvFunction : public torch::autograd::Function<TransposedConvFu
         grad_x = at::convolution(grad_y, weight, {}, {stride, stride}, {padding, padding}, {1, 1}, false, {0, 0}, 1);
       }
       if (want_grad_weight) {
-      // The convolution's weight gradient with grad_y as its input and x as its output gradient.
+        // The convolution's weight gradient with grad_y as its input and x as its output gradient.
         grad_weight = std::get<1>(at::convolution_backward(x, grad_y, weight, c10::nullopt, {stride, stride},
                                                            {padding, padding}, {1, 1}, false, {0, 0}, 1,
                                                            {false, true, false}));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "vae_cnn/data/idx_file.hpp"
 
 extern char** environ;
 
@@ -34,8 +35,10 @@ inline RunResult run_vae_cnn(const ScratchDir& dir, const std::string& arguments
   return result;
 }
 
-// Starts the binary with stdout and stderr sent to files in `dir`.
-inline pid_t spawn_vae_cnn(const ScratchDir& dir, const std::vector<std::string>& args) {
+// Starts the binary with stdout and stderr sent to files in `dir`, and `extra_env` ("NAME=value")
+// added to this process's environment.
+inline pid_t spawn_vae_cnn(const ScratchDir& dir, const std::vector<std::string>& args,
+                           const std::vector<std::string>& extra_env = {}) {
   std::vector<std::string> words{VAE_CNN_BINARY};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -45,8 +48,13 @@ inline pid_t spawn_vae_cnn(const ScratchDir& dir, const std::vector<std::string>
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, dir.file("out.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, dir.file("err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> env_words(extra_env);
+  for (char** variable = environ; *variable != nullptr; ++variable) env_words.emplace_back(*variable);
+  std::vector<char*> envp;
+  for (auto& word : env_words) envp.push_back(word.data());
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  const int failed = posix_spawn(&pid, VAE_CNN_BINARY, &actions, nullptr, argv.data(), environ);
+  const int failed = posix_spawn(&pid, VAE_CNN_BINARY, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   return failed ? -1 : pid;
 }
@@ -55,6 +63,39 @@ inline int wait_exit_code(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The first `count` arrays of a real IDX file.
+inline IdxArray first_of(const std::string& stem, std::uint32_t magic, std::uint32_t count) {
+  IdxArray array = read_idx(real_mnist_dir() + "/" + stem, magic);
+  std::size_t per_item = 1;
+  for (std::size_t d = 1; d < array.dims.size(); ++d) per_item *= array.dims[d];
+  array.dims[0] = count;
+  array.values.resize(per_item * count);
+  return array;
+}
+
+enum class Files { kRaw, kGzip, kBoth };
+
+// A data folder of real digits: `train_count` training and 100 test images.
+inline std::string small_data(const ScratchDir& dir, const std::string& name, Files files, std::uint32_t train_count = 300) {
+  const std::string folder = dir.file(name);
+  std::filesystem::create_directories(folder);
+  const struct {
+    const char* stem;
+    std::uint32_t magic;
+    std::uint32_t count;
+  } parts[] = {{"train-images-idx3-ubyte", kIdxImagesMagic, train_count},
+               {"train-labels-idx1-ubyte", kIdxLabelsMagic, train_count},
+               {"t10k-images-idx3-ubyte", kIdxImagesMagic, 100},
+               {"t10k-labels-idx1-ubyte", kIdxLabelsMagic, 100}};
+  for (const auto& part : parts) {
+    const IdxArray array = first_of(part.stem, part.magic, part.count);
+    const std::string path = folder + "/" + part.stem;
+    if (files != Files::kGzip) write_idx(path, array, IdxCompression::kNone);
+    if (files != Files::kRaw) write_idx(path + ".gz", array, IdxCompression::kGzip);
+  }
+  return folder;
 }
 
 inline int count_lines(const std::string& text) {

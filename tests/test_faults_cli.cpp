@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "cli_support.hpp"
-#include "vae_cnn/data/idx_file.hpp"
 #include "vae_cnn/train/checkpoint.hpp"
 #include "vae_cnn/train/metrics_csv.hpp"
 
@@ -18,45 +17,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::count_lines;
+using testing::Files;
+using testing::small_data;
 using testing::run_vae_cnn;
 using testing::RunResult;
 using testing::ScratchDir;
 using testing::slurp;
 
 std::string quoted(const std::string& text) { return "'" + text + "'"; }
-
-// The first `count` arrays of a real IDX file.
-IdxArray first_of(const std::string& stem, std::uint32_t magic, std::uint32_t count) {
-  IdxArray array = read_idx(testing::real_mnist_dir() + "/" + stem, magic);
-  std::size_t per_item = 1;
-  for (std::size_t d = 1; d < array.dims.size(); ++d) per_item *= array.dims[d];
-  array.dims[0] = count;
-  array.values.resize(per_item * count);
-  return array;
-}
-
-enum class Files { kRaw, kGzip, kBoth };
-
-// A data folder of real digits: `train_count` training and 100 test images.
-std::string small_data(const ScratchDir& dir, const std::string& name, Files files, std::uint32_t train_count = 300) {
-  const std::string folder = dir.file(name);
-  fs::create_directories(folder);
-  const struct {
-    const char* stem;
-    std::uint32_t magic;
-    std::uint32_t count;
-  } parts[] = {{"train-images-idx3-ubyte", kIdxImagesMagic, train_count},
-               {"train-labels-idx1-ubyte", kIdxLabelsMagic, train_count},
-               {"t10k-images-idx3-ubyte", kIdxImagesMagic, 100},
-               {"t10k-labels-idx1-ubyte", kIdxLabelsMagic, 100}};
-  for (const auto& part : parts) {
-    const IdxArray array = first_of(part.stem, part.magic, part.count);
-    const std::string path = folder + "/" + part.stem;
-    if (files != Files::kGzip) write_idx(path, array, IdxCompression::kNone);
-    if (files != Files::kRaw) write_idx(path + ".gz", array, IdxCompression::kGzip);
-  }
-  return folder;
-}
 
 std::string quick_train(const std::string& data, const std::string& out, int epochs = 1) {
   return "train --data " + quoted(data) + " --epochs " + std::to_string(epochs) +

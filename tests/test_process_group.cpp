@@ -1,9 +1,5 @@
 // The c10d process group behind data-parallel training: launcher variables, and two ranks (two
 // threads of this test, over loopback) broadcasting, summing, and failing within their timeout.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <future>
 #include <map>
@@ -24,19 +20,6 @@ std::function<const char*(const char*)> lookup_in(const std::map<std::string, st
     const auto found = variables.find(name);
     return found == variables.end() ? nullptr : found->second.c_str();
   };
-}
-
-// A port nobody listens on right now: the kernel's pick for a socket bound to port 0.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
 }
 
 LauncherEnv loopback_rank(int rank, int world_size, int port) {
@@ -81,9 +64,42 @@ TEST(LauncherEnv, MalformedOrMissingVariablesAreNamed) {
   expect_throw_with<UsageError>([&] { read_launcher_env(lookup_in(variables)); }, {"MASTER_ADDR is not set"});
 }
 
+TEST(LauncherEnv, UnderTorchrunEveryRankUsesTheAgentsStore) {
+  std::map<std::string, std::string> variables{{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "127.0.0.1"},
+                                               {"MASTER_PORT", "29500"}};
+  auto env = read_launcher_env(lookup_in(variables));
+  ASSERT_TRUE(env.has_value());
+  EXPECT_FALSE(env->agent_store);
+  EXPECT_EQ(env->local_world_size, 2);  // assumed all on this machine when LOCAL_WORLD_SIZE is unset
+  variables["TORCHELASTIC_USE_AGENT_STORE"] = "True";
+  variables["TORCHELASTIC_RESTART_COUNT"] = "2";
+  variables["LOCAL_WORLD_SIZE"] = "1";
+  env = read_launcher_env(lookup_in(variables));
+  EXPECT_TRUE(env->agent_store);
+  EXPECT_EQ(env->store_prefix, "/worker/attempt_2");
+  EXPECT_EQ(env->local_world_size, 1);
+}
+
+TEST(RowShard, RanksTakeContiguousSharesThatCoverTheBatchOnce) {
+  for (const std::int64_t rows : {0, 1, 2, 3, 44, 64, 127}) {
+    for (const int world_size : {1, 2, 3, 8}) {
+      std::int64_t next = 0;
+      for (int rank = 0; rank < world_size; ++rank) {
+        const RowShard shard = shard_rows(rows, rank, world_size);
+        EXPECT_EQ(shard.begin, next) << rows << " rows, rank " << rank << " of " << world_size;
+        EXPECT_GE(shard.size(), rows / world_size);
+        EXPECT_LE(shard.size(), rows / world_size + 1);
+        next = shard.end;
+      }
+      EXPECT_EQ(next, rows);
+    }
+  }
+  EXPECT_EQ(shard_rows(44, 1, 2).begin, 22);
+}
+
 TEST(DataParallelGroup, TwoRanksBroadcastFromTheFirstAndSumInOneCall) {
   if (!DataParallelGroup::available()) GTEST_SKIP() << "built without Gloo";
-  const int port = free_port();
+  const int port = testing::free_loopback_port();
   auto rank_work = [port](int rank) {
     DataParallelGroup group(loopback_rank(rank, 2, port), milliseconds(20000));
     // Different shapes, different starting values per rank.
@@ -110,7 +126,7 @@ TEST(DataParallelGroup, TwoRanksBroadcastFromTheFirstAndSumInOneCall) {
 
 TEST(DataParallelGroup, UnreachableRendezvousFailsWithinItsTimeout) {
   if (!DataParallelGroup::available()) GTEST_SKIP() << "built without Gloo";
-  const int port = free_port();
+  const int port = testing::free_loopback_port();
   const auto start = std::chrono::steady_clock::now();
   expect_throw_with<ProcessGroupError>([&] { DataParallelGroup lonely(loopback_rank(1, 2, port), milliseconds(2000)); },
                                        {"rank 1 of 2", "cannot join", "127.0.0.1:" + std::to_string(port), "2 s"});
@@ -119,7 +135,7 @@ TEST(DataParallelGroup, UnreachableRendezvousFailsWithinItsTimeout) {
 
 TEST(DataParallelGroup, ARankThatLeavesMakesTheOtherFailNotHang) {
   if (!DataParallelGroup::available()) GTEST_SKIP() << "built without Gloo";
-  const int port = free_port();
+  const int port = testing::free_loopback_port();
   auto leaver = std::async(std::launch::async, [&] {
     DataParallelGroup group(loopback_rank(1, 2, port), milliseconds(20000));
     std::vector<torch::Tensor> once{torch::ones({1})};

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -59,6 +62,19 @@ void expect_throw_with(const std::function<void()>& action, const std::vector<st
     FAIL() << "threw another exception type: " << other.what();
   }
   FAIL() << "did not throw; expected a message with: " << (fragments.empty() ? "" : fragments.front());
+}
+
+/// A loopback port nobody listens on right now: the kernel's pick for a socket bound to port 0.
+inline int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
 }
 
 /// Where the project's real data lives (filled by scripts/fetch_data.sh).

@@ -41,6 +41,8 @@ cxxopts::Options train_options() {
       ("seed", "random seed (default: drawn at random and logged)", cxxopts::value<std::string>())
       ("limit", "train on the first N training images only (0 = all)", cxxopts::value<std::string>()->default_value("0"))
       ("out", "output folder", cxxopts::value<std::string>()->default_value("vae_cnn_weights"))
+      ("dist-timeout", "under torchrun: seconds ranks wait for each other (rendezvous, every all-reduce)",
+       cxxopts::value<std::string>()->default_value("300"))
       ("verbose", "also log the data files read and the output folder's lock")
       ("resume", "continue from a checkpoint (default: <out>/checkpoint.pt) up to --epochs in total",
        cxxopts::value<std::string>()->implicit_value(""))
@@ -110,6 +112,11 @@ Command parse_train(const std::vector<std::string>& args) {
   config.threads = static_cast<int>(std::clamp<std::int64_t>(integer_option(result, "threads"), -1, 1 << 20));
   config.limit = integer_option(result, "limit");
   config.out_dir = result["out"].as<std::string>();
+  const std::int64_t group_timeout = integer_option(result, "dist-timeout");
+  if (group_timeout < 1 || group_timeout > 86400) {
+    throw UsageError("--dist-timeout must be between 1 and 86400 seconds, got " + std::to_string(group_timeout));
+  }
+  config.group_timeout_seconds = static_cast<int>(group_timeout);
   for (const auto& option : result.arguments()) command.explicit_options.insert(option.key());
   command.verbose = result.count("verbose") > 0;
   command.resume = result.count("resume") > 0;
@@ -142,11 +149,19 @@ int run_train(const TrainCommand& command) {
   ProgressBar bar(stdout, is_terminal(stdout), config.epochs);
   InterruptGuard interrupt;
   bool started = false;
+  // Only rank 0 of a data-parallel run speaks and writes train.log; the others stay silent
+  // except for their own errors, which the CLI edge prints.
+  bool speaks = true;
 
   TrainHooks hooks;
   hooks.should_stop = [] { return InterruptGuard::requested(); };
   hooks.on_start = [&](const TrainSetup& setup, ConvVae& model) {
     started = true;
+    speaks = setup.rank == 0;
+    if (!speaks) {
+      log->set_level(spdlog::level::off);
+      return;
+    }
     if (resume) log->info("resuming from {} after epoch {}", resume->path, resume->epoch);
     log->info("vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}{}, latent {}", VAE_CNN_VERSION,
               config.data_dir, setup.train_images,
@@ -165,9 +180,13 @@ int run_train(const TrainCommand& command) {
       log->info("note: --limit {} is above the {} training images; training on all of them", config.limit,
                 setup.available_train_images);
     }
-    log->info("device {}, {} threads, seed {}, epochs {}..{} of batch {}, {} lr {}", setup.device, setup.threads,
-              setup.seed, setup.first_epoch, config.epochs, config.batch_size,
+    log->info("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}", setup.device, setup.threads,
+              setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch, config.epochs, config.batch_size,
               config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop", config.learning_rate);
+    if (setup.world_size > 1) {
+      log->info("data-parallel over {} ranks (c10d Gloo): each takes its share of every batch of {}; this is rank 0",
+                setup.world_size, config.batch_size);
+    }
     if (!resume) {
       std::istringstream summary(model_summary(model));
       for (std::string line; std::getline(summary, line);) log->info("{}", line);
@@ -175,17 +194,19 @@ int run_train(const TrainCommand& command) {
     log->info("writing {}, {} and {} after every epoch", setup.checkpoint_path, setup.weights_path, setup.metrics_path);
   };
   hooks.on_batch = [&](const BatchProgress& progress) {
+    if (!speaks) return;
     bar.update(progress);
     if (progress.batch == progress.num_batches) bar.finish_epoch(progress);
   };
   hooks.on_epoch = [&](const EpochMetrics& metrics) {
+    if (!speaks) return;
     bar.clear();
     log->info("{}", epoch_line(metrics, config.epochs));
     log.save(log_path);
   };
 
   auto record_failure = [&](const std::string& message) {
-    if (!started) return;
+    if (!started || !speaks) return;
     (*log).sinks().front()->set_level(spdlog::level::off);  // the CLI edge prints it on stderr
     log->error("{}", message);
     try {
@@ -197,6 +218,7 @@ int run_train(const TrainCommand& command) {
 
   try {
     const auto history = run_training(config, hooks, resume);
+    if (!speaks) return kExitOk;
     log->info("done: {} epochs; final val_loss {:.3f}; files in {}", history.size(), history.back().val_loss,
               config.out_dir);
     log.save(log_path);

@@ -54,14 +54,18 @@ FolderLock::~FolderLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
-std::string describe_this_process(const std::string& command) {
+std::string this_process_and_host() {
   char host[256] = "?";
   ::gethostname(host, sizeof host - 1);
+  return "pid " + std::to_string(::getpid()) + " on " + host;
+}
+
+std::string describe_this_process(const std::string& command) {
   const std::time_t now = std::time(nullptr);
   char when[32] = "?";
   std::tm local{};
   if (::localtime_r(&now, &local) != nullptr) std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &local);
-  return "pid " + std::to_string(::getpid()) + " on " + host + " since " + when + ": " + command;
+  return this_process_and_host() + " since " + when + ": " + command;
 }
 
 }  // namespace vae_cnn

@@ -113,8 +113,15 @@ ConvVaeImpl::ConvVaeImpl(const ConvVaeOptions& options)
 }
 
 VaeOutput ConvVaeImpl::forward(const torch::Tensor& x, c10::optional<at::Generator> noise) {
+  // Drawn as randn_like(z_mean) would draw it: same shape, dtype and device, so the same numbers.
+  const std::vector<std::int64_t> shape{x.size(0), options_.latent_dim()};
+  const auto epsilon = noise ? standard_normal_like(shape, *noise, x) : torch::randn(shape, x.options());
+  return forward_with_epsilon(x, epsilon);
+}
+
+VaeOutput ConvVaeImpl::forward_with_epsilon(const torch::Tensor& x, const torch::Tensor& epsilon) {
   auto [z_mean, z_log_var] = encoder->forward(x);
-  auto z = sample_latent(z_mean, z_log_var, std::move(noise));
+  auto z = reparameterize(z_mean, z_log_var, epsilon);
   auto logits = decoder->forward(z);
   return {logits, torch::sigmoid(logits), z_mean, z_log_var, z};
 }
@@ -124,6 +131,10 @@ torch::Tensor ConvVaeImpl::decode(const torch::Tensor& z) { return torch::sigmoi
 torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var,
                             c10::optional<at::Generator> noise) {
   const auto epsilon = noise ? standard_normal_like(z_mean.sizes(), *noise, z_mean) : torch::randn_like(z_mean);
+  return reparameterize(z_mean, z_log_var, epsilon);
+}
+
+torch::Tensor reparameterize(const torch::Tensor& z_mean, const torch::Tensor& z_log_var, const torch::Tensor& epsilon) {
   return z_mean + torch::exp(0.5 * z_log_var) * epsilon;
 }
 

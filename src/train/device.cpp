@@ -21,17 +21,18 @@ void check_device_spec(const std::string& spec) {
   throw UsageError("--device: unknown device '" + spec + "', expected auto, cpu, cuda or cuda:N");
 }
 
-torch::Device resolve_device(const std::string& spec) {
+torch::Device resolve_device(const std::string& spec, int default_index) {
   check_device_spec(spec);
-  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  if (spec == "cpu") return torch::Device(torch::kCPU);
-  const int index = spec == "cuda" ? 0 : std::stoi(spec.substr(5));
+  if (spec == "cpu" || (spec == "auto" && !torch::cuda::is_available())) return torch::Device(torch::kCPU);
+  const bool default_gpu = spec == "auto" || spec == "cuda";
+  const int index = default_gpu ? default_index : std::stoi(spec.substr(5));
   if (!torch::cuda::is_available()) {
     throw std::runtime_error("--device " + spec + ": CUDA is not available (this LibTorch or machine has no GPU); use --device cpu");
   }
   const auto count = static_cast<int>(torch::cuda::device_count());
   if (index >= count) {
-    throw std::runtime_error("--device " + spec + ": no such GPU, this machine has " + std::to_string(count));
+    throw std::runtime_error("--device " + spec + ": no such GPU" + (default_gpu ? " as " + std::to_string(index) : "") +
+                             ", this machine has " + std::to_string(count));
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }

@@ -5,11 +5,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <thread>
 
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/folder_lock.hpp"
 
 #ifdef VAE_CNN_HAVE_GLOO
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -41,6 +44,10 @@ int required_integer(const std::function<const char*(const char*)>& lookup, cons
 
 }  // namespace
 
+RowShard shard_rows(std::int64_t rows, int rank, int world_size) {
+  return {rows * rank / world_size, rows * (rank + 1) / world_size};
+}
+
 std::optional<LauncherEnv> read_launcher_env(const std::function<const char*(const char*)>& lookup) {
   const char* world_text = lookup("WORLD_SIZE");
   if (world_text == nullptr) return std::nullopt;
@@ -49,37 +56,74 @@ std::optional<LauncherEnv> read_launcher_env(const std::function<const char*(con
   if (env.world_size == 1) return std::nullopt;
   env.rank = required_integer(lookup, "RANK", 0, env.world_size - 1);
   env.local_rank = lookup("LOCAL_RANK") != nullptr ? required_integer(lookup, "LOCAL_RANK", 0, 65535) : env.rank;
+  // Without it, assume every rank shares this machine: too few threads per rank cost far less
+  // than OpenMP threads of several ranks fighting over the same cores.
+  env.local_world_size = lookup("LOCAL_WORLD_SIZE") != nullptr
+                             ? required_integer(lookup, "LOCAL_WORLD_SIZE", 1, 65536)
+                             : env.world_size;
   const char* address = lookup("MASTER_ADDR");
   if (address == nullptr || *address == '\0') throw UsageError("environment: MASTER_ADDR is not set (torchrun sets it)");
   env.master_addr = address;
   env.master_port = required_integer(lookup, "MASTER_PORT", 1, 65535);
+  // As torch.distributed's env:// rendezvous does under torchrun.
+  const char* agent_store = lookup("TORCHELASTIC_USE_AGENT_STORE");
+  env.agent_store = agent_store != nullptr && std::string(agent_store) == "True";
+  if (env.agent_store) {
+    const char* attempt = lookup("TORCHELASTIC_RESTART_COUNT");
+    env.store_prefix = std::string("/worker/attempt_") + (attempt != nullptr ? attempt : "0");
+  }
   return env;
 }
 
 #ifdef VAE_CNN_HAVE_GLOO
 
+namespace {
+
+std::string member_key(int rank) { return "vae_cnn/member/" + std::to_string(rank); }
+std::string survivor_key(int rank) { return "vae_cnn/survivor/" + std::to_string(rank); }
+
+std::string store_text(c10d::Store& store, const std::string& key) {
+  const auto bytes = store.get(key);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// How long survivors of a failed collective wait for each other to check in before naming the
+// ranks that did not: long enough for a live rank to notice the failure too.
+constexpr std::chrono::seconds kCheckInWindow{10};
+
+}  // namespace
+
 struct DataParallelGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  std::string first_rank_name;  ///< rank 0's "pid N on HOST", kept for when its store is gone
 };
 
 bool DataParallelGroup::available() { return true; }
 
 DataParallelGroup::DataParallelGroup(const LauncherEnv& env, std::chrono::milliseconds timeout)
     : env_(env), timeout_(timeout), impl_(std::make_unique<Impl>()) {
+  // c10d logs its socket troubles through glog as well as throwing them; the exceptions reach the
+  // user as one line, so the log lines would only repeat them. TORCH_CPP_LOG_LEVEL, PyTorch's own
+  // switch for these, still brings them back.
+  if (std::getenv("TORCH_CPP_LOG_LEVEL") == nullptr) FLAGS_caffe2_log_level = 3;  // above ERROR
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<std::uint16_t>(env.master_port);
-    store_options.isServer = env.rank == 0;
+    store_options.isServer = env.rank == 0 && !env.agent_store;
     store_options.numWorkers = static_cast<std::size_t>(env.world_size);
     store_options.waitWorkers = true;
     store_options.timeout = timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
+    if (env.agent_store) impl_->store = c10::make_intrusive<c10d::PrefixStore>(env.store_prefix, impl_->store);
     auto options = c10d::ProcessGroupGloo::Options::create();
     options->timeout = timeout;
     options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
     impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank, env.world_size, options);
+    const std::string name = this_process_and_host();
+    impl_->store->set(member_key(env.rank), std::vector<std::uint8_t>(name.begin(), name.end()));
+    impl_->first_rank_name = store_text(*impl_->store, member_key(0));  // waits for rank 0's entry
   } catch (const std::exception& error) {
     throw ProcessGroupError("rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) +
                             ": cannot join the process group at " + where + " within " +
@@ -112,15 +156,51 @@ void unflatten_into(const torch::Tensor& flat, const std::vector<torch::Tensor>&
 void DataParallelGroup::run_collective(const char* what, const std::vector<torch::Tensor>& tensors, bool broadcast) {
   if (tensors.empty()) return;
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> flat{flatten(tensors)};
+  // Gloo reduces in host memory; a GPU run's buffer goes through it (NCCL would keep it on the GPU).
+  std::vector<torch::Tensor> flat{flatten(tensors).to(torch::kCPU)};
   try {
     auto work = broadcast ? impl_->group->broadcast(flat) : impl_->group->allreduce(flat);
     work->wait(timeout_);
   } catch (const std::exception& error) {
     throw ProcessGroupError("rank " + std::to_string(rank()) + " of " + std::to_string(world_size()) + ": " + what +
-                            " failed (another rank exited or stopped answering): " + first_line_of(error));
+                            " failed: " + missing_ranks() + " (" + first_line_of(error) + ")");
   }
   unflatten_into(flat[0], tensors);
+}
+
+// Gloo says only that a connection broke or timed out. The survivors find out who is gone by
+// checking in at the store and waiting a moment for each other; rank 0 serves the store, so a
+// store that no longer answers means rank 0 is gone.
+std::string DataParallelGroup::missing_ranks() const {
+  const auto describe = [](int rank, const std::string& name) {
+    return "rank " + std::to_string(rank) + (name.empty() ? "" : " (" + name + ")");
+  };
+  try {
+    impl_->store->set(survivor_key(rank()), std::vector<std::uint8_t>{1});
+    const auto not_checked_in = [this] {
+      std::vector<int> ranks;
+      for (int other = 0; other < world_size(); ++other) {
+        if (other != rank() && !impl_->store->check({survivor_key(other)})) ranks.push_back(other);
+      }
+      return ranks;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(kCheckInWindow, timeout_);
+    std::vector<int> missing = not_checked_in();
+    while (!missing.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      missing = not_checked_in();
+    }
+    if (missing.empty()) return "every rank is still there, so the connection itself failed";
+    std::string names;
+    for (const int other : missing) {
+      if (!names.empty()) names += ", ";
+      names += describe(other, store_text(*impl_->store, member_key(other)));
+    }
+    return names + " exited or stopped answering";
+  } catch (const std::exception&) {
+    if (env_.agent_store) return "torchrun's agent, which serves the rendezvous, exited or stopped answering";
+    return describe(0, impl_->first_rank_name) + ", which serves the rendezvous, exited or stopped answering";
+  }
 }
 
 void DataParallelGroup::broadcast_from_first(const std::vector<torch::Tensor>& tensors) {
@@ -145,6 +225,42 @@ DataParallelGroup::DataParallelGroup(const LauncherEnv& env, std::chrono::millis
 
 DataParallelGroup::~DataParallelGroup() = default;
 void DataParallelGroup::run_collective(const char*, const std::vector<torch::Tensor>&, bool) {}
+std::string DataParallelGroup::missing_ranks() const { return ""; }
+// Gloo says only that a connection broke or timed out. The survivors find out who is gone by
+// checking in at the store and waiting a moment for each other; rank 0 serves the store, so a
+// store that no longer answers means rank 0 is gone.
+std::string DataParallelGroup::missing_ranks() const {
+  const auto describe = [](int rank, const std::string& name) {
+    return "rank " + std::to_string(rank) + (name.empty() ? "" : " (" + name + ")");
+  };
+  try {
+    impl_->store->set(survivor_key(rank()), std::vector<std::uint8_t>{1});
+    const auto not_checked_in = [this] {
+      std::vector<int> ranks;
+      for (int other = 0; other < world_size(); ++other) {
+        if (other != rank() && !impl_->store->check({survivor_key(other)})) ranks.push_back(other);
+      }
+      return ranks;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(kCheckInWindow, timeout_);
+    std::vector<int> missing = not_checked_in();
+    while (!missing.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      missing = not_checked_in();
+    }
+    if (missing.empty()) return "every rank is still there, so the connection itself failed";
+    std::string names;
+    for (const int other : missing) {
+      if (!names.empty()) names += ", ";
+      names += describe(other, store_text(*impl_->store, member_key(other)));
+    }
+    return names + " exited or stopped answering";
+  } catch (const std::exception&) {
+    if (env_.agent_store) return "torchrun's agent, which serves the rendezvous, exited or stopped answering";
+    return describe(0, impl_->first_rank_name) + ", which serves the rendezvous, exited or stopped answering";
+  }
+}
+
 void DataParallelGroup::broadcast_from_first(const std::vector<torch::Tensor>&) {}
 void DataParallelGroup::sum_in_place(const std::vector<torch::Tensor>&) {}
 

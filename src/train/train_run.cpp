@@ -3,7 +3,10 @@
 #include "vae_cnn/train/train_run.hpp"
 
 #include <cmath>
+#include <chrono>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "vae_cnn/errors.hpp"
@@ -13,6 +16,7 @@
 #include "vae_cnn/train/device.hpp"
 #include "vae_cnn/train/memory_budget.hpp"
 #include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/train/process_group.hpp"
 #include "vae_cnn/train/weights_file.hpp"
 
 namespace vae_cnn {
@@ -83,6 +87,7 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   if (given(explicit_options, "device")) merged.device = given_config.device;
   if (given(explicit_options, "threads")) merged.threads = given_config.threads;
   if (given(explicit_options, "limit")) merged.limit = given_config.limit;
+  merged.group_timeout_seconds = given_config.group_timeout_seconds;
   merged.out_dir = given(explicit_options, "out") ? given_config.out_dir
                                                   : fs::path(checkpoint.path).parent_path().lexically_normal().string();
   if (merged.out_dir.empty()) merged.out_dir = ".";
@@ -110,13 +115,32 @@ void validate_train_config(const TrainConfig& config) {
   require(!config.out_dir.empty(), "--out must name a folder");
 }
 
-std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHooks& hooks, Checkpoint* resume) {
-  validate_train_config(config);
-  const torch::Device device = resolve_device(config.device);
-  const int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const TrainHooks& hooks, Checkpoint* resume) {
+  validate_train_config(given_config);
+  TrainConfig config = given_config;
+  const std::optional<LauncherEnv> launcher = read_launcher_env();
+  // Joined first, so that a rank failing at any later step is seen by the others at once.
+  std::unique_ptr<DataParallelGroup> group;
+  if (launcher) {
+    group = std::make_unique<DataParallelGroup>(*launcher, std::chrono::seconds(config.group_timeout_seconds));
+  }
+  const bool writes_files = group == nullptr || group->rank() == 0;
+  const int ranks_here = launcher ? launcher->local_world_size : 1;
+  const torch::Device device = resolve_device(config.device, launcher ? launcher->local_rank : 0);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = config.threads > 0 ? config.threads : std::max(1, cores / ranks_here);
   torch::set_num_threads(threads);
-  prepare_output_folder(config.out_dir);
-  const FolderLock lock(config.out_dir, describe_this_process("vae_cnn train into " + config.out_dir));
+  std::optional<FolderLock> lock;
+  if (writes_files) {
+    prepare_output_folder(config.out_dir);
+    lock.emplace(config.out_dir, describe_this_process("vae_cnn train into " + config.out_dir));
+  }
+  if (group != nullptr && resume == nullptr) {
+    // Each rank drew its own seed when none was given; rank 0's is the run's.
+    auto seed = torch::tensor({static_cast<std::int64_t>(config.seed)}, torch::kLong);
+    group->broadcast_from_first({seed});
+    config.seed = static_cast<std::uint64_t>(seed.item<std::int64_t>());
+  }
 
   const DataSplits data = load_data_dir(config.data_dir);
   if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
@@ -135,7 +159,9 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   setup.metrics_path = (fs::path(config.out_dir) / "metrics.csv").string();
   setup.checkpoint_path = checkpoint_path_in(config.out_dir);
   setup.data_files = data.files;
-  setup.lock_path = lock.path();
+  setup.lock_path = lock ? lock->path() : "";
+  setup.rank = group ? group->rank() : 0;
+  setup.world_size = group ? group->world_size() : 1;
 
   ConvVae model{nullptr};
   std::vector<EpochMetrics> history;
@@ -148,15 +174,20 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
     model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim));
   }
   model->to(device);
+  if (group != nullptr) group->broadcast_from_first(model->parameters());
   if (device.is_cpu()) {
-    check_training_fits(std::min<std::int64_t>(config.batch_size, train.size()), count_parameters(*model),
-                        config.latent_dim, available_memory_bytes());
+    // The ranks on this machine each hold their share of a batch and their own copy of the
+    // parameters at the same time.
+    const std::int64_t batch = std::min<std::int64_t>(config.batch_size, train.size());
+    const std::int64_t share = (batch + setup.world_size - 1) / setup.world_size;
+    check_training_fits(share * ranks_here, count_parameters(*model) * ranks_here, config.latent_dim,
+                        available_memory_bytes());
   }
   auto optimizer = make_optimizer(model, config.learning_rate, config.optimizer);
   if (resume != nullptr) {
     restore_training_state(*resume, *optimizer, device);
     // The archive brings back the recorded learning rate; the user's --lr wins.
-    for (auto& group : optimizer->param_groups()) group.options().set_lr(config.learning_rate);
+    for (auto& param_group : optimizer->param_groups()) param_group.options().set_lr(config.learning_rate);
   }
   if (hooks.on_start) hooks.on_start(setup, model);
 
@@ -180,13 +211,15 @@ std::vector<EpochMetrics> run_training(const TrainConfig& config, const TrainHoo
   callbacks.on_epoch = [&](const EpochMetrics& metrics) {
     history.push_back(metrics);
     metadata.epochs = metrics.epoch;
-    // The checkpoint first: it alone is enough to rebuild the other two files.
-    save_checkpoint(setup.checkpoint_path, model, *optimizer, metadata, config, history, device);
-    save_weights(setup.weights_path, model, metadata);
-    write_metrics_csv(setup.metrics_path, history);
+    if (writes_files) {
+      // The checkpoint first: it alone is enough to rebuild the other two files.
+      save_checkpoint(setup.checkpoint_path, model, *optimizer, metadata, config, history, device);
+      save_weights(setup.weights_path, model, metadata);
+      write_metrics_csv(setup.metrics_path, history);
+    }
     if (hooks.on_epoch) hooks.on_epoch(metrics);
   };
-  fit(model, *optimizer, train, test, options, callbacks);
+  fit(model, *optimizer, train, test, options, callbacks, group.get());
   return history;
 }
 

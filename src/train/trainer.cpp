@@ -46,6 +46,28 @@ class FiniteLossGuard {
   torch::Tensor first_bad_batch_;
 };
 
+// The rows of a batch this process works on: all of them without a group.
+RowShard own_rows(std::int64_t batch_images, const DataParallelGroup* group) {
+  return group == nullptr ? RowShard{0, batch_images} : shard_rows(batch_images, group->rank(), group->world_size());
+}
+
+// One all-reduce per step carries everything the ranks must agree on: the gradients (each rank's
+// share of the batch mean, so their sum is the batch's), the step's loss sums, and whether any rank
+// was asked to stop. Returns that last.
+bool sum_over_ranks(DataParallelGroup& group, ConvVae& model, torch::Tensor& step_sums, bool stop_here) {
+  std::vector<torch::Tensor> tensors;
+  for (auto& parameter : model->parameters()) {
+    // A rank without rows of a small last batch has no gradients yet; it adds zeros.
+    if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
+    tensors.push_back(parameter.grad());
+  }
+  const auto stop_votes = torch::full({1}, stop_here ? 1.0f : 0.0f, step_sums.options());
+  tensors.push_back(step_sums);
+  tensors.push_back(stop_votes);
+  group.sum_in_place(tensors);
+  return stop_votes.item<float>() > 0;
+}
+
 }  // namespace
 
 VaeLoss batch_loss(ConvVae& model, const torch::Tensor& images, LossKind loss, double beta,
@@ -54,17 +76,25 @@ VaeLoss batch_loss(ConvVae& model, const torch::Tensor& images, LossKind loss, d
 }
 
 EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size,
-                     std::uint64_t noise_seed) {
+                     std::uint64_t noise_seed, DataParallelGroup* group) {
   torch::NoGradGuard no_grad;
   model->eval();
   at::Generator noise = at::detail::createCPUGenerator(noise_seed);
   const std::int64_t n = data.size();
+  const std::int64_t latent_dim = model->options().latent_dim();
   auto sums = torch::zeros({3}, data.images.options());
   for (std::int64_t start = 0; start < n; start += batch_size) {
     const auto images = data.images.slice(0, start, std::min(n, start + batch_size));
-    const VaeLoss terms = batch_loss(model, images, loss, beta, noise);
-    sums += torch::stack({terms.total, terms.reconstruction, terms.kl}) * images.size(0);
+    // Every rank draws the whole batch's ε, so the generator stays in step with one process's.
+    const auto epsilon = standard_normal_like({images.size(0), latent_dim}, noise, images);
+    const RowShard rows = own_rows(images.size(0), group);
+    if (rows.size() == 0) continue;
+    const auto own_images = images.slice(0, rows.begin, rows.end);
+    const VaeLoss terms =
+        vae_loss(model->forward_with_epsilon(own_images, epsilon.slice(0, rows.begin, rows.end)), own_images, loss, beta);
+    sums += torch::stack({terms.total, terms.reconstruction, terms.kl}) * rows.size();
   }
+  if (group != nullptr) group->sum_in_place({sums});
   EvalMetrics metrics;
   metrics.images = n;
   if (n == 0) return metrics;
@@ -89,17 +119,19 @@ double warmup_beta(double beta, std::int64_t warmup_epochs, std::int64_t epoch) 
 }
 
 std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
-                              const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks) {
+                              const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks,
+                              DataParallelGroup* group) {
   TORCH_CHECK(train.size() > 0, "fit: the training split is empty");
   const auto device = train.images.device();
   const std::int64_t n = train.size();
   const std::int64_t num_batches = (n + options.batch_size - 1) / options.batch_size;
+  const std::int64_t latent_dim = model->options().latent_dim();
   std::vector<EpochMetrics> history;
 
   for (std::int64_t epoch = options.first_epoch; epoch <= options.epochs; ++epoch) {
     model->train();
     const auto start = Clock::now();
-    // Drawn on the CPU generator so a seed gives the same order on every device.
+    // Drawn on the CPU generator so a seed gives the same order on every device (and every rank).
     const auto order = torch::randperm(n, torch::TensorOptions(torch::kLong)).to(device);
     auto sums = torch::zeros({3}, train.images.options());
     FiniteLossGuard finite_guard(device);
@@ -107,17 +139,33 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
 
     for (std::int64_t batch = 0; batch < num_batches; ++batch) {
       const auto indices = order.slice(0, batch * options.batch_size, std::min(n, (batch + 1) * options.batch_size));
-      const auto images = train.images.index_select(0, indices);
-      const VaeLoss terms = batch_loss(model, images, options.loss, beta_now);
+      const std::int64_t batch_images = indices.size(0);
+      // Drawn exactly as the forward pass of the whole batch would draw it, so one process's run
+      // and a group's take the same ε.
+      const auto epsilon = torch::randn({batch_images, latent_dim}, train.images.options());
+      const RowShard rows = own_rows(batch_images, group);
       optimizer.zero_grad();
-      terms.total.backward();
+      // Sums over this rank's images of the reported loss, reconstruction and KL.
+      auto step_sums = torch::zeros({3}, train.images.options());
+      if (rows.size() > 0) {
+        const auto images = train.images.index_select(0, indices.slice(0, rows.begin, rows.end));
+        const VaeLoss terms =
+            vae_loss(model->forward_with_epsilon(images, epsilon.slice(0, rows.begin, rows.end)), images, options.loss,
+                     beta_now);
+        // This rank's share of the batch mean: the ranks' gradients then add up to the whole batch's.
+        (rows.size() == batch_images ? terms.total : terms.total * (static_cast<double>(rows.size()) / batch_images))
+            .backward();
+        // The loss columns use the full β; only during a warm-up does that differ from the optimised loss.
+        const auto reported = beta_now == options.beta ? terms.total : terms.reconstruction + options.beta * terms.kl;
+        step_sums = torch::stack({reported, terms.reconstruction, terms.kl}).detach() * rows.size();
+      }
+      const auto stop_requested = [&] { return callbacks.should_stop && callbacks.should_stop(); };
+      // A group decides together, in the step's all-reduce, so that every rank stops at this batch.
+      const bool group_stops = group != nullptr && sum_over_ranks(*group, model, step_sums, stop_requested());
       optimizer.step();
 
-      const auto batch_images = indices.size(0);
-      // The loss columns use the full β; only during a warm-up does that differ from the optimised loss.
-      const auto reported = beta_now == options.beta ? terms.total : terms.reconstruction + options.beta * terms.kl;
-      sums += torch::stack({reported, terms.reconstruction, terms.kl}).detach() * batch_images;
-      finite_guard.observe(reported.detach(), batch);
+      sums += step_sums;
+      finite_guard.observe(step_sums[0], batch);
       if (device.is_cpu() && (batch + 1) % kFiniteCheckInterval == 0) finite_guard.check(epoch, num_batches);
       if (callbacks.on_batch) {
         BatchProgress progress;
@@ -129,7 +177,7 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
         progress.loss_sum = sums[0];
         callbacks.on_batch(progress);
       }
-      if (callbacks.should_stop && callbacks.should_stop()) throw TrainingInterrupted(epoch, batch + 1);
+      if (group != nullptr ? group_stops : stop_requested()) throw TrainingInterrupted(epoch, batch + 1);
     }
     finite_guard.check(epoch, num_batches);
     const auto means = (sums / static_cast<double>(n)).to(torch::kCPU, torch::kFloat64);  // synchronises
@@ -141,7 +189,8 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
     metrics.reconstruction = means[1].item<double>();
     metrics.kl = means[2].item<double>();
 
-    const EvalMetrics validation = evaluate(model, test, options.loss, options.beta, options.batch_size);
+    const EvalMetrics validation =
+        evaluate(model, test, options.loss, options.beta, options.batch_size, kValidationNoiseSeed, group);
     metrics.val_loss = validation.loss;
     metrics.val_reconstruction = validation.reconstruction;
     metrics.val_kl = validation.kl;

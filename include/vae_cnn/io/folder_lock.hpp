@@ -28,4 +28,7 @@ class FolderLock {
 /// "pid N on HOST since TIME: COMMAND", the description a lock holder records.
 std::string describe_this_process(const std::string& command);
 
+/// "pid N on HOST": how other processes name this one.
+std::string this_process_and_host();
+
 }  // namespace vae_cnn

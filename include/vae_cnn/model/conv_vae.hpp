@@ -77,6 +77,9 @@ class ConvVaeImpl : public torch::nn::Module {
   /// given (drawn on the CPU, so a seed gives the same ε on every device), else from the device's
   /// default generator.
   VaeOutput forward(const torch::Tensor& x, c10::optional<at::Generator> noise = c10::nullopt);
+  /// The same with ε [N,latent] given: data-parallel ranks each take their rows of one ε drawn for
+  /// the whole batch, so together they sample exactly what one process would.
+  VaeOutput forward_with_epsilon(const torch::Tensor& x, const torch::Tensor& epsilon);
   /// Decodes latent points to images in [0,1]: z [N,latent] -> [N,1,28,28].
   torch::Tensor decode(const torch::Tensor& z);
   const ConvVaeOptions& options() const { return options_; }
@@ -93,6 +96,9 @@ TORCH_MODULE(ConvVae);
 /// else from the device's default generator.
 torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var,
                             c10::optional<at::Generator> noise = c10::nullopt);
+
+/// z = z_mean + exp(0.5·z_log_var)·ε for a given ε.
+torch::Tensor reparameterize(const torch::Tensor& z_mean, const torch::Tensor& z_log_var, const torch::Tensor& epsilon);
 
 /// ε ~ N(0, I) of `shape` from a CPU generator, moved to `like`'s device and dtype.
 torch::Tensor standard_normal_like(at::IntArrayRef shape, at::Generator& noise, const torch::Tensor& like);

@@ -12,6 +12,7 @@ void check_device_spec(const std::string& spec);
 
 /// "auto" (CUDA when present, else CPU), "cpu", "cuda" or "cuda:N". Throws UsageError for any
 /// other spelling and std::runtime_error when CUDA (or device N) is asked for and absent.
-torch::Device resolve_device(const std::string& spec);
+/// "auto" and "cuda" mean GPU `default_index`: a data-parallel rank's LOCAL_RANK, else 0.
+torch::Device resolve_device(const std::string& spec, int default_index = 0);
 
 }  // namespace vae_cnn

@@ -20,15 +20,29 @@ struct LauncherEnv {
   int rank = 0;
   int world_size = 1;
   int local_rank = 0;
+  int local_world_size = 1;  ///< ranks on this machine (LOCAL_WORLD_SIZE; WORLD_SIZE when unset)
   std::string master_addr;
   int master_port = 0;
+  /// torchrun's agent serves the store at MASTER_ADDR:MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE),
+  /// so every rank connects to it as a client, under this key prefix; otherwise rank 0 serves it.
+  bool agent_store = false;
+  std::string store_prefix;
 };
 
-/// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT through `lookup` (getenv by
+/// Reads RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT and torchrun's
+/// TORCHELASTIC_USE_AGENT_STORE and TORCHELASTIC_RESTART_COUNT through `lookup` (getenv by
 /// default). Empty when WORLD_SIZE is unset or 1: one process, no group. Throws UsageError naming
 /// the variable when one is malformed or missing while WORLD_SIZE asks for a group.
 std::optional<LauncherEnv> read_launcher_env(
     const std::function<const char*(const char*)>& lookup = [](const char* name) { return std::getenv(name); });
+
+/// Rows [begin, end) of a batch of `rows` that `rank` of `world_size` takes: contiguous, in rank
+/// order, sizes differing by at most one (a rank may get none of a small last batch).
+struct RowShard {
+  std::int64_t begin = 0, end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+RowShard shard_rows(std::int64_t rows, int rank, int world_size);
 
 /// Thrown when the group fails: a rank that died, a rendezvous that never came, a timeout.
 class ProcessGroupError : public std::runtime_error {
@@ -63,6 +77,8 @@ class DataParallelGroup {
 
  private:
   void run_collective(const char* what, const std::vector<torch::Tensor>& tensors, bool broadcast);
+  /// After a failed collective: which ranks are gone, named with their pid and host.
+  std::string missing_ranks() const;
 
   struct Impl;
   LauncherEnv env_;

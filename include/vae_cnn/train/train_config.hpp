@@ -31,6 +31,9 @@ struct TrainConfig {
   std::uint64_t seed = 0;               ///< seeds initialisation, shuffling and sampling
   std::int64_t limit = 0;               ///< train on the first N training images; 0 = all
   std::string out_dir = "vae_cnn_weights";
+  /// Data-parallel runs only (under torchrun): how long ranks wait for each other, at the
+  /// rendezvous and in every all-reduce, before giving up. Not recorded in checkpoints.
+  int group_timeout_seconds = 300;
 };
 
 /// Means per image over one epoch (train) and over the test split after it (validation).

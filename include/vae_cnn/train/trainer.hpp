@@ -11,6 +11,7 @@
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/loss.hpp"
+#include "vae_cnn/train/process_group.hpp"
 #include "vae_cnn/train/train_config.hpp"
 
 namespace vae_cnn {
@@ -84,15 +85,23 @@ constexpr std::uint64_t kValidationNoiseSeed = 0x5eed;
 
 /// Mean loss, reconstruction and KL over `data` (already on the model's device), in eval mode
 /// without gradients, in batches of `batch_size`, with ε from a generator seeded `noise_seed`.
+/// With a `group`, each rank evaluates its rows of every batch and the sums are reduced: every rank
+/// gets the figures one process would.
 EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size,
-                     std::uint64_t noise_seed = kValidationNoiseSeed);
+                     std::uint64_t noise_seed = kValidationNoiseSeed, DataParallelGroup* group = nullptr);
 
 /// Trains `model` with `optimizer` on `train` for epochs first_epoch..epochs, shuffling every
 /// epoch (torch's default CPU generator) and validating on `test` after every epoch; both already on
 /// the model's device. Throws NonFiniteLossError when a loss stops being finite and
 /// TrainingInterrupted when should_stop says so.
+///
+/// With a `group` (data-parallel, every rank calling fit alike) each rank trains on its rows of
+/// every global batch of `batch_size`, with its rows of the ε drawn for the whole batch, and the
+/// gradients, loss sums and stop requests are summed in one all-reduce per step: every rank takes
+/// the step one process would, and all stop at the same batch. Metrics are the global ones.
 std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
-                              const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks);
+                              const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks,
+                              DataParallelGroup* group = nullptr);
 
 /// Adam (the seed's) or RMSprop with Keras' defaults (ρ 0.9, ε 1e-7 added to the root, as Keras 2
 /// and LibTorch do), at the given learning rate.

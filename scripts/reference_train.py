@@ -9,6 +9,11 @@ Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (train
 as `vae_cnn train`'s metrics.csv counts it); with --validate the line goes on with
 "val_loss V val_reconstruction R val_kl K", the test split's mean loss terms after the epoch
 (Keras' validation_data, ε sampled as in training), for comparing final test losses.
+
+Started with torch.distributed's environment (WORLD_SIZE above 1, RANK, MASTER_ADDR, MASTER_PORT:
+torchrun sets them) it trains the way a plain PyTorch DDP port does: a Gloo process group,
+DistributedDataParallel, each rank taking its rows of every global batch of --batch-size, the
+same shuffled order on every rank; only rank 0 prints: images/s of the whole epoch, loss of its own rows.
 """
 import argparse
 import os
@@ -42,6 +47,17 @@ def forward(model, x, generator=None):
     epsilon = torch.randn(z_mean.shape, generator=generator) if generator is not None else torch.randn_like(z_mean)
     z = z_mean + torch.exp(0.5 * z_log_var) * epsilon
     return model.decoder(z), z_mean, z_log_var
+
+
+class TrainingForward(torch.nn.Module):
+    """The training pass as one module call, the call DistributedDataParallel hooks into."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return forward(self.model, x)
 
 
 @torch.no_grad()
@@ -82,14 +98,22 @@ def main():
         test_images = read_idx(find_idx(args.data_dir, "t10k-images-idx3-ubyte"), 0x803).float().div(255).unsqueeze(1)
     model = ConvVae(2)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    step = TrainingForward(model)
+    if world_size > 1:
+        torch.distributed.init_process_group("gloo")
+        step = torch.nn.parallel.DistributedDataParallel(step)
     n = images.shape[0]
     for epoch in range(1, args.epochs + 1):
         order = torch.randperm(n)
         total = 0.0
         start = time.perf_counter()
         for first in range(0, n, args.batch_size):
-            x = images[order[first:first + args.batch_size]]
-            logits, z_mean, z_log_var = forward(model, x)
+            batch = order[first:first + args.batch_size]
+            own = batch[len(batch) * rank // world_size:len(batch) * (rank + 1) // world_size]
+            x = images[own]
+            logits, z_mean, z_log_var = step(x)
             loss = vae_loss(logits, x, z_mean, z_log_var, args.bce)
             optimizer.zero_grad()
             loss.backward()
@@ -100,7 +124,8 @@ def main():
         if test_images is not None:
             val_loss, val_reconstruction, val_kl = validate(model, test_images, args.batch_size, args.bce)
             line += f" val_loss {val_loss:.4f} val_reconstruction {val_reconstruction:.4f} val_kl {val_kl:.4f}"
-        print(line, flush=True)
+        if rank == 0:
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

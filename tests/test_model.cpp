@@ -58,6 +58,25 @@ TEST(ConvVae, ForwardGivesTheTableShapes) {
   EXPECT_EQ(output_of(traces.decoder, "deconv3"), (std::vector<std::int64_t>{1, 28, 28}));
 }
 
+// Data-parallel ranks each take rows of one ε drawn for the whole batch: that ε must be the one a
+// plain forward pass of the whole batch draws, and rows of it must give those rows' outputs.
+TEST(ConvVae, RowsOfTheBatchsEpsilonGiveThoseRowsOfThePlainForwardPass) {
+  torch::manual_seed(0);
+  ConvVae model(ConvVaeOptions().latent_dim(3));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = torch::rand({20, 1, 28, 28});
+  torch::manual_seed(7);
+  const VaeOutput plain = model->forward(x);
+  torch::manual_seed(7);
+  const auto epsilon = torch::randn({20, 3});
+  const VaeOutput tail = model->forward_with_epsilon(x.slice(0, 12, 20), epsilon.slice(0, 12, 20));
+  EXPECT_TRUE(torch::allclose(tail.z, plain.z.slice(0, 12, 20), 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(tail.reconstruction, plain.reconstruction.slice(0, 12, 20), 1e-5, 1e-6));
+  // And a different ε gives a different z: the test above is not comparing constants.
+  EXPECT_FALSE(torch::allclose(model->forward_with_epsilon(x, epsilon + 1).z, plain.z));
+}
+
 TEST(ConvVae, DecodeGivesImagesInUnitRange) {
   ConvVae model;
   const auto images = model->decode(torch::randn({5, 2}) * 4);

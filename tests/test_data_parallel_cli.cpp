@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -34,9 +35,12 @@ constexpr double kWeightTolerance = 1e-5;
 // What every run of these tests shares: 300 real digits in global batches of 64 (five steps an
 // epoch, the last of 44 images split 22/22), one thread per process so that thread scheduling
 // plays no part, and a group timeout well inside ctest's.
-std::vector<std::string> train_args(const std::string& data, const std::string& out, int epochs) {
-  return {"train", "--data", data, "--epochs", std::to_string(epochs), "--batch-size", "64", "--seed", "3",
-          "--threads", "1", "--dist-timeout", "60", "--out", out};
+std::vector<std::string> train_args(const std::string& data, const std::string& out, int epochs,
+                                    bool resume = false) {
+  std::vector<std::string> args{"train", "--data", data, "--epochs", std::to_string(epochs), "--batch-size", "64",
+                                "--seed", "3", "--threads", "1", "--dist-timeout", "60", "--out", out};
+  if (resume) args.push_back("--resume");
+  return args;
 }
 
 std::string shell_words(const std::vector<std::string>& words) {
@@ -71,6 +75,14 @@ struct TwoRanks {
     }
   }
   std::string out(int rank) const { return slurp(logs[rank]->file("out.txt")); }
+  // Both ranks ran to completion (rank 0 within two minutes, rank 1 soon after).
+  ::testing::AssertionResult both_succeed() {
+    for (const int rank : {0, 1}) {
+      const int code = wait(rank, std::chrono::seconds(rank == 0 ? 120 : 30));
+      if (code != 0) return ::testing::AssertionFailure() << "rank " << rank << " exit " << code << ": " << err(rank);
+    }
+    return ::testing::AssertionSuccess();
+  }
   std::string err(int rank) const { return slurp(logs[rank]->file("err.txt")); }
   // The exit code of a rank, or -1 when it is still running after `limit`.
   int wait(int rank, std::chrono::seconds limit) {
@@ -123,16 +135,19 @@ void wait_for_file(const std::string& path, std::chrono::seconds limit) {
   while (!fs::exists(path) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
+RunResult train_one_process(const ScratchDir& dir, const std::string& data, const std::string& folder, int epochs) {
+  return run_vae_cnn(dir, shell_words(train_args(data, dir.file(folder), epochs)));
+}
+
 TEST(DataParallel, TwoRanksStartedByTheirEnvironmentTrainAsOneProcessDoes) {
   if (!DataParallelGroup::available()) GTEST_SKIP() << kNoGloo;
   ScratchDir dir;
   const std::string data = testing::small_data(dir, "digits", Files::kRaw);
-  const RunResult one = run_vae_cnn(dir, shell_words(train_args(data, dir.file("one"), 2)));
+  const RunResult one = train_one_process(dir, data, "one", 2);
   ASSERT_EQ(one.exit_code, 0) << one.err;
 
   TwoRanks ranks(train_args(data, dir.file("two"), 2));
-  ASSERT_EQ(ranks.wait(0, std::chrono::seconds(120)), 0) << ranks.err(0);
-  ASSERT_EQ(ranks.wait(1, std::chrono::seconds(30)), 0) << ranks.err(1);
+  ASSERT_TRUE(ranks.both_succeed());
 
   EXPECT_LT(max_weight_difference(dir.file("one/vae_cnn.digits.pt"), dir.file("two/vae_cnn.digits.pt")),
             kWeightTolerance);
@@ -150,7 +165,7 @@ TEST(DataParallel, TorchrunStartsTwoRanksThatTrainAsOneProcessDoes) {
   if (!fs::exists(torchrun)) GTEST_SKIP() << "no " << torchrun << " (Debian's python3-torch installs it)";
   ScratchDir dir;
   const std::string data = testing::small_data(dir, "digits", Files::kRaw);
-  const RunResult one = run_vae_cnn(dir, shell_words(train_args(data, dir.file("one"), 2)));
+  const RunResult one = train_one_process(dir, data, "one", 2);
   ASSERT_EQ(one.exit_code, 0) << one.err;
 
   // Debian's torchrun (1.13) under Python 3.11 needs --redirects/--tee spelled out (see README).
@@ -171,28 +186,22 @@ TEST(DataParallel, ACheckpointResumesWithAnotherNumberOfRanks) {
   if (!DataParallelGroup::available()) GTEST_SKIP() << kNoGloo;
   ScratchDir dir;
   const std::string data = testing::small_data(dir, "digits", Files::kRaw);
-  const RunResult straight = run_vae_cnn(dir, shell_words(train_args(data, dir.file("straight"), 2)));
+  const RunResult straight = train_one_process(dir, data, "straight", 2);
   ASSERT_EQ(straight.exit_code, 0) << straight.err;
 
   // Epoch 1 on two ranks, epoch 2 in one process...
   {
     TwoRanks ranks(train_args(data, dir.file("two_then_one"), 1));
-    ASSERT_EQ(ranks.wait(0, std::chrono::seconds(120)), 0) << ranks.err(0);
-    ASSERT_EQ(ranks.wait(1, std::chrono::seconds(30)), 0) << ranks.err(1);
+    ASSERT_TRUE(ranks.both_succeed());
   }
-  auto resume_args = train_args(data, dir.file("two_then_one"), 2);
-  resume_args.push_back("--resume");
-  const RunResult resumed = run_vae_cnn(dir, shell_words(resume_args));
+  const RunResult resumed = run_vae_cnn(dir, shell_words(train_args(data, dir.file("two_then_one"), 2, true)));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
 
   // ...and epoch 1 in one process, epoch 2 on two ranks.
-  const RunResult first = run_vae_cnn(dir, shell_words(train_args(data, dir.file("one_then_two"), 1)));
+  const RunResult first = train_one_process(dir, data, "one_then_two", 1);
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  auto group_resume_args = train_args(data, dir.file("one_then_two"), 2);
-  group_resume_args.push_back("--resume");
-  TwoRanks ranks(group_resume_args);
-  ASSERT_EQ(ranks.wait(0, std::chrono::seconds(120)), 0) << ranks.err(0);
-  ASSERT_EQ(ranks.wait(1, std::chrono::seconds(30)), 0) << ranks.err(1);
+  TwoRanks ranks(train_args(data, dir.file("one_then_two"), 2, true));
+  ASSERT_TRUE(ranks.both_succeed());
 
   for (const char* mixed : {"two_then_one", "one_then_two"}) {
     const std::string folder = dir.file(mixed);
@@ -231,9 +240,7 @@ TEST(DataParallel, AKilledRankMakesTheOtherStopWithALineNamingIt) {
       EXPECT_NE(error.find(fragment), std::string::npos) << fragment << " not in: " << error;
     }
     // What rank 0 wrote before the failure is a whole checkpoint.
-    auto resume_args = train_args(data, out, 2);
-    resume_args.push_back("--resume");
-    const RunResult resumed = run_vae_cnn(dir, shell_words(resume_args));
+    const RunResult resumed = run_vae_cnn(dir, shell_words(train_args(data, out, 2, true)));
     EXPECT_TRUE(resumed.exit_code == 0 || resumed.err.find("nothing to resume") != std::string::npos) << resumed.err;
   }
 }
@@ -266,7 +273,7 @@ TEST(DataParallel, ARendezvousNobodyServesFailsWithinItsTimeout) {
   const std::string data = testing::small_data(dir, "digits", Files::kRaw);
   const int port = testing::free_loopback_port();
   auto args = train_args(data, dir.file("w"), 1);
-  args[args.size() - 3] = "3";  // --dist-timeout
+  *(std::find(args.begin(), args.end(), "--dist-timeout") + 1) = "3";
   const auto start = Clock::now();
   const RunResult lonely = run_vae_cnn(
       dir, shell_words(args), "WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port));

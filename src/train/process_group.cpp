@@ -226,41 +226,6 @@ DataParallelGroup::DataParallelGroup(const LauncherEnv& env, std::chrono::millis
 DataParallelGroup::~DataParallelGroup() = default;
 void DataParallelGroup::run_collective(const char*, const std::vector<torch::Tensor>&, bool) {}
 std::string DataParallelGroup::missing_ranks() const { return ""; }
-// Gloo says only that a connection broke or timed out. The survivors find out who is gone by
-// checking in at the store and waiting a moment for each other; rank 0 serves the store, so a
-// store that no longer answers means rank 0 is gone.
-std::string DataParallelGroup::missing_ranks() const {
-  const auto describe = [](int rank, const std::string& name) {
-    return "rank " + std::to_string(rank) + (name.empty() ? "" : " (" + name + ")");
-  };
-  try {
-    impl_->store->set(survivor_key(rank()), std::vector<std::uint8_t>{1});
-    const auto not_checked_in = [this] {
-      std::vector<int> ranks;
-      for (int other = 0; other < world_size(); ++other) {
-        if (other != rank() && !impl_->store->check({survivor_key(other)})) ranks.push_back(other);
-      }
-      return ranks;
-    };
-    const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(kCheckInWindow, timeout_);
-    std::vector<int> missing = not_checked_in();
-    while (!missing.empty() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      missing = not_checked_in();
-    }
-    if (missing.empty()) return "every rank is still there, so the connection itself failed";
-    std::string names;
-    for (const int other : missing) {
-      if (!names.empty()) names += ", ";
-      names += describe(other, store_text(*impl_->store, member_key(other)));
-    }
-    return names + " exited or stopped answering";
-  } catch (const std::exception&) {
-    if (env_.agent_store) return "torchrun's agent, which serves the rendezvous, exited or stopped answering";
-    return describe(0, impl_->first_rank_name) + ", which serves the rendezvous, exited or stopped answering";
-  }
-}
-
 void DataParallelGroup::broadcast_from_first(const std::vector<torch::Tensor>&) {}
 void DataParallelGroup::sum_in_place(const std::vector<torch::Tensor>&) {}
 

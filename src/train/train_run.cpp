@@ -54,6 +54,28 @@ bool given(const std::set<std::string>& explicit_options, const std::string& nam
   return explicit_options.count(name) > 0;
 }
 
+// The group of a run torchrun started, joined before anything else so that a rank failing at any
+// later step is seen by the others at once; none for a plain run.
+std::unique_ptr<DataParallelGroup> join_group_if_launched(const std::optional<LauncherEnv>& launcher,
+                                                          const TrainConfig& config) {
+  if (!launcher) return nullptr;
+  return std::make_unique<DataParallelGroup>(*launcher, std::chrono::seconds(config.group_timeout_seconds));
+}
+
+// --threads, else the cores shared out among the ranks on this machine.
+int intra_op_threads(const TrainConfig& config, int ranks_here) {
+  if (config.threads > 0) return config.threads;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / ranks_here);
+}
+
+// Each rank drew its own seed when none was given; rank 0's is the run's.
+std::uint64_t seed_of_first_rank(DataParallelGroup& group, std::uint64_t own_seed) {
+  auto seed = torch::tensor({static_cast<std::int64_t>(own_seed)}, torch::kLong);
+  group.broadcast_from_first({seed});
+  return static_cast<std::uint64_t>(seed.item<std::int64_t>());
+}
+
 }  // namespace
 
 std::string checkpoint_path_in(const std::string& out_dir) { return (fs::path(out_dir) / "checkpoint.pt").string(); }
@@ -119,28 +141,18 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   validate_train_config(given_config);
   TrainConfig config = given_config;
   const std::optional<LauncherEnv> launcher = read_launcher_env();
-  // Joined first, so that a rank failing at any later step is seen by the others at once.
-  std::unique_ptr<DataParallelGroup> group;
-  if (launcher) {
-    group = std::make_unique<DataParallelGroup>(*launcher, std::chrono::seconds(config.group_timeout_seconds));
-  }
+  const std::unique_ptr<DataParallelGroup> group = join_group_if_launched(launcher, config);
   const bool writes_files = group == nullptr || group->rank() == 0;
   const int ranks_here = launcher ? launcher->local_world_size : 1;
   const torch::Device device = resolve_device(config.device, launcher ? launcher->local_rank : 0);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = config.threads > 0 ? config.threads : std::max(1, cores / ranks_here);
+  const int threads = intra_op_threads(config, ranks_here);
   torch::set_num_threads(threads);
   std::optional<FolderLock> lock;
   if (writes_files) {
     prepare_output_folder(config.out_dir);
     lock.emplace(config.out_dir, describe_this_process("vae_cnn train into " + config.out_dir));
   }
-  if (group != nullptr && resume == nullptr) {
-    // Each rank drew its own seed when none was given; rank 0's is the run's.
-    auto seed = torch::tensor({static_cast<std::int64_t>(config.seed)}, torch::kLong);
-    group->broadcast_from_first({seed});
-    config.seed = static_cast<std::uint64_t>(seed.item<std::int64_t>());
-  }
+  if (group != nullptr && resume == nullptr) config.seed = seed_of_first_rank(*group, config.seed);
 
   const DataSplits data = load_data_dir(config.data_dir);
   if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");

@@ -122,6 +122,14 @@ void expect_same_metrics(const std::string& one_process, const std::string& rank
   }
 }
 
+// The same training in two output folders: weights within the bound, loss columns alike.
+void expect_same_training(const std::string& one_folder, const std::string& other_folder) {
+  EXPECT_LT(max_weight_difference(one_folder + "/vae_cnn.digits.pt", other_folder + "/vae_cnn.digits.pt"),
+            kWeightTolerance)
+      << other_folder;
+  expect_same_metrics(one_folder + "/metrics.csv", other_folder + "/metrics.csv");
+}
+
 std::set<std::string> file_names_in(const std::string& folder) {
   std::set<std::string> names;
   for (const auto& entry : fs::directory_iterator(folder)) names.insert(entry.path().filename().string());
@@ -149,9 +157,7 @@ TEST(DataParallel, TwoRanksStartedByTheirEnvironmentTrainAsOneProcessDoes) {
   TwoRanks ranks(train_args(data, dir.file("two"), 2));
   ASSERT_TRUE(ranks.both_succeed());
 
-  EXPECT_LT(max_weight_difference(dir.file("one/vae_cnn.digits.pt"), dir.file("two/vae_cnn.digits.pt")),
-            kWeightTolerance);
-  expect_same_metrics(dir.file("one/metrics.csv"), dir.file("two/metrics.csv"));
+  expect_same_training(dir.file("one"), dir.file("two"));
   // Rank 0 speaks and writes; rank 1 does neither.
   EXPECT_NE(ranks.out(0).find("data-parallel over 2 ranks"), std::string::npos) << ranks.out(0);
   EXPECT_EQ(ranks.out(1), "");
@@ -176,9 +182,7 @@ TEST(DataParallel, TorchrunStartsTwoRanksThatTrainAsOneProcessDoes) {
   const int status = std::system(launch.c_str());
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir.file("torchrun.txt"));
 
-  EXPECT_LT(max_weight_difference(dir.file("one/vae_cnn.digits.pt"), dir.file("two/vae_cnn.digits.pt")),
-            kWeightTolerance);
-  expect_same_metrics(dir.file("one/metrics.csv"), dir.file("two/metrics.csv"));
+  expect_same_training(dir.file("one"), dir.file("two"));
   EXPECT_EQ(file_names_in(dir.file("two")), file_names_in(dir.file("one")));
 }
 
@@ -203,13 +207,7 @@ TEST(DataParallel, ACheckpointResumesWithAnotherNumberOfRanks) {
   TwoRanks ranks(train_args(data, dir.file("one_then_two"), 2, true));
   ASSERT_TRUE(ranks.both_succeed());
 
-  for (const char* mixed : {"two_then_one", "one_then_two"}) {
-    const std::string folder = dir.file(mixed);
-    EXPECT_LT(max_weight_difference(dir.file("straight/vae_cnn.digits.pt"), folder + "/vae_cnn.digits.pt"),
-              kWeightTolerance)
-        << mixed;
-    expect_same_metrics(dir.file("straight/metrics.csv"), folder + "/metrics.csv");
-  }
+  for (const char* mixed : {"two_then_one", "one_then_two"}) expect_same_training(dir.file("straight"), dir.file(mixed));
 }
 
 // Either rank killed while training: the other stops with one line naming it, well inside the

@@ -148,20 +148,14 @@ int run_train(const TrainCommand& command) {
   RunLog log(resume ? read_text_if_present(log_path) : "");
   ProgressBar bar(stdout, is_terminal(stdout), config.epochs);
   InterruptGuard interrupt;
+  // Set when the run reports its start: never on data-parallel ranks other than 0, which stay
+  // silent but for their own errors (printed by the CLI edge) and leave train.log to rank 0.
   bool started = false;
-  // Only rank 0 of a data-parallel run speaks and writes train.log; the others stay silent
-  // except for their own errors, which the CLI edge prints.
-  bool speaks = true;
 
   TrainHooks hooks;
   hooks.should_stop = [] { return InterruptGuard::requested(); };
   hooks.on_start = [&](const TrainSetup& setup, ConvVae& model) {
     started = true;
-    speaks = setup.rank == 0;
-    if (!speaks) {
-      log->set_level(spdlog::level::off);
-      return;
-    }
     if (resume) log->info("resuming from {} after epoch {}", resume->path, resume->epoch);
     log->info("vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}{}, latent {}", VAE_CNN_VERSION,
               config.data_dir, setup.train_images,
@@ -194,19 +188,17 @@ int run_train(const TrainCommand& command) {
     log->info("writing {}, {} and {} after every epoch", setup.checkpoint_path, setup.weights_path, setup.metrics_path);
   };
   hooks.on_batch = [&](const BatchProgress& progress) {
-    if (!speaks) return;
     bar.update(progress);
     if (progress.batch == progress.num_batches) bar.finish_epoch(progress);
   };
   hooks.on_epoch = [&](const EpochMetrics& metrics) {
-    if (!speaks) return;
     bar.clear();
     log->info("{}", epoch_line(metrics, config.epochs));
     log.save(log_path);
   };
 
   auto record_failure = [&](const std::string& message) {
-    if (!started || !speaks) return;
+    if (!started) return;
     (*log).sinks().front()->set_level(spdlog::level::off);  // the CLI edge prints it on stderr
     log->error("{}", message);
     try {
@@ -218,7 +210,7 @@ int run_train(const TrainCommand& command) {
 
   try {
     const auto history = run_training(config, hooks, resume);
-    if (!speaks) return kExitOk;
+    if (!started) return kExitOk;  // a data-parallel rank other than 0
     log->info("done: {} epochs; final val_loss {:.3f}; files in {}", history.size(), history.back().val_loss,
               config.out_dir);
     log.save(log_path);

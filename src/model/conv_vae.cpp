@@ -10,6 +10,12 @@ namespace {
 
 namespace nn = torch::nn;
 
+// ε ~ N(0, I) with `like`'s dtype and device: from `noise` (a CPU generator, passed as a handle on
+// the caller's state) when given, else from the device's default generator.
+torch::Tensor draw_epsilon(at::IntArrayRef shape, c10::optional<at::Generator> noise, const torch::Tensor& like) {
+  return noise ? standard_normal_like(shape, *noise, like) : torch::randn(shape, like.options());
+}
+
 constexpr std::int64_t kHidden = 16;
 constexpr std::int64_t kFeatureChannels = 64;
 constexpr std::int64_t kFeatureSide = 7;
@@ -113,10 +119,8 @@ ConvVaeImpl::ConvVaeImpl(const ConvVaeOptions& options)
 }
 
 VaeOutput ConvVaeImpl::forward(const torch::Tensor& x, c10::optional<at::Generator> noise) {
-  // Drawn as randn_like(z_mean) would draw it: same shape, dtype and device, so the same numbers.
-  const std::vector<std::int64_t> shape{x.size(0), options_.latent_dim()};
-  const auto epsilon = noise ? standard_normal_like(shape, *noise, x) : torch::randn(shape, x.options());
-  return forward_with_epsilon(x, epsilon);
+  // The shape, dtype and device of z_mean, so the same numbers randn_like(z_mean) would draw.
+  return forward_with_epsilon(x, draw_epsilon({x.size(0), options_.latent_dim()}, noise, x));
 }
 
 VaeOutput ConvVaeImpl::forward_with_epsilon(const torch::Tensor& x, const torch::Tensor& epsilon) {
@@ -130,8 +134,7 @@ torch::Tensor ConvVaeImpl::decode(const torch::Tensor& z) { return torch::sigmoi
 
 torch::Tensor sample_latent(const torch::Tensor& z_mean, const torch::Tensor& z_log_var,
                             c10::optional<at::Generator> noise) {
-  const auto epsilon = noise ? standard_normal_like(z_mean.sizes(), *noise, z_mean) : torch::randn_like(z_mean);
-  return reparameterize(z_mean, z_log_var, epsilon);
+  return reparameterize(z_mean, z_log_var, draw_epsilon(z_mean.sizes(), noise, z_mean));
 }
 
 torch::Tensor reparameterize(const torch::Tensor& z_mean, const torch::Tensor& z_log_var, const torch::Tensor& epsilon) {

@@ -142,13 +142,14 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   TrainConfig config = given_config;
   const std::optional<LauncherEnv> launcher = read_launcher_env();
   const std::unique_ptr<DataParallelGroup> group = join_group_if_launched(launcher, config);
-  const bool writes_files = group == nullptr || group->rank() == 0;
+  // Rank 0 (or the only process) alone takes the lock, writes the files and reports.
+  const bool rank_zero = group == nullptr || group->rank() == 0;
   const int ranks_here = launcher ? launcher->local_world_size : 1;
   const torch::Device device = resolve_device(config.device, launcher ? launcher->local_rank : 0);
   const int threads = intra_op_threads(config, ranks_here);
   torch::set_num_threads(threads);
   std::optional<FolderLock> lock;
-  if (writes_files) {
+  if (rank_zero) {
     prepare_output_folder(config.out_dir);
     lock.emplace(config.out_dir, describe_this_process("vae_cnn train into " + config.out_dir));
   }
@@ -172,7 +173,6 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   setup.checkpoint_path = checkpoint_path_in(config.out_dir);
   setup.data_files = data.files;
   setup.lock_path = lock ? lock->path() : "";
-  setup.rank = group ? group->rank() : 0;
   setup.world_size = group ? group->world_size() : 1;
 
   ConvVae model{nullptr};
@@ -201,7 +201,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
     // The archive brings back the recorded learning rate; the user's --lr wins.
     for (auto& param_group : optimizer->param_groups()) param_group.options().set_lr(config.learning_rate);
   }
-  if (hooks.on_start) hooks.on_start(setup, model);
+  if (hooks.on_start && rank_zero) hooks.on_start(setup, model);
 
   WeightsMetadata metadata;
   metadata.latent_dim = config.latent_dim;
@@ -218,18 +218,18 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   options.kl_warmup = config.kl_warmup;
 
   FitCallbacks callbacks;
-  callbacks.on_batch = hooks.on_batch;
+  if (rank_zero) callbacks.on_batch = hooks.on_batch;
   callbacks.should_stop = hooks.should_stop;
   callbacks.on_epoch = [&](const EpochMetrics& metrics) {
     history.push_back(metrics);
     metadata.epochs = metrics.epoch;
-    if (writes_files) {
+    if (rank_zero) {
       // The checkpoint first: it alone is enough to rebuild the other two files.
       save_checkpoint(setup.checkpoint_path, model, *optimizer, metadata, config, history, device);
       save_weights(setup.weights_path, model, metadata);
       write_metrics_csv(setup.metrics_path, history);
+      if (hooks.on_epoch) hooks.on_epoch(metrics);
     }
-    if (hooks.on_epoch) hooks.on_epoch(metrics);
   };
   fit(model, *optimizer, train, test, options, callbacks, group.get());
   return history;

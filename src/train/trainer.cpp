@@ -51,6 +51,13 @@ RowShard own_rows(std::int64_t batch_images, const DataParallelGroup* group) {
   return group == nullptr ? RowShard{0, batch_images} : shard_rows(batch_images, group->rank(), group->world_size());
 }
 
+// The loss of a rank's rows of a batch: `images` are those rows, `batch_epsilon` the ε of the
+// whole batch, of which the rows' share is taken.
+VaeLoss loss_on_rows(ConvVae& model, const torch::Tensor& images, const torch::Tensor& batch_epsilon, RowShard rows,
+                     LossKind loss, double beta) {
+  return vae_loss(model->forward_with_epsilon(images, batch_epsilon.slice(0, rows.begin, rows.end)), images, loss, beta);
+}
+
 // One all-reduce per step carries everything the ranks must agree on: the gradients (each rank's
 // share of the batch mean, so their sum is the batch's), the step's loss sums, and whether any rank
 // was asked to stop. Returns that last.
@@ -89,9 +96,7 @@ EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double 
     const auto epsilon = standard_normal_like({images.size(0), latent_dim}, noise, images);
     const RowShard rows = own_rows(images.size(0), group);
     if (rows.size() == 0) continue;
-    const auto own_images = images.slice(0, rows.begin, rows.end);
-    const VaeLoss terms =
-        vae_loss(model->forward_with_epsilon(own_images, epsilon.slice(0, rows.begin, rows.end)), own_images, loss, beta);
+    const VaeLoss terms = loss_on_rows(model, images.slice(0, rows.begin, rows.end), epsilon, rows, loss, beta);
     sums += torch::stack({terms.total, terms.reconstruction, terms.kl}) * rows.size();
   }
   if (group != nullptr) group->sum_in_place({sums});
@@ -149,9 +154,7 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
       auto step_sums = torch::zeros({3}, train.images.options());
       if (rows.size() > 0) {
         const auto images = train.images.index_select(0, indices.slice(0, rows.begin, rows.end));
-        const VaeLoss terms =
-            vae_loss(model->forward_with_epsilon(images, epsilon.slice(0, rows.begin, rows.end)), images, options.loss,
-                     beta_now);
+        const VaeLoss terms = loss_on_rows(model, images, epsilon, rows, options.loss, beta_now);
         // This rank's share of the batch mean: the ranks' gradients then add up to the whole batch's.
         (rows.size() == batch_images ? terms.total : terms.total * (static_cast<double>(rows.size()) / batch_images))
             .backward();

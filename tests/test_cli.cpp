@@ -95,11 +95,7 @@ TEST(Cli, BadOptionsExitTwoWithOneLine) {
 
 TEST(Cli, MalformedDataFileExitsOneNamingTheFile) {
   ScratchDir dir;
-  std::filesystem::create_directories(dir.file("data"));
-  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                           "t10k-labels-idx1-ubyte"}) {
-    std::filesystem::copy_file(testing::real_mnist_dir() + "/" + name, dir.file(std::string("data/") + name));
-  }
+  testing::small_data(dir, "data", testing::Files::kRaw);
   std::filesystem::resize_file(dir.file("data/t10k-images-idx3-ubyte"), 5000);
   const RunResult result =
       run_vae_cnn(dir, "train --epochs 1 --data '" + dir.file("data") + "' --out '" + dir.file("w") + "'");

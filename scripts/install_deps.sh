@@ -1,7 +1,35 @@
 #!/usr/bin/env bash
 # Installs every Debian package vae_cnn needs to build, test, link its data and plot.
 # Idempotent: packages already present are reported and skipped. Needs root or sudo.
+#   scripts/install_deps.sh [--libtorch pip]
+# --libtorch pip also installs PyPI's torch (pinned in scripts/libtorch.sh, a CUDA build of several
+# GB) into the ignored virtual environment .venv-libtorch/, for scripts/build.sh --libtorch pip.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/scripts/libtorch.sh"
+want_pip=0
+case "${1:-}" in
+  "") ;;
+  --libtorch)
+    case "${2:-}" in
+      pip) want_pip=1 ;;
+      debian) ;;
+      *) echo "install_deps: --libtorch takes debian or pip" >&2; exit 2 ;;
+    esac ;;
+  *) echo "install_deps: unknown option '$1' (expected --libtorch pip)" >&2; exit 2 ;;
+esac
+
+# PyPI's torch into .venv-libtorch (the python3 first on PATH is the one pip installs for).
+install_pip_torch() {
+  if [ -x "$vae_cnn_venv/bin/python" ] &&
+     "$vae_cnn_venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$VAE_CNN_TORCH_PIN')" 2>/dev/null; then
+    echo "install_deps: torch $VAE_CNN_TORCH_PIN already in .venv-libtorch"
+    return
+  fi
+  echo "install_deps: installing torch $VAE_CNN_TORCH_PIN from PyPI into .venv-libtorch (several GB)"
+  python3 -m venv "$vae_cnn_venv"
+  "$vae_cnn_venv/bin/pip" install -q "torch==$VAE_CNN_TORCH_PIN" numpy
+}
 
 packages=(
   cmake g++ make pkg-config
@@ -30,9 +58,14 @@ for p in "${packages[@]}"; do
   fi
 done
 
+finish() {
+  [ "$want_pip" -eq 1 ] && install_pip_torch
+  exit 0
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install_deps: all ${#packages[@]} packages already installed"
-  exit 0
+  finish
 fi
 
 sudo_cmd=()
@@ -45,3 +78,4 @@ echo "install_deps: installing ${missing[*]}"
 "${sudo_cmd[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 echo "install_deps: done"
+finish

@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# From a fresh Debian 12 machine: installs the packages, makes the data, lints, builds, runs every test.
+# From a fresh Debian 12 machine: installs the packages (and PyPI's LibTorch 2.x), checks the data,
+# lints, builds vae_cnn on Debian's LibTorch 1.13 and on LibTorch 2.x, each with warnings as errors,
+# and runs the whole suite on both (the 2.x suite also exchanges files with the 1.13 binary).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/install_deps.sh"
+source "$root/scripts/libtorch.sh"
+"$root/scripts/install_deps.sh" --libtorch pip
 "$root/scripts/fetch_data.sh"
 "$root/scripts/lint.sh"
-"$root/scripts/build.sh" -DVAE_CNN_WERROR=ON
-cd "${VAE_CNN_BUILD_DIR:-$root/build}"
-ctest --output-on-failure -j "$(nproc)"
-# The same suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz
+
+run_suite() { # run_suite KIND [cmake arguments]: build, then ctest in its folder
+  local kind=$1
+  shift
+  echo "test: LibTorch $kind build"
+  "$root/scripts/build.sh" --libtorch "$kind" -DVAE_CNN_WERROR=ON "$@"
+  (cd "$(libtorch_build_dir "$kind")" && ctest --output-on-failure -j "$(nproc)")
+}
+run_suite debian
+run_suite pip -DVAE_CNN_OTHER_BUILD_BINARY="$(libtorch_build_dir debian)/vae_cnn"
+
+# The 1.13 suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz
 # target for a minute (the libFuzzer binaries come from that build).
 "$root/scripts/sanitize.sh"
 "$root/scripts/fuzz.sh" 60

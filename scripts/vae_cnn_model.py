@@ -14,6 +14,7 @@ Python and C++ agree):
     /usr/bin/python3 scripts/vae_cnn_model.py encode WEIGHTS DATA_DIR [--split test|train]
 """
 import argparse
+import importlib
 import gzip
 import os
 import struct
@@ -66,7 +67,17 @@ class ConvVae(nn.Module):
 
 def load_weights(path):
     """Returns (model in eval mode, metadata dict) from a vae_cnn weights file."""
-    data = torch.load(path, map_location="cpu")
+    # vae_cnn writes its dicts with LibTorch's pickler, which rebuilds typed lists and tags typed
+    # containers through the small helpers of torch.jit._pickle; PyTorch 2.6 on loads with
+    # weights_only=True, so those helpers are allowed by name (1.13 has no such switch, needs none).
+    if hasattr(torch.serialization, "safe_globals"):
+        helpers = importlib.import_module("torch.jit._pickle")
+        allowed = [getattr(helpers, name) for name in dir(helpers)
+                   if name == "restore_type_tag" or name.startswith("build_")]
+        with torch.serialization.safe_globals(allowed):
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    else:
+        data = torch.load(path, map_location="cpu")
     if not isinstance(data, dict) or data.get("format") != "vae_cnn.weights":
         raise ValueError(f"{path}: not a vae_cnn weights file")
     model = ConvVae(data["latent_dim"])

@@ -5,7 +5,10 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,16 +26,52 @@ struct RunResult {
   std::string err;
 };
 
-/// Runs `vae_cnn <arguments>` through the shell, with its output in files of `dir`; `shell_prefix`
+/// Runs `binary <arguments>` through the shell, with its output in files of `dir`; `shell_prefix`
 /// goes before the binary (e.g. "ulimit -f 100;").
-inline RunResult run_vae_cnn(const ScratchDir& dir, const std::string& arguments, const std::string& shell_prefix = "") {
-  const std::string command = shell_prefix + " '" + VAE_CNN_BINARY + "' " + arguments + " >'" + dir.file("out.txt") +
+inline RunResult run_program(const std::string& binary, const ScratchDir& dir, const std::string& arguments,
+                             const std::string& shell_prefix = "") {
+  const std::string command = shell_prefix + " '" + binary + "' " + arguments + " >'" + dir.file("out.txt") +
                               "' 2>'" + dir.file("err.txt") + "' </dev/null";
   const int status = std::system(command.c_str());
   RunResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = slurp(dir.file("out.txt"));
   result.err = slurp(dir.file("err.txt"));
+  return result;
+}
+
+/// Runs this build's `vae_cnn <arguments>` (see run_program).
+inline RunResult run_vae_cnn(const ScratchDir& dir, const std::string& arguments, const std::string& shell_prefix = "") {
+  return run_program(VAE_CNN_BINARY, dir, arguments, shell_prefix);
+}
+
+/// Two CSV files of `encode`'s layout: whether the header, indices and labels agree, how many rows
+/// both have, and the largest difference of a latent value.
+struct CsvComparison {
+  bool same_labels = true;
+  int rows = 0;
+  double largest_difference = 0;
+};
+
+inline CsvComparison compare_encodings(const std::string& first_csv, const std::string& second_csv) {
+  std::istringstream first(first_csv), second(second_csv);
+  std::string first_line, second_line;
+  CsvComparison result;
+  std::getline(first, first_line);
+  std::getline(second, second_line);
+  result.same_labels = first_line == second_line;
+  while (std::getline(first, first_line) && std::getline(second, second_line)) {
+    std::istringstream a(first_line), b(second_line);
+    std::string x, y;
+    for (int column = 0; std::getline(a, x, ',') && std::getline(b, y, ','); ++column) {
+      if (column < 2) {
+        result.same_labels = result.same_labels && x == y;
+      } else {
+        result.largest_difference = std::max(result.largest_difference, std::abs(std::stod(x) - std::stod(y)));
+      }
+    }
+    ++result.rows;
+  }
   return result;
 }
 

@@ -167,7 +167,7 @@ TEST(DataParallel, TwoRanksStartedByTheirEnvironmentTrainAsOneProcessDoes) {
 
 TEST(DataParallel, TorchrunStartsTwoRanksThatTrainAsOneProcessDoes) {
   if (!DataParallelGroup::available()) GTEST_SKIP() << kNoGloo;
-  const std::string torchrun = "/usr/bin/torchrun";
+  const std::string torchrun = VAE_CNN_TORCHRUN;  // the one of this build's PyTorch (CMakeLists.txt)
   if (!fs::exists(torchrun)) GTEST_SKIP() << "no " << torchrun << " (Debian's python3-torch installs it)";
   ScratchDir dir;
   const std::string data = testing::small_data(dir, "digits", Files::kRaw);

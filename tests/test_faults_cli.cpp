@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "cli_support.hpp"
@@ -123,18 +124,32 @@ TEST(Faults, SecondRunIntoTheSameFolderIsRefusedNamingTheFirstAndAKilledOneBlock
   EXPECT_EQ(third.exit_code, 0) << third.err;
 }
 
+// A field of /proc/self/status in KiB ("VmSize: 1131780 kB"), 0 when absent.
+std::int64_t read_status_kib(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
+  }
+  return 0;
+}
+
 TEST(Faults, BatchThatCannotFitIsRefusedBeforeTheFirstBatch) {
 #ifdef VAE_CNN_SANITIZED
   GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space, so no ulimit -v lets it start";
 #endif
   ScratchDir dir;
-  // 1.5 GiB of address space: LibTorch on one thread maps ~0.8 GiB, a batch of 2,048 needs ~1.1.
+  // The binary maps what this test process maps (the same libraries: ~1.1 GiB on LibTorch 1.13,
+  // ~2.7 GiB on a CUDA LibTorch 2.x) before its first batch; half a GiB more is room to start
+  // but not for a batch of 2,048, which needs ~1.1 GiB.
   // `timeout`: without the check, OpenBLAS retries its failed mmap forever.
+  const auto mapped = read_status_kib("VmSize");
+  ASSERT_GT(mapped, 0);
+  const std::string limit = "ulimit -v " + std::to_string(mapped + 512 * 1024) + "; exec timeout 120";
   const RunResult result = run_vae_cnn(dir,
                                        "train --data " + quoted(testing::real_mnist_dir()) +
                                            " --limit 2048 --batch-size 2048 --epochs 1 --threads 1 --out " +
                                            quoted(dir.file("w")),
-                                       "ulimit -v 1600000; exec timeout 120");
+                                       limit);
   expect_one_line_error(result, 1, {"batches of 2048 images", "GiB", "--batch-size"});
   EXPECT_FALSE(fs::exists(dir.file("w/checkpoint.pt")));
 }

@@ -99,11 +99,31 @@ TEST(RowShard, RanksTakeContiguousSharesThatCoverTheBatchOnce) {
   EXPECT_EQ(shard_rows(44, 1, 2).begin, 22);
 }
 
+// A CUDA build must carry NCCL's group (a CUDA LibTorch whose NCCL went missing would quietly
+// reduce through host memory); a CPU build has none. No GPU is needed to pick the library.
+TEST(CollectiveLibrary, NcclCarriesCudaRanksWhereBuiltAndGlooEverythingElse) {
+#ifdef VAE_CNN_CUDA_BUILD
+  EXPECT_TRUE(nccl_built());
+#else
+  EXPECT_FALSE(nccl_built());
+#endif
+  EXPECT_EQ(collective_library_for(torch::Device(torch::kCPU)), CollectiveLibrary::kGloo);
+  for (const char* gpu : {"cuda", "cuda:0", "cuda:3"}) {
+    EXPECT_EQ(collective_library_for(torch::Device(gpu)),
+              nccl_built() ? CollectiveLibrary::kNccl : CollectiveLibrary::kGloo)
+        << gpu;
+  }
+  EXPECT_STREQ(to_string(CollectiveLibrary::kNccl), "NCCL");
+  EXPECT_STREQ(to_string(CollectiveLibrary::kGloo), "Gloo");
+}
+
 TEST(DataParallelGroup, TwoRanksBroadcastFromTheFirstAndSumInOneCall) {
   if (!DataParallelGroup::available()) GTEST_SKIP() << "built without Gloo";
   const int port = testing::free_loopback_port();
   auto rank_work = [port](int rank) {
     DataParallelGroup group(loopback_rank(rank, 2, port), milliseconds(20000));
+    group.use_device(torch::Device(torch::kCPU));
+    EXPECT_EQ(group.library(), CollectiveLibrary::kGloo);
     // Different shapes, different starting values per rank.
     std::vector<torch::Tensor> tensors{torch::full({2, 3}, 10.0f * (rank + 1)), torch::arange(4).to(torch::kFloat32) + rank};
     group.broadcast_from_first(tensors);

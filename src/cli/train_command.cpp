@@ -178,8 +178,8 @@ int run_train(const TrainCommand& command) {
               setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch, config.epochs, config.batch_size,
               config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop", config.learning_rate);
     if (setup.world_size > 1) {
-      log->info("data-parallel over {} ranks (c10d Gloo): each takes its share of every batch of {}; this is rank 0",
-                setup.world_size, config.batch_size);
+      log->info("data-parallel over {} ranks (c10d {}): each takes its share of every batch of {}; this is rank 0",
+                setup.world_size, setup.collectives, config.batch_size);
     }
     if (!resume) {
       std::istringstream summary(model_summary(model));

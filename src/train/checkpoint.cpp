@@ -3,7 +3,10 @@
 // 2.x); its bytes ride in the dict as a uint8 tensor.
 #include "vae_cnn/train/checkpoint.hpp"
 
+#include <torch/optim/rmsprop.h>
+
 #include <sstream>
+#include <type_traits>
 
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
@@ -105,6 +108,57 @@ TrainConfig config_from(const std::string& path, const GenericDict& dict) {
   return config;
 }
 
+std::string shape_text(at::IntArrayRef sizes) {
+  std::ostringstream text;
+  text << sizes;
+  return text.str();
+}
+
+// LibTorch's optimizer archive matches saved state to parameters by position, and an archive that
+// another LibTorch version wrote can load without an error yet give a parameter the moments of
+// another (1.13's read by 2.11: seen). Every moment must have its parameter's shape.
+// LibTorch 1.13 keys an optimizer's state by its parameter's TensorImpl address as text, 2.x by the
+// address itself.
+template <class StateMap>
+typename StateMap::key_type state_key(const at::Tensor& parameter) {
+  using Key = typename StateMap::key_type;
+  void* const address = parameter.unsafeGetTensorImpl();
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << address;
+    return text.str();
+  } else {
+    return static_cast<Key>(address);
+  }
+}
+
+void check_state_fits_parameters(const std::string& path, torch::optim::Optimizer& optimizer) {
+  auto& states = optimizer.state();
+  using StateMap = std::decay_t<decltype(states)>;
+  for (const auto& group : optimizer.param_groups()) {
+    for (const auto& parameter : group.params()) {
+      const auto found = states.find(state_key<StateMap>(parameter));
+      if (found == states.end()) continue;
+      std::vector<at::Tensor> moments;
+      if (auto* adam = dynamic_cast<torch::optim::AdamParamState*>(found->second.get())) {
+        moments.push_back(adam->exp_avg());
+        moments.push_back(adam->exp_avg_sq());
+      } else if (auto* rmsprop = dynamic_cast<torch::optim::RMSpropParamState*>(found->second.get())) {
+        moments.push_back(rmsprop->square_avg());
+      }
+      for (const auto& moment : moments) {
+        if (moment.defined() && moment.sizes() != parameter.sizes()) {
+          throw DataError(path, "its optimizer state does not fit the model (moments of shape " +
+                                    shape_text(moment.sizes()) + " for a parameter of shape " +
+                                    shape_text(parameter.sizes()) +
+                                    "): a checkpoint of another LibTorch version? Resume with the vae_cnn build that "
+                                    "wrote it, or start a new run");
+        }
+      }
+    }
+  }
+}
+
 at::Generator default_generator(torch::Device device) {
   return at::globalContext().defaultGenerator(device.is_cuda() ? device : torch::Device(torch::kCPU));
 }
@@ -159,6 +213,7 @@ void restore_training_state(const Checkpoint& checkpoint, torch::optim::Optimize
   try {
     archive.load_from(bytes, device);
     optimizer.load(archive);
+    check_state_fits_parameters(checkpoint.path, optimizer);
     default_generator(torch::kCPU).set_state(checkpoint.cpu_rng_state);
     if (device.is_cuda() && checkpoint.cuda_rng_state.defined()) {
       default_generator(device).set_state(checkpoint.cuda_rng_state);

@@ -11,6 +11,9 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/folder_lock.hpp"
 
+#ifdef VAE_CNN_HAVE_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #ifdef VAE_CNN_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -75,6 +78,20 @@ std::optional<LauncherEnv> read_launcher_env(const std::function<const char*(con
   return env;
 }
 
+const char* to_string(CollectiveLibrary library) { return library == CollectiveLibrary::kNccl ? "NCCL" : "Gloo"; }
+
+bool nccl_built() {
+#ifdef VAE_CNN_HAVE_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+CollectiveLibrary collective_library_for(const torch::Device& device) {
+  return device.is_cuda() && nccl_built() ? CollectiveLibrary::kNccl : CollectiveLibrary::kGloo;
+}
+
 #ifdef VAE_CNN_HAVE_GLOO
 
 namespace {
@@ -96,6 +113,9 @@ constexpr std::chrono::seconds kCheckInWindow{10};
 struct DataParallelGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+#ifdef VAE_CNN_HAVE_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;  ///< made by use_device for GPU ranks
+#endif
   std::string first_rank_name;  ///< rank 0's "pid N on HOST", kept for when its store is gone
 };
 
@@ -133,6 +153,19 @@ DataParallelGroup::DataParallelGroup(const LauncherEnv& env, std::chrono::millis
 
 DataParallelGroup::~DataParallelGroup() = default;
 
+void DataParallelGroup::use_device(const torch::Device& device) {
+  library_ = collective_library_for(device);
+#ifdef VAE_CNN_HAVE_NCCL
+  if (library_ == CollectiveLibrary::kNccl && !impl_->nccl) {
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = timeout_;
+    // Its own key space on the same store: NCCL's rendezvous keys must not meet Gloo's.
+    const auto store = c10::make_intrusive<c10d::PrefixStore>("vae_cnn/nccl", impl_->store);
+    impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env_.rank, env_.world_size, options);
+  }
+#endif
+}
+
 namespace {
 
 // Every tensor in one flat buffer, so a collective is one call over the wire, not one per tensor.
@@ -156,10 +189,15 @@ void unflatten_into(const torch::Tensor& flat, const std::vector<torch::Tensor>&
 void DataParallelGroup::run_collective(const char* what, const std::vector<torch::Tensor>& tensors, bool broadcast) {
   if (tensors.empty()) return;
   torch::NoGradGuard no_grad;
-  // Gloo reduces in host memory; a GPU run's buffer goes through it (NCCL would keep it on the GPU).
-  std::vector<torch::Tensor> flat{flatten(tensors).to(torch::kCPU)};
+  // NCCL reduces on the GPU; Gloo in host memory, so a GPU buffer makes the trip through it.
+  const bool on_gpu = library_ == CollectiveLibrary::kNccl;
+  std::vector<torch::Tensor> flat{on_gpu ? flatten(tensors) : flatten(tensors).to(torch::kCPU)};
   try {
-    auto work = broadcast ? impl_->group->broadcast(flat) : impl_->group->allreduce(flat);
+    c10::intrusive_ptr<c10d::Work> work;
+#ifdef VAE_CNN_HAVE_NCCL
+    if (on_gpu) work = broadcast ? impl_->nccl->broadcast(flat) : impl_->nccl->allreduce(flat);
+#endif
+    if (!work) work = broadcast ? impl_->group->broadcast(flat) : impl_->group->allreduce(flat);
     work->wait(timeout_);
   } catch (const std::exception& error) {
     throw ProcessGroupError("rank " + std::to_string(rank()) + " of " + std::to_string(world_size()) + ": " + what +
@@ -224,6 +262,7 @@ DataParallelGroup::DataParallelGroup(const LauncherEnv& env, std::chrono::millis
 }
 
 DataParallelGroup::~DataParallelGroup() = default;
+void DataParallelGroup::use_device(const torch::Device&) {}
 void DataParallelGroup::run_collective(const char*, const std::vector<torch::Tensor>&, bool) {}
 std::string DataParallelGroup::missing_ranks() const { return ""; }
 void DataParallelGroup::broadcast_from_first(const std::vector<torch::Tensor>&) {}

@@ -146,6 +146,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   const bool rank_zero = group == nullptr || group->rank() == 0;
   const int ranks_here = launcher ? launcher->local_world_size : 1;
   const torch::Device device = resolve_device(config.device, launcher ? launcher->local_rank : 0);
+  if (group != nullptr) group->use_device(device);
   const int threads = intra_op_threads(config, ranks_here);
   torch::set_num_threads(threads);
   std::optional<FolderLock> lock;
@@ -174,6 +175,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   setup.data_files = data.files;
   setup.lock_path = lock ? lock->path() : "";
   setup.world_size = group ? group->world_size() : 1;
+  if (group != nullptr) setup.collectives = to_string(group->library());
 
   ConvVae model{nullptr};
   std::vector<EpochMetrics> history;

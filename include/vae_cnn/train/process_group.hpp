@@ -44,6 +44,17 @@ struct RowShard {
 };
 RowShard shard_rows(std::int64_t rows, int rank, int world_size);
 
+/// The library that carries a group's collectives: NCCL keeps a GPU rank's buffers on its GPU,
+/// Gloo reduces in host memory (CPU ranks, and GPU ranks of a build without NCCL).
+enum class CollectiveLibrary { kGloo, kNccl };
+const char* to_string(CollectiveLibrary library);
+
+/// Whether this build has NCCL's process group (LibTorch with CUDA, and nccl.h when it was built).
+bool nccl_built();
+
+/// The library for tensors on `device`: NCCL for a CUDA device where nccl_built(), Gloo otherwise.
+CollectiveLibrary collective_library_for(const torch::Device& device);
+
 /// Thrown when the group fails: a rank that died, a rendezvous that never came, a timeout.
 class ProcessGroupError : public std::runtime_error {
  public:
@@ -65,6 +76,11 @@ class DataParallelGroup {
   /// Whether this build can make a group (it was compiled with Gloo's headers).
   static bool available();
 
+  /// Where the tensors of later collectives live: from a CUDA device on, NCCL carries them when
+  /// collective_library_for() says so (its group is made here, on this group's store). Every rank
+  /// calls it with its own device of the same kind.
+  void use_device(const torch::Device& device);
+  CollectiveLibrary library() const { return library_; }
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
 
@@ -83,6 +99,7 @@ class DataParallelGroup {
   struct Impl;
   LauncherEnv env_;
   std::chrono::milliseconds timeout_;
+  CollectiveLibrary library_ = CollectiveLibrary::kGloo;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -30,6 +30,7 @@ struct TrainSetup {
   std::vector<DataFileChoice> data_files;  ///< the IDX files read
   std::string lock_path;           ///< <out>/.vae_cnn.lock, held for the whole run (rank 0 only)
   int world_size = 1;              ///< ranks in the run; 1 without torchrun
+  std::string collectives;         ///< "Gloo" or "NCCL" where world_size > 1
 };
 
 /// on_start, on_batch and on_epoch report the run: in a data-parallel run only rank 0 calls them.

@@ -2,10 +2,14 @@
 #include "vae_cnn/train/checkpoint.hpp"
 
 #include <filesystem>
+#include <sstream>
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/train/optimizer_state.hpp"
+#include "vae_cnn/train/pickled_dict.hpp"
 #include "vae_cnn/train/train_run.hpp"
+#include "vae_cnn/train/trainer.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -13,6 +17,20 @@ namespace {
 using testing::expect_throw_with;
 using testing::ScratchDir;
 
+
+void expect_same_optimizer_state(const Checkpoint& a, const Checkpoint& b) {
+  ASSERT_TRUE(a.optimizer_state && b.optimizer_state);
+  ASSERT_EQ(a.optimizer_state->size(), b.optimizer_state->size());
+  for (const auto& item : *a.optimizer_state) {
+    const GenericDict first = item.value().toGenericDict();
+    const GenericDict second = b.optimizer_state->at(item.key()).toGenericDict();
+    EXPECT_EQ(first.at("step").toInt(), second.at("step").toInt()) << item.key().toStringRef();
+    for (const char* moment : {"exp_avg", "exp_avg_sq"}) {
+      EXPECT_TRUE(torch::equal(first.at(moment).toTensor(), second.at(moment).toTensor()))
+          << item.key().toStringRef() << " " << moment;
+    }
+  }
+}
 
 void expect_same_parameters(ConvVae& a, ConvVae& b) {
   const auto pa = a->parameters();
@@ -43,7 +61,96 @@ TEST(Checkpoint, ResumeEqualsTheUninterruptedRun) {
   Checkpoint a = load_checkpoint(checkpoint_path_in(straight.path().string()));
   Checkpoint b = load_checkpoint(checkpoint_path_in(stopped.path().string()));
   expect_same_parameters(a.weights.model, b.weights.model);
-  EXPECT_EQ(a.optimizer_state.size(), b.optimizer_state.size());
+  expect_same_optimizer_state(a, b);
+}
+
+// The state of a run's optimizer, as restoring `checkpoint` into a fresh model and optimizer gives it.
+struct RestoredRun {
+  ConvVae model;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+};
+
+RestoredRun restore(const Checkpoint& checkpoint) {
+  RestoredRun run{ConvVae(ConvVaeOptions().latent_dim(checkpoint.config.latent_dim)), nullptr};
+  run.optimizer = make_optimizer(run.model, checkpoint.config.learning_rate, checkpoint.config.optimizer);
+  restore_training_state(checkpoint, run.model, *run.optimizer, torch::kCPU);
+  return run;
+}
+
+TEST(Checkpoint, OptimizerStateIsKeptByParameterName) {
+  ScratchDir dir;
+  run_training(testing::small_real_run(dir.path().string(), 1, 11), {});
+  const Checkpoint checkpoint = load_checkpoint(checkpoint_path_in(dir.path().string()));
+  ASSERT_TRUE(checkpoint.optimizer_state.has_value());
+  const GenericDict& state = *checkpoint.optimizer_state;
+  const auto parameters = checkpoint.weights.model->named_parameters();
+  EXPECT_EQ(state.size(), parameters.size());
+  for (const auto& item : parameters) {
+    ASSERT_TRUE(state.contains(item.key())) << item.key();
+    const GenericDict entry = state.at(item.key()).toGenericDict();
+    EXPECT_EQ(entry.at("step").toInt(), 4) << item.key();  // 256 images in batches of 64
+    for (const char* moment : {"exp_avg", "exp_avg_sq"}) {
+      EXPECT_EQ(entry.at(moment).toTensor().sizes(), item.value().sizes()) << item.key() << " " << moment;
+    }
+    EXPECT_GT(entry.at("exp_avg_sq").toTensor().abs().sum().item<double>(), 0.0) << item.key();
+  }
+  // Restored into a fresh optimizer and written again, it is the same state.
+  RestoredRun run = restore(checkpoint);
+  const GenericDict again = optimizer_state_to_dict(*run.optimizer, run.model->named_parameters());
+  for (const auto& item : parameters) {
+    const GenericDict before = state.at(item.key()).toGenericDict();
+    const GenericDict after = again.at(item.key()).toGenericDict();
+    EXPECT_EQ(after.at("step").toInt(), before.at("step").toInt());
+    EXPECT_TRUE(torch::equal(after.at("exp_avg").toTensor(), before.at("exp_avg").toTensor())) << item.key();
+    EXPECT_TRUE(torch::equal(after.at("exp_avg_sq").toTensor(), before.at("exp_avg_sq").toTensor())) << item.key();
+  }
+}
+
+TEST(Checkpoint, OptimizerStateThatDoesNotFitTheModelIsRefused) {
+  ScratchDir dir;
+  run_training(testing::small_real_run(dir.path().string(), 1, 11), {});
+  const std::string path = checkpoint_path_in(dir.path().string());
+  Checkpoint checkpoint = load_checkpoint(path);
+  GenericDict state = *checkpoint.optimizer_state;
+  // Two parameters' moments swapped, as a positional mix-up would give them.
+  const auto first = state.at("encoder.conv1.weight");
+  state.insert_or_assign(std::string("encoder.conv1.weight"), state.at("encoder.conv1.bias"));
+  checkpoint.optimizer_state = state;
+  expect_throw_with<DataError>([&] { restore(checkpoint); }, {path, "'encoder.conv1.weight'", "[32]", "[32, 1, 3, 3]"});
+  state.insert_or_assign(std::string("encoder.conv1.weight"), first);
+  state.insert(std::string("encoder.conv9.weight"), first);
+  checkpoint.optimizer_state = state;
+  expect_throw_with<DataError>([&] { restore(checkpoint); }, {path, "'encoder.conv9.weight'", "does not have"});
+}
+
+// Checkpoints of format 1 (LibTorch's own optimizer archive) still resume where the archive fits.
+TEST(Checkpoint, FormatOneCheckpointsWithLibTorchsArchiveStillResume) {
+  ScratchDir dir;
+  run_training(testing::small_real_run(dir.path().string(), 1, 11), {});
+  const std::string path = checkpoint_path_in(dir.path().string());
+  const Checkpoint current = load_checkpoint(path);
+  RestoredRun run = restore(current);
+  std::ostringstream bytes;
+  torch::serialize::OutputArchive archive;
+  run.optimizer->save(archive);
+  archive.save_to(bytes);
+  const std::string text = bytes.str();
+  GenericDict dict = read_tagged_dict(path, "vae_cnn.checkpoint", "a checkpoint", kCheckpointFormatVersion);
+  ASSERT_EQ(dict.erase(std::string("optimizer_state")), 1u);
+  dict.insert_or_assign(std::string("format_version"), std::int64_t{1});
+  dict.insert(std::string("optimizer"),
+              torch::from_blob(const_cast<char*>(text.data()), {static_cast<std::int64_t>(text.size())}, torch::kUInt8)
+                  .clone());
+  const std::string old_path = dir.file("format1.pt");
+  write_dict_file(old_path, dict);
+
+  const Checkpoint old = load_checkpoint(old_path);
+  EXPECT_FALSE(old.optimizer_state.has_value());
+  EXPECT_EQ(old.optimizer_archive, text);
+  RestoredRun old_run = restore(old);
+  Checkpoint as_written = current;
+  as_written.optimizer_state = optimizer_state_to_dict(*old_run.optimizer, old_run.model->named_parameters());
+  expect_same_optimizer_state(current, as_written);
 }
 
 TEST(Checkpoint, TruncatedFilesAreRefusedAtEveryCut) {

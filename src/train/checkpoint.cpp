@@ -1,15 +1,13 @@
 // A checkpoint is a weights dict plus optimizer, generators, options and metrics so far. The
-// optimizer goes through LibTorch's own archive (its state layout differs between LibTorch 1.x and
-// 2.x); its bytes ride in the dict as a uint8 tensor.
+// optimizer's state is a dict of named tensors (optimizer_state.hpp says why); checkpoints of
+// format 1 carried LibTorch's own optimizer archive as a uint8 tensor, still read.
 #include "vae_cnn/train/checkpoint.hpp"
 
-#include <torch/optim/rmsprop.h>
-
 #include <sstream>
-#include <type_traits>
 
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/train/optimizer_state.hpp"
 #include "vae_cnn/train/pickled_dict.hpp"
 
 namespace vae_cnn {
@@ -18,11 +16,6 @@ namespace {
 const char* const kCheckpointFormat = "vae_cnn.checkpoint";
 const char* const kCheckpointWhat = "a vae_cnn checkpoint";
 constexpr std::int64_t kMetricsColumns = 9;
-
-at::Tensor bytes_tensor(const std::string& bytes) {
-  return torch::from_blob(const_cast<char*>(bytes.data()), {static_cast<std::int64_t>(bytes.size())}, torch::kUInt8)
-      .clone();
-}
 
 at::Tensor history_tensor(const std::vector<EpochMetrics>& history) {
   auto table = torch::zeros({static_cast<std::int64_t>(history.size()), kMetricsColumns}, torch::kFloat64);
@@ -108,57 +101,6 @@ TrainConfig config_from(const std::string& path, const GenericDict& dict) {
   return config;
 }
 
-std::string shape_text(at::IntArrayRef sizes) {
-  std::ostringstream text;
-  text << sizes;
-  return text.str();
-}
-
-// LibTorch's optimizer archive matches saved state to parameters by position, and an archive that
-// another LibTorch version wrote can load without an error yet give a parameter the moments of
-// another (1.13's read by 2.11: seen). Every moment must have its parameter's shape.
-// LibTorch 1.13 keys an optimizer's state by its parameter's TensorImpl address as text, 2.x by the
-// address itself.
-template <class StateMap>
-typename StateMap::key_type state_key(const at::Tensor& parameter) {
-  using Key = typename StateMap::key_type;
-  void* const address = parameter.unsafeGetTensorImpl();
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream text;
-    text << address;
-    return text.str();
-  } else {
-    return static_cast<Key>(address);
-  }
-}
-
-void check_state_fits_parameters(const std::string& path, torch::optim::Optimizer& optimizer) {
-  auto& states = optimizer.state();
-  using StateMap = std::decay_t<decltype(states)>;
-  for (const auto& group : optimizer.param_groups()) {
-    for (const auto& parameter : group.params()) {
-      const auto found = states.find(state_key<StateMap>(parameter));
-      if (found == states.end()) continue;
-      std::vector<at::Tensor> moments;
-      if (auto* adam = dynamic_cast<torch::optim::AdamParamState*>(found->second.get())) {
-        moments.push_back(adam->exp_avg());
-        moments.push_back(adam->exp_avg_sq());
-      } else if (auto* rmsprop = dynamic_cast<torch::optim::RMSpropParamState*>(found->second.get())) {
-        moments.push_back(rmsprop->square_avg());
-      }
-      for (const auto& moment : moments) {
-        if (moment.defined() && moment.sizes() != parameter.sizes()) {
-          throw DataError(path, "its optimizer state does not fit the model (moments of shape " +
-                                    shape_text(moment.sizes()) + " for a parameter of shape " +
-                                    shape_text(parameter.sizes()) +
-                                    "): a checkpoint of another LibTorch version? Resume with the vae_cnn build that "
-                                    "wrote it, or start a new run");
-        }
-      }
-    }
-  }
-}
-
 at::Generator default_generator(torch::Device device) {
   return at::globalContext().defaultGenerator(device.is_cuda() ? device : torch::Device(torch::kCPU));
 }
@@ -170,11 +112,7 @@ void save_checkpoint(const std::string& path, ConvVae& model, torch::optim::Opti
                      const std::vector<EpochMetrics>& history, torch::Device device) {
   GenericDict dict = new_tagged_dict(kCheckpointFormat, kCheckpointFormatVersion);
   add_model_fields(dict, model, metadata);
-  std::ostringstream optimizer_bytes;
-  torch::serialize::OutputArchive archive;
-  optimizer.save(archive);
-  archive.save_to(optimizer_bytes);
-  dict.insert(std::string("optimizer"), bytes_tensor(optimizer_bytes.str()));
+  dict.insert(std::string("optimizer_state"), optimizer_state_to_dict(optimizer, model->named_parameters()));
   dict.insert(std::string("epoch"), static_cast<std::int64_t>(history.size()));
   dict.insert(std::string("metrics"), history_tensor(history));
   dict.insert(std::string("config"), config_dict(config));
@@ -196,24 +134,33 @@ Checkpoint load_checkpoint(const std::string& path, torch::Device device) {
     throw DataError(path, "epoch " + std::to_string(checkpoint.epoch) + " disagrees with its " +
                               std::to_string(checkpoint.history.size()) + " metrics rows");
   }
-  const at::Tensor optimizer = require_tensor(path, dict, "optimizer");
-  if (optimizer.scalar_type() != torch::kUInt8 || optimizer.dim() != 1) {
-    throw DataError(path, "field 'optimizer' is not a byte tensor");
+  if (require_int(path, dict, "format_version") >= 2) {
+    checkpoint.optimizer_state = require_dict(path, dict, "optimizer_state");
+  } else {
+    const at::Tensor optimizer = require_tensor(path, dict, "optimizer");
+    if (optimizer.scalar_type() != torch::kUInt8 || optimizer.dim() != 1) {
+      throw DataError(path, "field 'optimizer' is not a byte tensor");
+    }
+    checkpoint.optimizer_archive.assign(reinterpret_cast<const char*>(optimizer.data_ptr<std::uint8_t>()),
+                                        static_cast<std::size_t>(optimizer.numel()));
   }
-  checkpoint.optimizer_state.assign(reinterpret_cast<const char*>(optimizer.data_ptr<std::uint8_t>()),
-                                    static_cast<std::size_t>(optimizer.numel()));
   checkpoint.cpu_rng_state = require_tensor(path, dict, "rng_cpu");
   if (dict.find(std::string("rng_cuda")) != dict.end()) checkpoint.cuda_rng_state = require_tensor(path, dict, "rng_cuda");
   return checkpoint;
 }
 
-void restore_training_state(const Checkpoint& checkpoint, torch::optim::Optimizer& optimizer, torch::Device device) {
-  torch::serialize::InputArchive archive;
-  std::istringstream bytes(checkpoint.optimizer_state);
+void restore_training_state(const Checkpoint& checkpoint, ConvVae& model, torch::optim::Optimizer& optimizer,
+                            torch::Device device) {
   try {
-    archive.load_from(bytes, device);
-    optimizer.load(archive);
-    check_state_fits_parameters(checkpoint.path, optimizer);
+    if (checkpoint.optimizer_state) {
+      optimizer_state_from_dict(checkpoint.path, *checkpoint.optimizer_state, optimizer, model->named_parameters());
+    } else {
+      torch::serialize::InputArchive archive;
+      std::istringstream bytes(checkpoint.optimizer_archive);
+      archive.load_from(bytes, device);
+      optimizer.load(archive);
+      check_state_fits_parameters(checkpoint.path, optimizer);
+    }
     default_generator(torch::kCPU).set_state(checkpoint.cpu_rng_state);
     if (device.is_cuda() && checkpoint.cuda_rng_state.defined()) {
       default_generator(device).set_state(checkpoint.cuda_rng_state);

@@ -199,8 +199,8 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   }
   auto optimizer = make_optimizer(model, config.learning_rate, config.optimizer);
   if (resume != nullptr) {
-    restore_training_state(*resume, *optimizer, device);
-    // The archive brings back the recorded learning rate; the user's --lr wins.
+    restore_training_state(*resume, model, *optimizer, device);
+    // A format-1 archive brings back the recorded learning rate; the user's --lr wins.
     for (auto& param_group : optimizer->param_groups()) param_group.options().set_lr(config.learning_rate);
   }
   if (hooks.on_start && rank_zero) hooks.on_start(setup, model);

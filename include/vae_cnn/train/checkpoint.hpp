@@ -3,15 +3,18 @@
 
 #include "vae_cnn/torch_api.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "vae_cnn/train/pickled_dict.hpp"
 #include "vae_cnn/train/train_config.hpp"
 #include "vae_cnn/train/weights_file.hpp"
 
 namespace vae_cnn {
 
-constexpr std::int64_t kCheckpointFormatVersion = 1;
+/// 2: the optimizer's state as named tensors (optimizer_state.hpp); 1: LibTorch's optimizer archive.
+constexpr std::int64_t kCheckpointFormatVersion = 2;
 
 /// A checkpoint as read back: the model and the state around it.
 struct Checkpoint {
@@ -20,7 +23,8 @@ struct Checkpoint {
   TrainConfig config;                ///< the options of the run that wrote it
   std::int64_t epoch = 0;            ///< completed epochs
   std::vector<EpochMetrics> history; ///< one row per completed epoch
-  std::string optimizer_state;       ///< torch::serialize archive of the optimizer
+  std::optional<GenericDict> optimizer_state;  ///< by parameter name (format 2 on)
+  std::string optimizer_archive;     ///< format 1: LibTorch's archive of the optimizer
   at::Tensor cpu_rng_state;          ///< the default CPU generator after the last epoch
   at::Tensor cuda_rng_state;         ///< the training GPU's generator, undefined on CPU runs
 };
@@ -33,7 +37,9 @@ void save_checkpoint(const std::string& path, ConvVae& model, torch::optim::Opti
 /// Reads and checks a checkpoint (DataError naming the file and the fault otherwise).
 Checkpoint load_checkpoint(const std::string& path, torch::Device device = torch::kCPU);
 
-/// Puts the optimizer and random generators back as the checkpoint recorded them.
-void restore_training_state(const Checkpoint& checkpoint, torch::optim::Optimizer& optimizer, torch::Device device);
+/// Puts the optimizer of `model` and the random generators back as the checkpoint recorded them;
+/// DataError naming the file when its optimizer state does not fit `model`.
+void restore_training_state(const Checkpoint& checkpoint, ConvVae& model, torch::optim::Optimizer& optimizer,
+                            torch::Device device);
 
 }  // namespace vae_cnn

@@ -1,0 +1,31 @@
+// An optimizer's per-parameter state by parameter name, as a dict of our own inside the checkpoint.
+// LibTorch's optimizer archive matches state to parameters by position, and its layout changed
+// between 1.13 and 2.x: 2.11 loads a 1.13 archive without an error, handing parameters the moments
+// of others. Named tensors read the same in every version, and in Python.
+#pragma once
+
+#include "vae_cnn/torch_api.hpp"
+
+#include <string>
+
+#include "vae_cnn/train/pickled_dict.hpp"
+
+namespace vae_cnn {
+
+/// {parameter name: {"step": int, buffer name: tensor, ...}} for every parameter `optimizer` holds
+/// state for: Adam's exp_avg and exp_avg_sq, RMSprop's square_avg (and momentum_buffer, grad_avg
+/// where defined). `named_parameters` are the optimizer's parameters, in its order.
+GenericDict optimizer_state_to_dict(torch::optim::Optimizer& optimizer,
+                                    const torch::OrderedDict<std::string, at::Tensor>& named_parameters);
+
+/// Gives each parameter the state `dict` holds for its name, on the parameter's device. Throws
+/// DataError naming `path` when a name is unknown, a buffer is missing, not a tensor, or not of its
+/// parameter's shape, or the state is another optimizer's.
+void optimizer_state_from_dict(const std::string& path, const GenericDict& dict, torch::optim::Optimizer& optimizer,
+                               const torch::OrderedDict<std::string, at::Tensor>& named_parameters);
+
+/// After LibTorch's own archive was loaded into `optimizer` (checkpoints of format 1): every moment
+/// must have its parameter's shape, or DataError naming `path`.
+void check_state_fits_parameters(const std::string& path, torch::optim::Optimizer& optimizer);
+
+}  // namespace vae_cnn

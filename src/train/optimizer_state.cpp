@@ -1,0 +1,137 @@
+// Adam's and RMSprop's per-parameter state to and from named tensors. The one place that reaches
+// into LibTorch's optimizer state map, whose key changed between versions (see state_key).
+#include "vae_cnn/train/optimizer_state.hpp"
+
+#include <torch/optim/rmsprop.h>
+
+#include <sstream>
+#include <type_traits>
+#include <vector>
+
+#include "vae_cnn/errors.hpp"
+
+namespace vae_cnn {
+namespace {
+
+using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+
+// LibTorch 1.13 keys an optimizer's state by its parameter's TensorImpl address as text, 2.x by the
+// address itself.
+// (A template, so that only the branch of the version at hand is compiled.)
+template <class Map = StateMap>
+typename Map::key_type state_key(const at::Tensor& parameter) {
+  using Key = typename Map::key_type;
+  void* const address = parameter.unsafeGetTensorImpl();
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << address;
+    return text.str();
+  } else {
+    return static_cast<Key>(address);
+  }
+}
+
+std::string shape_text(at::IntArrayRef sizes) {
+  std::ostringstream text;
+  text << sizes;
+  return text.str();
+}
+
+// The buffers of one parameter's state, by name: references into the state, so that reading a
+// dict can fill them in place.
+std::vector<std::pair<const char*, at::Tensor*>> buffers_of(torch::optim::OptimizerParamState& state) {
+  if (auto* adam = dynamic_cast<torch::optim::AdamParamState*>(&state)) {
+    return {{"exp_avg", &adam->exp_avg()}, {"exp_avg_sq", &adam->exp_avg_sq()}};
+  }
+  if (auto* rmsprop = dynamic_cast<torch::optim::RMSpropParamState*>(&state)) {
+    return {{"square_avg", &rmsprop->square_avg()},
+            {"momentum_buffer", &rmsprop->momentum_buffer()},
+            {"grad_avg", &rmsprop->grad_avg()}};
+  }
+  return {};
+}
+
+// A fresh, empty state of the kind `optimizer` keeps.
+std::unique_ptr<torch::optim::OptimizerParamState> new_state_for(torch::optim::Optimizer& optimizer) {
+  if (dynamic_cast<torch::optim::RMSprop*>(&optimizer) != nullptr) {
+    return std::make_unique<torch::optim::RMSpropParamState>();
+  }
+  return std::make_unique<torch::optim::AdamParamState>();
+}
+
+std::int64_t& step_of(torch::optim::OptimizerParamState& state) {
+  if (auto* rmsprop = dynamic_cast<torch::optim::RMSpropParamState*>(&state)) return rmsprop->step();
+  return dynamic_cast<torch::optim::AdamParamState&>(state).step();
+}
+
+}  // namespace
+
+GenericDict optimizer_state_to_dict(torch::optim::Optimizer& optimizer,
+                                    const torch::OrderedDict<std::string, at::Tensor>& named_parameters) {
+  GenericDict dict(c10::StringType::get(), c10::AnyType::get());
+  auto& states = optimizer.state();
+  for (const auto& item : named_parameters) {
+    const auto found = states.find(state_key(item.value()));
+    if (found == states.end()) continue;
+    GenericDict entry(c10::StringType::get(), c10::AnyType::get());
+    entry.insert(std::string("step"), step_of(*found->second));
+    for (const auto& [name, buffer] : buffers_of(*found->second)) {
+      if (buffer->defined()) entry.insert(std::string(name), buffer->detach().cpu());
+    }
+    dict.insert(item.key(), entry);
+  }
+  return dict;
+}
+
+void optimizer_state_from_dict(const std::string& path, const GenericDict& dict, torch::optim::Optimizer& optimizer,
+                               const torch::OrderedDict<std::string, at::Tensor>& named_parameters) {
+  auto& states = optimizer.state();
+  states.clear();
+  for (const auto& item : dict) {
+    if (!item.key().isString()) throw DataError(path, "optimizer state: a key is not a parameter name");
+    const std::string name = item.key().toStringRef();
+    const at::Tensor* parameter = named_parameters.find(name);
+    if (parameter == nullptr) throw DataError(path, "optimizer state for '" + name + "', which the model does not have");
+    if (!item.value().isGenericDict()) throw DataError(path, "optimizer state of '" + name + "' is not a dict");
+    const GenericDict entry = item.value().toGenericDict();
+    const std::string where = "optimizer state of '" + name + "'";
+    auto state = new_state_for(optimizer);
+    step_of(*state) = require_int(path, entry, "step");
+    for (const auto& [buffer_name, buffer] : buffers_of(*state)) {
+      const bool required = buffer_name == std::string("exp_avg") || buffer_name == std::string("exp_avg_sq") ||
+                            buffer_name == std::string("square_avg");
+      if (!entry.contains(std::string(buffer_name))) {
+        if (required) throw DataError(path, where + " has no '" + buffer_name + "' (another optimizer's state?)");
+        continue;
+      }
+      const at::Tensor value = require_tensor(path, entry, buffer_name);
+      if (value.sizes() != parameter->sizes() || value.scalar_type() != parameter->scalar_type()) {
+        throw DataError(path, where + ": '" + buffer_name + "' is " + shape_text(value.sizes()) + ", its parameter " +
+                                  shape_text(parameter->sizes()));
+      }
+      *buffer = value.to(parameter->device()).clone();
+    }
+    states[state_key(*parameter)] = std::move(state);
+  }
+}
+
+void check_state_fits_parameters(const std::string& path, torch::optim::Optimizer& optimizer) {
+  auto& states = optimizer.state();
+  for (const auto& group : optimizer.param_groups()) {
+    for (const auto& parameter : group.params()) {
+      const auto found = states.find(state_key(parameter));
+      if (found == states.end()) continue;
+      for (const auto& [name, moment] : buffers_of(*found->second)) {
+        if (moment->defined() && moment->sizes() != parameter.sizes()) {
+          throw DataError(path, "its optimizer state does not fit the model ('" + std::string(name) + "' of shape " +
+                                    shape_text(moment->sizes()) + " for a parameter of shape " +
+                                    shape_text(parameter.sizes()) +
+                                    "): a checkpoint of another LibTorch version? Resume with the vae_cnn build that "
+                                    "wrote it, or start a new run");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace vae_cnn

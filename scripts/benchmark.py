@@ -8,6 +8,7 @@ every epoch after the first of each run), ms per step, peak resident memory, the
 medians, and `vae_cnn plot`'s and `eval`'s wall time.
 
     /usr/bin/python3 scripts/benchmark.py [--data data/mnist] [--epochs 3] [--repeats 3] [--threads 2]
+                                          [--device cpu|cuda] [--binary B] [--binary2 B] [--python P] [--python2 P]
 
 Only the standard library: the references import torch themselves.
 """
@@ -25,18 +26,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def timed(command):
-    """Runs `command` under /usr/bin/time; returns (stdout, peak RSS in MiB)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + command,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if result.returncode != 0:
-            sys.exit(f"benchmark: {' '.join(command)} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
-        return result.stdout, int(rss.read().split()[-1]) / 1024.0
+    """Runs `command`; returns (stdout, its peak resident memory in MiB). os.wait4 gives the
+    child's own rusage, so no /usr/bin/time is needed (the GPU machine has none)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            sys.exit(f"benchmark: {' '.join(command)} failed ({child.returncode}): {err.read().strip()[-500:]}")
+        return out.read(), usage.ru_maxrss / 1024.0
 
 
 def run_vae_cnn(binary, args, seed, out):
     command = [binary, "train", "--data", args.data, "--epochs", str(args.epochs), "--threads", str(args.threads),
-               "--batch-size", str(args.batch_size), "--seed", str(seed), "--device", "cpu", "--out", out]
+               "--batch-size", str(args.batch_size), "--seed", str(seed), "--device", args.device, "--out", out]
     if args.limit:
         command += ["--limit", str(args.limit)]
     _, rss = timed(command)
@@ -48,7 +53,7 @@ def run_vae_cnn(binary, args, seed, out):
 def run_reference(python, args, seed):
     command = [python, os.path.join(ROOT, "scripts", "reference_train.py"), args.data,
                "--epochs", str(args.epochs), "--threads", str(args.threads), "--batch-size", str(args.batch_size),
-               "--seed", str(seed)]
+               "--seed", str(seed), "--device", args.device]
     if args.limit:
         command += ["--limit", str(args.limit)]
     out, rss = timed(command)
@@ -73,26 +78,37 @@ def main():
     parser.add_argument("--binary", default=os.environ.get("VAE_CNN_BINARY", os.path.join(ROOT, "build", "vae_cnn")),
                         help="vae_cnn on LibTorch 1.13")
     parser.add_argument("--binary2", default=os.path.join(ROOT, "build-torch2", "vae_cnn"),
-                        help="vae_cnn on LibTorch 2.x (left out where absent)")
+                        help="vae_cnn on LibTorch 2.x")
+    parser.add_argument("--python", default="/usr/bin/python3", help="PyTorch 1.13 for the reference")
     parser.add_argument("--python2", default=os.path.join(ROOT, ".venv-libtorch", "bin", "python"),
-                        help="today's PyTorch for the reference (left out where absent)")
+                        help="today's PyTorch for the reference")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda, for every contestant")
     parser.add_argument("--iw", type=int, default=10, help="importance samples for the eval figure")
     args = parser.parse_args()
     if args.epochs < 2:
         sys.exit("benchmark: --epochs must be at least 2 (the first is warm-up)")
 
-    def version_of(python):
-        out = subprocess.run([python, "-c", "import torch; print(torch.__version__)"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True).stdout.strip()
-        return out.split("+")[0] or "?"
+    def output_of(command):
+        try:
+            return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+        except OSError:
+            return ""
 
-    # (label, kind, program): kind "ours" runs a vae_cnn binary, "reference" a Python with torch.
-    contestants = [(f"vae_cnn, LibTorch {version_of('/usr/bin/python3')}", "ours", args.binary)]
-    if os.path.exists(args.binary2):
-        contestants.append((f"vae_cnn, LibTorch {version_of(args.python2)}", "ours", args.binary2))
-    contestants.append((f"reference, PyTorch {version_of('/usr/bin/python3')}", "reference", "/usr/bin/python3"))
-    if os.path.exists(args.python2):
-        contestants.append((f"reference, PyTorch {version_of(args.python2)}", "reference", args.python2))
+    # (label, kind, program) of every contestant present: "ours" runs a vae_cnn binary, "reference"
+    # a Python with torch. Absent ones (a build not made, a Python without torch) are left out.
+    contestants = []
+    for binary in (args.binary, args.binary2):
+        version = re.search(r"LibTorch ([0-9.]+)", output_of([binary, "--version"]))
+        if version and all(program != binary for _, _, program in contestants):
+            contestants.append((f"vae_cnn, LibTorch {version.group(1)}", "ours", binary))
+    for python in (args.python, args.python2):
+        version = output_of([python, "-c", "import torch; print(torch.__version__)"]).strip().split("+")[0]
+        if version:
+            contestants.append((f"reference, PyTorch {version}", "reference", python))
+    if not any(kind == "ours" for _, kind, _ in contestants) or not any(kind == "reference" for _, kind, _ in contestants):
+        sys.exit("benchmark: needs a vae_cnn binary and a Python with torch; found: " +
+                 (", ".join(label for label, _, _ in contestants) or "none"))
+    first_binary = next(program for _, kind, program in contestants if kind == "ours")
     speeds_of = {label: [] for label, _, _ in contestants}
     rss_of = {label: [] for label, _, _ in contestants}
     with tempfile.TemporaryDirectory() as scratch:
@@ -103,7 +119,7 @@ def main():
                 if kind == "ours":
                     out = os.path.join(scratch, f"run{repeat}-{index}")
                     speeds, rss = run_vae_cnn(program, args, repeat + 1, out)
-                    if program == args.binary and repeat == 0:
+                    if program == first_binary and repeat == 0:
                         first_run = out
                 else:
                     speeds, rss = run_reference(program, args, repeat + 1)
@@ -113,11 +129,11 @@ def main():
                       flush=True)
         weights = [f for f in os.listdir(first_run) if f.startswith("vae_cnn.")][0]
         start = time.perf_counter()
-        _, plot_rss = timed([args.binary, "plot", "-w", os.path.join(first_run, weights), "--data", args.data,
+        _, plot_rss = timed([first_binary, "plot", "-w", os.path.join(first_run, weights), "--data", args.data,
                              "--out", os.path.join(scratch, "plots")])
         plot_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        eval_out, eval_rss = timed([args.binary, "eval", "-w", os.path.join(first_run, weights), "--data",
+        eval_out, eval_rss = timed([first_binary, "eval", "-w", os.path.join(first_run, weights), "--data",
                                     args.data, "--iw", str(args.iw)])
         eval_seconds = time.perf_counter() - start
         speed = re.search(r"([0-9.]+) images/s with K = ([0-9]+)", eval_out)
@@ -125,7 +141,7 @@ def main():
                      f"{eval_seconds:.2f} s wall for the whole process, peak {eval_rss:.0f} MiB")
 
     print(f"\n{args.repeats} runs each of {args.epochs} epochs (first excluded), batch {args.batch_size}, "
-          f"{args.threads} threads, data {args.data}{f' (first {args.limit})' if args.limit else ''}")
+          f"{args.threads} threads, device {args.device}, data {args.data}{f' (first {args.limit})' if args.limit else ''}")
     print(f"{'':<28} {'median':>9} {'min':>9} {'max':>9} {'ms/step':>9} {'peak MiB':>9}")
     for label, _, _ in contestants:
         print(describe(label, speeds_of[label], max(rss_of[label]), args.batch_size))

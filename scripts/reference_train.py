@@ -3,7 +3,7 @@
 optimizer, trained the way a plain PyTorch port does it, on the same IDX files as `vae_cnn train`.
 
     /usr/bin/python3 scripts/reference_train.py DATA_DIR [--epochs N] [--batch-size N] [--threads N] [--bce]
-                                                         [--seed N] [--limit N] [--validate]
+                                                         [--seed N] [--limit N] [--validate] [--device cpu|cuda]
 
 Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (training pass only,
 as `vae_cnn train`'s metrics.csv counts it); with --validate the line goes on with
@@ -44,7 +44,10 @@ def vae_loss(logits, x, z_mean, z_log_var, bce):
 
 def forward(model, x, generator=None):
     z_mean, z_log_var = model.encoder(x)
-    epsilon = torch.randn(z_mean.shape, generator=generator) if generator is not None else torch.randn_like(z_mean)
+    if generator is not None:
+        epsilon = torch.randn(z_mean.shape, generator=generator).to(z_mean.device)
+    else:
+        epsilon = torch.randn_like(z_mean)
     z = z_mean + torch.exp(0.5 * z_log_var) * epsilon
     return model.decoder(z), z_mean, z_log_var
 
@@ -87,7 +90,9 @@ def main():
     parser.add_argument("--bce", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--validate", action="store_true", help="evaluate the test split after every epoch")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N: the whole data set lives there")
     args = parser.parse_args()
+    device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     images = read_idx(find_idx(args.data_dir, "train-images-idx3-ubyte"), 0x803).float().div(255).unsqueeze(1)
@@ -96,7 +101,9 @@ def main():
     test_images = None
     if args.validate:
         test_images = read_idx(find_idx(args.data_dir, "t10k-images-idx3-ubyte"), 0x803).float().div(255).unsqueeze(1)
-    model = ConvVae(2)
+        test_images = test_images.to(device)
+    images = images.to(device)
+    model = ConvVae(2).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -106,7 +113,7 @@ def main():
         step = torch.nn.parallel.DistributedDataParallel(step)
     n = images.shape[0]
     for epoch in range(1, args.epochs + 1):
-        order = torch.randperm(n)
+        order = torch.randperm(n).to(device)
         total = 0.0
         start = time.perf_counter()
         for first in range(0, n, args.batch_size):
@@ -119,6 +126,8 @@ def main():
             loss.backward()
             optimizer.step()
             total += loss.item() * x.shape[0]
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
         seconds = time.perf_counter() - start
         line = f"epoch {epoch} images_per_second {n / seconds:.1f} seconds {seconds:.3f} loss {total / n:.4f}"
         if test_images is not None:

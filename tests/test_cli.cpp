@@ -1,4 +1,6 @@
 // The real binary, end to end: exit codes and one-line errors.
+#include <torch/version.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,7 @@ TEST(Cli, HelpAndVersionExitZero) {
   const RunResult version = run_vae_cnn(dir, "--version");
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.out.rfind("vae_cnn ", 0), 0u) << version.out;
+  EXPECT_NE(version.out.find("(LibTorch " + std::to_string(TORCH_VERSION_MAJOR) + "."), std::string::npos) << version.out;
 }
 
 TEST(Cli, UnknownCommandIsAUsageErrorOnOneLine) {

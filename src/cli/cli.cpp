@@ -3,6 +3,8 @@
 
 #include "vae_cnn/torch_api.hpp"
 
+#include <torch/version.h>
+
 #include <iostream>
 
 #include "vae_cnn/error_text.hpp"
@@ -53,7 +55,11 @@ Command parse_cli(const std::vector<std::string>& args) {
   if (args.size() < 2) throw UsageError("no command given (try 'vae_cnn --help')");
   const std::string& first = args[1];
   if (first == "-h" || first == "--help" || first == "help") return PrintText{kUsage};
-  if (first == "--version") return PrintText{std::string("vae_cnn ") + VAE_CNN_VERSION};
+  if (first == "--version") {
+    // Which LibTorch a binary runs on decides which files and launchers it meets (README, "Two LibTorch builds").
+    return PrintText{std::string("vae_cnn ") + VAE_CNN_VERSION + " (LibTorch " + std::to_string(TORCH_VERSION_MAJOR) +
+                     "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH) + ")"};
+  }
   const std::vector<std::string> rest(args.begin() + 2, args.end());
   if (first == "train") return parse_train(rest);
   if (first == "summary") return parse_summary(rest);

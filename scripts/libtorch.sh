@@ -20,10 +20,10 @@ libtorch_prefix() { # libtorch_prefix KIND: what CMAKE_PREFIX_PATH needs, empty 
   case "$1" in
     debian) ;;
     pip)
-      [ -x "$vae_cnn_venv/bin/python" ] || { echo "no $vae_cnn_venv; run scripts/install_deps.sh --libtorch pip" >&2; return 1; }
+      [ -x "$vae_cnn_venv/bin/python" ] || { echo "libtorch: no $vae_cnn_venv; run scripts/install_deps.sh --libtorch pip" >&2; return 1; }
       "$vae_cnn_venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)' ;;
     *)
-      [ -d "$1/share/cmake/Torch" ] || { echo "$1: not a LibTorch folder (no share/cmake/Torch in it)" >&2; return 1; }
+      [ -d "$1/share/cmake/Torch" ] || { echo "libtorch: $1: not a LibTorch folder (no share/cmake/Torch in it)" >&2; return 1; }
       (cd "$1" && pwd) ;;
   esac
 }

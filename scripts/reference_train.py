@@ -4,6 +4,7 @@ optimizer, trained the way a plain PyTorch port does it, on the same IDX files a
 
     /usr/bin/python3 scripts/reference_train.py DATA_DIR [--epochs N] [--batch-size N] [--threads N] [--bce]
                                                          [--seed N] [--limit N] [--validate] [--device cpu|cuda]
+                                                         [--init keras|torch]
 
 Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (training pass only,
 as `vae_cnn train`'s metrics.csv counts it); with --validate the line goes on with
@@ -24,7 +25,7 @@ import torch
 from torch.nn import functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vae_cnn_model import ConvVae, find_idx, read_idx  # noqa: E402
+from vae_cnn_model import ConvVae, find_idx, keras_init_, read_idx  # noqa: E402
 
 
 def loss_terms(logits, x, z_mean, z_log_var, bce):
@@ -91,6 +92,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--validate", action="store_true", help="evaluate the test split after every epoch")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N: the whole data set lives there")
+    parser.add_argument("--init", choices=["keras", "torch"], default="keras",
+                        help="initial weights, as vae_cnn train --init")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
@@ -103,7 +106,10 @@ def main():
         test_images = read_idx(find_idx(args.data_dir, "t10k-images-idx3-ubyte"), 0x803).float().div(255).unsqueeze(1)
         test_images = test_images.to(device)
     images = images.to(device)
-    model = ConvVae(2).to(device)
+    model = ConvVae(2)
+    if args.init == "keras":
+        keras_init_(model)
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))

@@ -53,6 +53,19 @@ class Decoder(nn.Module):
         return self.deconv3(F.relu(self.deconv2(F.relu(self.deconv1(h)))))
 
 
+def keras_init_(model):
+    """Keras' initialisation, as `vae_cnn train --init keras` does it: glorot_uniform kernels (for
+    Dense, Conv2D and Conv2DTranspose Keras' fans sum to what xavier_uniform_ computes from PyTorch's
+    weight layouts) and zero biases, in parameter order so that a seed gives the C++ tool's weights."""
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith(".bias"):
+                nn.init.zeros_(parameter)
+            else:
+                nn.init.xavier_uniform_(parameter)
+    return model
+
+
 class ConvVae(nn.Module):
     def __init__(self, latent_dim=2):
         super().__init__()

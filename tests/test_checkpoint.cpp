@@ -220,6 +220,11 @@ TEST(Checkpoint, ConflictingOptionsAreRefused) {
   asked.optimizer = OptimizerKind::kRmsprop;
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"optimizer", "epochs"}, checkpoint); },
                                 {"--optimizer rmsprop conflicts", "optimizer adam"});
+  EXPECT_EQ(checkpoint.config.init, InitKind::kKeras);
+  asked = testing::small_real_run(dir.path().string(), 4, 11);
+  asked.init = InitKind::kTorch;
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"init", "epochs"}, checkpoint); },
+                                {"--init torch conflicts", "init keras"});
   asked = testing::small_real_run(dir.path().string(), 1, 11);
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"epochs"}, checkpoint); }, {"nothing to resume"});
   // Options not given come from the checkpoint, the folder from its location.

@@ -1,6 +1,10 @@
 // The model of DESIGN.md exactly: parameter counts per layer, shapes, summary totals, tensor names.
 #include "vae_cnn/model/conv_vae.hpp"
 
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
 #include "test_support.hpp"
 #include "vae_cnn/model/summary.hpp"
 
@@ -22,6 +26,38 @@ TEST(ConvVae, HasTheSeedsParameterCountPerLayer) {
   EXPECT_EQ(count_parameters(*model->decoder->deconv1), 36928);
   EXPECT_EQ(count_parameters(*model->decoder->deconv2), 18464);
   EXPECT_EQ(count_parameters(*model->decoder->deconv3), 289);
+}
+
+// glorot_uniform: U(-b, b) with b = sqrt(6 / (fan_in + fan_out)), fans being channels times kernel
+// area (Keras' for Dense, Conv2D and Conv2DTranspose); biases zero.
+TEST(ConvVae, StartsAsKerasStartsTheSeedsModel) {
+  torch::manual_seed(3);
+  ConvVae model;
+  const std::map<std::string, double> fans{
+      {"encoder.conv1.weight", (1 + 32) * 9},      {"encoder.conv2.weight", (32 + 64) * 9},
+      {"encoder.fc.weight", 3136 + 16},            {"encoder.z_mean.weight", 16 + 2},
+      {"encoder.z_log_var.weight", 16 + 2},        {"decoder.fc.weight", 2 + 3136},
+      {"decoder.deconv1.weight", (64 + 64) * 9},   {"decoder.deconv2.weight", (64 + 32) * 9},
+      {"decoder.deconv3.weight", (32 + 1) * 9}};
+  for (const auto& item : model->named_parameters()) {
+    const auto& values = item.value();
+    if (item.key().find(".bias") != std::string::npos) {
+      EXPECT_EQ(values.abs().max().item<double>(), 0.0) << item.key();
+      continue;
+    }
+    ASSERT_EQ(fans.count(item.key()), 1u) << item.key();
+    const double bound = std::sqrt(6.0 / fans.at(item.key()));
+    EXPECT_LE(values.abs().max().item<double>(), bound) << item.key();
+    // A uniform over [-b, b] has standard deviation b / sqrt(3); 18 draws (z_mean) are few.
+    const double tolerance = values.numel() >= 1000 ? 0.05 : 0.45;
+    EXPECT_NEAR(values.std().item<double>(), bound / std::sqrt(3.0), tolerance * bound / std::sqrt(3.0)) << item.key();
+  }
+  // PyTorch's defaults on request: uniform biases, no longer zero.
+  ConvVae torch_default(ConvVaeOptions().init(InitKind::kTorch));
+  EXPECT_GT(torch_default->encoder->conv1->bias.abs().max().item<double>(), 0.0);
+  EXPECT_EQ(parse_init_kind("torch"), InitKind::kTorch);
+  EXPECT_EQ(to_string(InitKind::kKeras), "keras");
+  testing::expect_throw_with<std::invalid_argument>([] { parse_init_kind("he"); }, {"'he'", "keras or torch"});
 }
 
 TEST(ConvVae, LatentSizeChangesOnlyTheLatentLayers) {

@@ -32,6 +32,8 @@ cxxopts::Options train_options() {
       ("lr", "learning rate", cxxopts::value<std::string>()->default_value("0.001"))
       ("optimizer", "adam (the seed's) or rmsprop (Keras' defaults: rho 0.9, epsilon 1e-7)",
        cxxopts::value<std::string>()->default_value("adam"))
+      ("init", "initial weights: keras (the seed's: glorot_uniform kernels, zero biases) or torch (PyTorch's defaults)",
+       cxxopts::value<std::string>()->default_value("keras"))
       ("latent-dim", "latent dimensions", cxxopts::value<std::string>()->default_value("2"))
       ("beta", "weight of the KL term", cxxopts::value<std::string>()->default_value("1"))
       ("kl-warmup", "epochs over which the KL weight rises linearly from 0 to --beta (0 = none)",
@@ -107,6 +109,11 @@ Command parse_train(const std::vector<std::string>& args) {
     config.optimizer = parse_optimizer_kind(result["optimizer"].as<std::string>());
   } catch (const std::invalid_argument& error) {
     throw UsageError(std::string("--optimizer: ") + error.what());
+  }
+  try {
+    config.init = parse_init_kind(result["init"].as<std::string>());
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(std::string("--init: ") + error.what());
   }
   config.device = result["device"].as<std::string>();
   config.threads = static_cast<int>(std::clamp<std::int64_t>(integer_option(result, "threads"), -1, 1 << 20));

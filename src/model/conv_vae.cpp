@@ -2,6 +2,8 @@
 // padding 1 for the transposed convolutions): it gives the table's 14x14, 7x7, 14x14, 28x28.
 #include "vae_cnn/model/conv_vae.hpp"
 
+#include <stdexcept>
+
 #include "vae_cnn/model/single_channel_conv.hpp"
 #include "vae_cnn/model/single_channel_deconv.hpp"
 
@@ -111,11 +113,34 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   return logits;
 }
 
+std::string to_string(InitKind kind) { return kind == InitKind::kTorch ? "torch" : "keras"; }
+
+InitKind parse_init_kind(const std::string& text) {
+  if (text == "keras") return InitKind::kKeras;
+  if (text == "torch") return InitKind::kTorch;
+  throw std::invalid_argument("unknown initialisation '" + text + "', expected keras or torch");
+}
+
 ConvVaeImpl::ConvVaeImpl(const ConvVaeOptions& options)
     : encoder(register_module("encoder", Encoder(options))),
       decoder(register_module("decoder", Decoder(options))),
       options_(options) {
   TORCH_CHECK(options.latent_dim() >= 1, "latent_dim must be at least 1, got ", options.latent_dim());
+  if (options.init() == InitKind::kKeras) {
+    // Keras' glorot_uniform bound is sqrt(6 / (fan_in + fan_out)) with fans of kernel size times
+    // channels, for Dense, Conv2D and Conv2DTranspose alike; xavier_uniform_ computes the same sum
+    // from LibTorch's weight layouts. In parameter order, as scripts/vae_cnn_model.py does it, so a
+    // seed gives the same weights in both.
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : named_parameters()) {
+      const std::string& name = parameter.key();
+      if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
+        torch::nn::init::zeros_(parameter.value());
+      } else {
+        torch::nn::init::xavier_uniform_(parameter.value());
+      }
+    }
+  }
 }
 
 VaeOutput ConvVaeImpl::forward(const torch::Tensor& x, c10::optional<at::Generator> noise) {

@@ -62,6 +62,7 @@ GenericDict config_dict(const TrainConfig& config) {
   dict.insert(std::string("latent_dim"), config.latent_dim);
   dict.insert(std::string("beta"), config.beta);
   dict.insert(std::string("optimizer"), to_string(config.optimizer));
+  dict.insert(std::string("init"), to_string(config.init));
   dict.insert(std::string("kl_warmup"), config.kl_warmup);
   dict.insert(std::string("device"), config.device);
   dict.insert(std::string("threads"), static_cast<std::int64_t>(config.threads));
@@ -93,6 +94,15 @@ TrainConfig config_from(const std::string& path, const GenericDict& dict) {
     }
   }
   if (dict.contains(std::string("kl_warmup"))) config.kl_warmup = require_int(path, dict, "kl_warmup");
+  // Checkpoints from before --init started from PyTorch's initialisation.
+  config.init = InitKind::kTorch;
+  if (dict.contains(std::string("init"))) {
+    try {
+      config.init = parse_init_kind(require_string(path, dict, "init"));
+    } catch (const std::invalid_argument& error) {
+      throw DataError(path, std::string("config field 'init': ") + error.what());
+    }
+  }
   config.device = require_string(path, dict, "device");
   config.threads = static_cast<int>(require_int(path, dict, "threads"));
   config.seed = static_cast<std::uint64_t>(require_int(path, dict, "seed"));

@@ -95,6 +95,10 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
     throw UsageError("--optimizer " + to_string(given_config.optimizer) + " conflicts with " + where + " (optimizer " +
                      to_string(recorded.optimizer) + ")");
   }
+  if (given(explicit_options, "init") && given_config.init != recorded.init) {
+    throw UsageError("--init " + to_string(given_config.init) + " conflicts with " + where + " (init " +
+                     to_string(recorded.init) + ")");
+  }
   if (given(explicit_options, "data") && dataset_name(given_config.data_dir) != checkpoint.weights.metadata.dataset) {
     throw UsageError("--data " + given_config.data_dir + " conflicts with " + where + " (data set " +
                      checkpoint.weights.metadata.dataset + ")");
@@ -185,7 +189,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
     setup.first_epoch = resume->epoch + 1;
   } else {
     torch::manual_seed(config.seed);
-    model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim));
+    model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim).init(config.init));
   }
   model->to(device);
   if (group != nullptr) group->broadcast_from_first(model->parameters());

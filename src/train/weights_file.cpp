@@ -46,7 +46,8 @@ LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict
   meta.epochs = require_int(path, dict, "epochs");
   const GenericDict state = require_dict(path, dict, "state_dict");
 
-  loaded.model = ConvVae(ConvVaeOptions().latent_dim(meta.latent_dim));
+  // The file's weights replace the initial ones: draw no more than LibTorch's layers do.
+  loaded.model = ConvVae(ConvVaeOptions().latent_dim(meta.latent_dim).init(InitKind::kTorch));
   torch::NoGradGuard no_grad;
   std::size_t matched = 0;
   for (auto& item : loaded.model->named_parameters()) {

@@ -12,6 +12,14 @@
 
 namespace vae_cnn {
 
+/// How the weights start: as the seed's Keras model starts them (glorot_uniform kernels, zero
+/// biases), or as PyTorch's layers do (Kaiming-uniform with a = √5, uniform biases).
+enum class InitKind { kKeras, kTorch };
+
+std::string to_string(InitKind kind);
+/// "keras" or "torch"; throws std::invalid_argument otherwise.
+InitKind parse_init_kind(const std::string& text);
+
 struct ConvVaeOptions {
   /// Size of the latent space (the seed uses 2, so it can be drawn).
   TORCH_ARG(std::int64_t, latent_dim) = 2;
@@ -19,6 +27,8 @@ struct ConvVaeOptions {
   /// the decoder's transposed convolutions through oneDNN convolution kernels (transposed_conv.hpp).
   /// false keeps LibTorch's plain NCHW ConvTranspose2d path: the reference in tests.
   TORCH_ARG(bool, fast_cpu_kernels) = true;
+  /// Initial weights; kTorch draws nothing beyond what LibTorch's layers draw when built.
+  TORCH_ARG(InitKind, init) = InitKind::kKeras;
 };
 
 /// What one forward pass of the VAE gives.

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/loss.hpp"
 
 namespace vae_cnn {
@@ -23,6 +24,7 @@ struct TrainConfig {
   std::int64_t batch_size = 128;
   double learning_rate = 1e-3;          ///< the optimizer's step size
   OptimizerKind optimizer = OptimizerKind::kAdam;
+  InitKind init = InitKind::kKeras;     ///< initial weights (a resumed run keeps its checkpoint's)
   std::int64_t latent_dim = 2;
   double beta = 1.0;                    ///< weight of the KL term
   std::int64_t kl_warmup = 0;           ///< epochs over which the KL weight rises from 0 to beta

@@ -37,16 +37,22 @@ std::string shape_text(at::IntArrayRef sizes) {
   return text.str();
 }
 
-// The buffers of one parameter's state, by name: references into the state, so that reading a
-// dict can fill them in place.
-std::vector<std::pair<const char*, at::Tensor*>> buffers_of(torch::optim::OptimizerParamState& state) {
+// One buffer of a parameter's state: a reference into the state, so that reading a dict can fill
+// it in place. Optional buffers exist only with options we do not set (momentum, centered).
+struct Buffer {
+  const char* name;
+  at::Tensor* tensor;
+  bool required;
+};
+
+std::vector<Buffer> buffers_of(torch::optim::OptimizerParamState& state) {
   if (auto* adam = dynamic_cast<torch::optim::AdamParamState*>(&state)) {
-    return {{"exp_avg", &adam->exp_avg()}, {"exp_avg_sq", &adam->exp_avg_sq()}};
+    return {{"exp_avg", &adam->exp_avg(), true}, {"exp_avg_sq", &adam->exp_avg_sq(), true}};
   }
   if (auto* rmsprop = dynamic_cast<torch::optim::RMSpropParamState*>(&state)) {
-    return {{"square_avg", &rmsprop->square_avg()},
-            {"momentum_buffer", &rmsprop->momentum_buffer()},
-            {"grad_avg", &rmsprop->grad_avg()}};
+    return {{"square_avg", &rmsprop->square_avg(), true},
+            {"momentum_buffer", &rmsprop->momentum_buffer(), false},
+            {"grad_avg", &rmsprop->grad_avg(), false}};
   }
   return {};
 }
@@ -75,8 +81,8 @@ GenericDict optimizer_state_to_dict(torch::optim::Optimizer& optimizer,
     if (found == states.end()) continue;
     GenericDict entry(c10::StringType::get(), c10::AnyType::get());
     entry.insert(std::string("step"), step_of(*found->second));
-    for (const auto& [name, buffer] : buffers_of(*found->second)) {
-      if (buffer->defined()) entry.insert(std::string(name), buffer->detach().cpu());
+    for (const Buffer& buffer : buffers_of(*found->second)) {
+      if (buffer.tensor->defined()) entry.insert(std::string(buffer.name), buffer.tensor->detach().cpu());
     }
     dict.insert(item.key(), entry);
   }
@@ -97,19 +103,17 @@ void optimizer_state_from_dict(const std::string& path, const GenericDict& dict,
     const std::string where = "optimizer state of '" + name + "'";
     auto state = new_state_for(optimizer);
     step_of(*state) = require_int(path, entry, "step");
-    for (const auto& [buffer_name, buffer] : buffers_of(*state)) {
-      const bool required = buffer_name == std::string("exp_avg") || buffer_name == std::string("exp_avg_sq") ||
-                            buffer_name == std::string("square_avg");
-      if (!entry.contains(std::string(buffer_name))) {
-        if (required) throw DataError(path, where + " has no '" + buffer_name + "' (another optimizer's state?)");
+    for (const Buffer& buffer : buffers_of(*state)) {
+      if (!entry.contains(std::string(buffer.name))) {
+        if (buffer.required) throw DataError(path, where + " has no '" + buffer.name + "' (another optimizer's state?)");
         continue;
       }
-      const at::Tensor value = require_tensor(path, entry, buffer_name);
+      const at::Tensor value = require_tensor(path, entry, buffer.name);
       if (value.sizes() != parameter->sizes() || value.scalar_type() != parameter->scalar_type()) {
-        throw DataError(path, where + ": '" + buffer_name + "' is " + shape_text(value.sizes()) + ", its parameter " +
+        throw DataError(path, where + ": '" + buffer.name + "' is " + shape_text(value.sizes()) + ", its parameter " +
                                   shape_text(parameter->sizes()));
       }
-      *buffer = value.to(parameter->device()).clone();
+      *buffer.tensor = value.to(parameter->device()).clone();
     }
     states[state_key(*parameter)] = std::move(state);
   }
@@ -121,10 +125,12 @@ void check_state_fits_parameters(const std::string& path, torch::optim::Optimize
     for (const auto& parameter : group.params()) {
       const auto found = states.find(state_key(parameter));
       if (found == states.end()) continue;
-      for (const auto& [name, moment] : buffers_of(*found->second)) {
-        if (moment->defined() && moment->sizes() != parameter.sizes()) {
-          throw DataError(path, "its optimizer state does not fit the model ('" + std::string(name) + "' of shape " +
-                                    shape_text(moment->sizes()) + " for a parameter of shape " +
+      for (const Buffer& buffer : buffers_of(*found->second)) {
+        const at::Tensor& moment = *buffer.tensor;
+        if (moment.defined() && moment.sizes() != parameter.sizes()) {
+          throw DataError(path, "its optimizer state does not fit the model ('" + std::string(buffer.name) +
+                                    "' of shape " +
+                                    shape_text(moment.sizes()) + " for a parameter of shape " +
                                     shape_text(parameter.sizes()) +
                                     "): a checkpoint of another LibTorch version? Resume with the vae_cnn build that "
                                     "wrote it, or start a new run");

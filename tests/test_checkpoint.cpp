@@ -203,8 +203,11 @@ TEST(Checkpoint, ForeignNewerAndMismatchedFilesAreRefused) {
 
 TEST(Checkpoint, ConflictingOptionsAreRefused) {
   ScratchDir dir;
-  run_training(testing::small_real_run(dir.path().string(), 1, 11), {});
+  TrainConfig first = testing::small_real_run(dir.path().string(), 1, 11);
+  first.lr_warmup = 3;
+  run_training(first, {});
   const Checkpoint checkpoint = load_checkpoint(checkpoint_path_in(dir.path().string()));
+  EXPECT_EQ(checkpoint.config.lr_warmup, 3);
   TrainConfig asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.latent_dim = 8;
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"latent-dim", "epochs"}, checkpoint); },
@@ -233,10 +236,14 @@ TEST(Checkpoint, ConflictingOptionsAreRefused) {
   EXPECT_EQ(merged.batch_size, 64);
   EXPECT_EQ(merged.optimizer, OptimizerKind::kAdam);
   EXPECT_EQ(merged.kl_warmup, 0);
-  // The warm-up may change on resume.
+  EXPECT_EQ(merged.lr_warmup, 3);
+  // The warm-ups may change on resume.
   TrainConfig warmer = TrainConfig{};
   warmer.kl_warmup = 5;
-  EXPECT_EQ(merge_resume_config(warmer, {"epochs", "kl-warmup"}, checkpoint).kl_warmup, 5);
+  warmer.lr_warmup = 40;
+  const TrainConfig rewarmed = merge_resume_config(warmer, {"epochs", "kl-warmup", "lr-warmup"}, checkpoint);
+  EXPECT_EQ(rewarmed.kl_warmup, 5);
+  EXPECT_EQ(rewarmed.lr_warmup, 40);
   EXPECT_EQ(std::filesystem::path(merged.out_dir), dir.path());
 }
 

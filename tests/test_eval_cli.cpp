@@ -5,7 +5,11 @@
 #include <sstream>
 
 #include "cli_support.hpp"
+#include "vae_cnn/eval/latent_codes.hpp"
+#include "vae_cnn/eval/likelihood.hpp"
+#include "vae_cnn/model/encoder_health.hpp"
 #include "vae_cnn/train/train_run.hpp"
+#include "vae_cnn/train/weights_file.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -52,8 +56,17 @@ TEST(EvalCli, LossTermsEqualTrainingsValidationAndJsonHasEveryFigure) {
   EXPECT_EQ(report["seed"], 4);
   EXPECT_NEAR(report["likelihood"]["constant_nats"].get<double>(), 392.0 * std::log(M_PI), 1e-9);
   EXPECT_NEAR(report["elbo_nats"].get<double>(), -(row[5] + row[6] + 392.0 * std::log(M_PI)), 1e-3);
-  EXPECT_GE(report["active_units"].get<int>(), 0);
-  EXPECT_LE(report["active_units"].get<int>(), 2);
+  // The encoder's figures as the library computes them on the same weights and split.
+  LoadedWeights loaded = load_weights(weights);
+  const Dataset test = load_split(testing::real_mnist_dir(), Split::kTest);
+  const EncoderHealth health = encoder_health(loaded.model, test.images, 128);
+  EXPECT_EQ(report["active_units"].get<int>(), active_units(encode_dataset(loaded.model, test).z_mean));
+  EXPECT_EQ(report["hidden_units"].get<int>(), 16);
+  EXPECT_EQ(report["hidden_units_alive"].get<int>(), health.hidden_alive);
+  EXPECT_NEAR(report["z_mean_spread"].get<double>(), health.z_mean_spread, 1e-6);
+  EXPECT_EQ(report["encoder_uses_input"].get<bool>(), health.uses_input());
+  EXPECT_NE(result.out.find("hidden units alive " + std::to_string(health.hidden_alive) + " of 16"), std::string::npos)
+      << result.out;
   EXPECT_TRUE(std::isfinite(report["log_likelihood_nats"].get<double>()));
 }
 

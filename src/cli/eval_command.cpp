@@ -68,6 +68,11 @@ int run_eval(const EvalCommand& command) {
   }
   std::printf("active units %lld of %lld   (Var over images of z_mean > 0.01)\n",
               static_cast<long long>(result.active_units), static_cast<long long>(result.latent_dim));
+  if (result.encoder.hidden_units > 0) {
+    std::printf("hidden units alive %lld of %lld   (encoder Dense layer: positive for some image)%s\n",
+                static_cast<long long>(result.encoder.hidden_alive), static_cast<long long>(result.encoder.hidden_units),
+                result.encoder.uses_input() ? "" : "; the encoder does not use its input: every image gets the same code");
+  }
   std::printf("likelihood: %s; constant %.3f nats\n", result.likelihood.description.c_str(),
               result.likelihood.constant_nats);
   std::printf("ELBO            %10.3f nats per image   (K = 1, analytic KL)\n", result.elbo);

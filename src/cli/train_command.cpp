@@ -17,6 +17,7 @@
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/model/summary.hpp"
 #include "vae_cnn/train/device.hpp"
+#include "vae_cnn/train/encoder_alarm.hpp"
 #include "vae_cnn/train/train_run.hpp"
 
 namespace vae_cnn {
@@ -37,6 +38,8 @@ cxxopts::Options train_options() {
       ("latent-dim", "latent dimensions", cxxopts::value<std::string>()->default_value("2"))
       ("beta", "weight of the KL term", cxxopts::value<std::string>()->default_value("1"))
       ("kl-warmup", "epochs over which the KL weight rises linearly from 0 to --beta (0 = none)",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("lr-warmup", "optimizer steps over which the learning rate rises linearly to --lr (0 = none)",
        cxxopts::value<std::string>()->default_value("0"))
       ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
       ("threads", "intra-op CPU threads (0 = all cores)", cxxopts::value<std::string>()->default_value("0"))
@@ -83,10 +86,14 @@ std::string read_text_if_present(const std::string& path) {
 }
 
 std::string epoch_line(const EpochMetrics& m, std::int64_t epochs) {
+  const std::string encoder =
+      m.encoder.hidden_units > 0 ? fmt::format("  encoder {}/{} units, z spread {:.3g}", m.encoder.hidden_alive,
+                                               m.encoder.hidden_units, m.encoder.z_mean_spread)
+                                 : "";
   return fmt::format(
-      "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s",
+      "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s{}",
       m.epoch, epochs, m.loss, m.reconstruction, m.kl, m.val_loss, m.val_reconstruction, m.val_kl, m.seconds,
-      m.images_per_second);
+      m.images_per_second, encoder);
 }
 
 }  // namespace
@@ -105,6 +112,7 @@ Command parse_train(const std::vector<std::string>& args) {
   config.latent_dim = integer_option(result, "latent-dim");
   config.beta = number_option(result, "beta");
   config.kl_warmup = integer_option(result, "kl-warmup");
+  config.lr_warmup = integer_option(result, "lr-warmup");
   try {
     config.optimizer = parse_optimizer_kind(result["optimizer"].as<std::string>());
   } catch (const std::invalid_argument& error) {
@@ -181,9 +189,11 @@ int run_train(const TrainCommand& command) {
       log->info("note: --limit {} is above the {} training images; training on all of them", config.limit,
                 setup.available_train_images);
     }
-    log->info("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}", setup.device, setup.threads,
-              setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch, config.epochs, config.batch_size,
-              config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop", config.learning_rate);
+    log->info("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}{}, init {}", setup.device,
+              setup.threads, setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch, config.epochs,
+              config.batch_size, config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop", config.learning_rate,
+              config.lr_warmup > 0 ? fmt::format(" (warm-up over {} steps)", config.lr_warmup) : "",
+              to_string(config.init));
     if (setup.world_size > 1) {
       log->info("data-parallel over {} ranks (c10d {}): each takes its share of every batch of {}; this is rank 0",
                 setup.world_size, setup.collectives, config.batch_size);
@@ -198,9 +208,11 @@ int run_train(const TrainCommand& command) {
     bar.update(progress);
     if (progress.batch == progress.num_batches) bar.finish_epoch(progress);
   };
+  EncoderAlarm encoder_alarm;
   hooks.on_epoch = [&](const EpochMetrics& metrics) {
     bar.clear();
     log->info("{}", epoch_line(metrics, config.epochs));
+    if (const auto alarm = encoder_alarm.after_epoch(metrics)) log->warn("{}", *alarm);
     log.save(log_path);
   };
 

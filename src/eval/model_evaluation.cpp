@@ -12,6 +12,7 @@ ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const Weight
   evaluation.metrics = evaluate(model, data, metadata.loss, metadata.beta, batch_size);
   evaluation.latent_dim = metadata.latent_dim;
   evaluation.active_units = active_units(encode_dataset(model, data).z_mean);
+  if (data.size() >= 2) evaluation.encoder = encoder_health(model, data.images, batch_size);
   evaluation.likelihood = pixel_likelihood(metadata.loss, data.size() > 0 ? data.images[0].numel() : 0);
   // The training loss uses β·KL; the bound on log p(x) needs the plain KL.
   evaluation.elbo = -(evaluation.metrics.reconstruction + evaluation.metrics.kl + evaluation.likelihood.constant_nats);
@@ -39,6 +40,10 @@ std::string evaluation_json(const ModelEvaluation& evaluation, const WeightsMeta
       {"reconstruction", evaluation.metrics.reconstruction},
       {"kl", evaluation.metrics.kl},
       {"active_units", evaluation.active_units},
+      {"hidden_units", evaluation.encoder.hidden_units},
+      {"hidden_units_alive", evaluation.encoder.hidden_alive},
+      {"z_mean_spread", evaluation.encoder.z_mean_spread},
+      {"encoder_uses_input", evaluation.encoder.uses_input()},
       {"likelihood", {{"model", evaluation.likelihood.description}, {"constant_nats", evaluation.likelihood.constant_nats}}},
       {"elbo_nats", evaluation.elbo},
       {"log_likelihood_nats", evaluation.log_likelihood},

@@ -61,7 +61,7 @@ EncoderImpl::EncoderImpl(const ConvVaeOptions& options)
       z_log_var(register_module("z_log_var", nn::Linear(kHidden, options.latent_dim()))),
       fast_cpu_kernels_(options.fast_cpu_kernels()) {}
 
-std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(const torch::Tensor& x, Trace* trace) {
+torch::Tensor EncoderImpl::hidden(const torch::Tensor& x, Trace* trace) {
   record(trace, "encoder_input", "Input", x, x, nullptr);
   // One input channel: oneDNN's weight gradient for this layer is slow; ours takes a fraction of it.
   auto h1 = fast_path(fast_cpu_kernels_, x) ? single_channel_conv3x3_s2_relu(channels_last(x), conv1->weight, conv1->bias)
@@ -71,12 +71,17 @@ std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(const torch::Tensor
   record(trace, "conv2", "Conv2d 3x3 s2 + ReLU", h1, h2, conv2.get());
   auto flat = h2.flatten(1);  // [N,3136]
   record(trace, "flatten", "Flatten", h2, flat, nullptr);
-  auto hidden = torch::relu(fc->forward(flat));  // [N,16]
-  record(trace, "fc", "Linear + ReLU", flat, hidden, fc.get());
-  auto mean = z_mean->forward(hidden);
-  record(trace, "z_mean", "Linear", hidden, mean, z_mean.get());
-  auto log_var = z_log_var->forward(hidden);
-  record(trace, "z_log_var", "Linear", hidden, log_var, z_log_var.get());
+  auto units = torch::relu(fc->forward(flat));  // [N,16]
+  record(trace, "fc", "Linear + ReLU", flat, units, fc.get());
+  return units;
+}
+
+std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(const torch::Tensor& x, Trace* trace) {
+  const auto units = hidden(x, trace);
+  auto mean = z_mean->forward(units);
+  record(trace, "z_mean", "Linear", units, mean, z_mean.get());
+  auto log_var = z_log_var->forward(units);
+  record(trace, "z_log_var", "Linear", units, log_var, z_log_var.get());
   return {mean, log_var};
 }
 

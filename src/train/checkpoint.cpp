@@ -64,6 +64,7 @@ GenericDict config_dict(const TrainConfig& config) {
   dict.insert(std::string("optimizer"), to_string(config.optimizer));
   dict.insert(std::string("init"), to_string(config.init));
   dict.insert(std::string("kl_warmup"), config.kl_warmup);
+  dict.insert(std::string("lr_warmup"), config.lr_warmup);
   dict.insert(std::string("device"), config.device);
   dict.insert(std::string("threads"), static_cast<std::int64_t>(config.threads));
   dict.insert(std::string("seed"), static_cast<std::int64_t>(config.seed));
@@ -94,6 +95,8 @@ TrainConfig config_from(const std::string& path, const GenericDict& dict) {
     }
   }
   if (dict.contains(std::string("kl_warmup"))) config.kl_warmup = require_int(path, dict, "kl_warmup");
+  config.lr_warmup = 0;
+  if (dict.contains(std::string("lr_warmup"))) config.lr_warmup = require_int(path, dict, "lr_warmup");
   // Checkpoints from before --init started from PyTorch's initialisation.
   config.init = InitKind::kTorch;
   if (dict.contains(std::string("init"))) {

@@ -110,6 +110,7 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   if (given(explicit_options, "lr")) merged.learning_rate = given_config.learning_rate;
   if (given(explicit_options, "beta")) merged.beta = given_config.beta;
   if (given(explicit_options, "kl-warmup")) merged.kl_warmup = given_config.kl_warmup;
+  if (given(explicit_options, "lr-warmup")) merged.lr_warmup = given_config.lr_warmup;
   if (given(explicit_options, "device")) merged.device = given_config.device;
   if (given(explicit_options, "threads")) merged.threads = given_config.threads;
   if (given(explicit_options, "limit")) merged.limit = given_config.limit;
@@ -136,6 +137,8 @@ void validate_train_config(const TrainConfig& config) {
   require(std::isfinite(config.beta) && config.beta >= 0, "--beta must be 0 or more, got " + std::to_string(config.beta));
   require(config.kl_warmup >= 0 && config.kl_warmup <= 1000000,
           "--kl-warmup must be 0 or more epochs, got " + std::to_string(config.kl_warmup));
+  require(config.lr_warmup >= 0 && config.lr_warmup <= 1000000000,
+          "--lr-warmup must be between 0 and 1000000000 steps, got " + std::to_string(config.lr_warmup));
   require(config.threads >= 0 && config.threads <= 1024, "--threads must be between 1 and 1024, got " + std::to_string(config.threads));
   require(config.limit >= 0, "--limit must be at least 1, got " + std::to_string(config.limit));
   require(!config.out_dir.empty(), "--out must name a folder");
@@ -222,6 +225,8 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   options.loss = config.loss;
   options.beta = config.beta;
   options.kl_warmup = config.kl_warmup;
+  options.learning_rate = config.learning_rate;
+  options.lr_warmup = config.lr_warmup;
 
   FitCallbacks callbacks;
   if (rank_zero) callbacks.on_batch = hooks.on_batch;

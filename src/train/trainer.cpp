@@ -123,6 +123,11 @@ double warmup_beta(double beta, std::int64_t warmup_epochs, std::int64_t epoch) 
   return beta * std::min(1.0, static_cast<double>(epoch - 1) / static_cast<double>(warmup_epochs));
 }
 
+double warmup_learning_rate(double learning_rate, std::int64_t warmup_steps, std::int64_t step) {
+  if (warmup_steps <= 0 || step >= warmup_steps) return learning_rate;
+  return learning_rate * static_cast<double>(std::max<std::int64_t>(step, 1)) / static_cast<double>(warmup_steps);
+}
+
 std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
                               const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks,
                               DataParallelGroup* group) {
@@ -165,6 +170,11 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
       const auto stop_requested = [&] { return callbacks.should_stop && callbacks.should_stop(); };
       // A group decides together, in the step's all-reduce, so that every rank stops at this batch.
       const bool group_stops = group != nullptr && sum_over_ranks(*group, model, step_sums, stop_requested());
+      if (options.lr_warmup > 0) {
+        const double rate = warmup_learning_rate(options.learning_rate, options.lr_warmup,
+                                                 (epoch - 1) * num_batches + batch + 1);
+        for (auto& param_group : optimizer.param_groups()) param_group.options().set_lr(rate);
+      }
       optimizer.step();
 
       sums += step_sums;
@@ -197,6 +207,7 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
     metrics.val_loss = validation.loss;
     metrics.val_reconstruction = validation.reconstruction;
     metrics.val_kl = validation.kl;
+    if (test.size() >= 2) metrics.encoder = encoder_health(model, test.images, options.batch_size);
     history.push_back(metrics);
     if (callbacks.on_epoch) callbacks.on_epoch(metrics);
   }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "vae_cnn/model/conv_vae.hpp"
+#include "vae_cnn/model/encoder_health.hpp"
 #include "vae_cnn/model/loss.hpp"
 
 namespace vae_cnn {
@@ -31,6 +32,6 @@ torch::Tensor importance_weighted_bound(ConvVae& model, const torch::Tensor& ima
 
 /// Latent dimensions whose posterior mean varies across images, Var_x(z_mean) > threshold (the
 /// usual "active units" of Burda et al.). z_mean: [N,latent].
-std::int64_t active_units(const torch::Tensor& z_mean, double threshold = 0.01);
+std::int64_t active_units(const torch::Tensor& z_mean, double threshold = kActiveLatentVariance);
 
 }  // namespace vae_cnn

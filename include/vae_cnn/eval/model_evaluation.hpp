@@ -8,6 +8,7 @@
 
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/eval/likelihood.hpp"
+#include "vae_cnn/model/encoder_health.hpp"
 #include "vae_cnn/train/trainer.hpp"
 #include "vae_cnn/train/weights_file.hpp"
 
@@ -17,6 +18,7 @@ struct ModelEvaluation {
   EvalMetrics metrics;             ///< loss, reconstruction, KL as training's validation reports them
   std::int64_t latent_dim = 0;
   std::int64_t active_units = 0;
+  EncoderHealth encoder;           ///< hidden units alive and z_mean spread; not measured below 2 images
   PixelLikelihood likelihood;
   double elbo = 0;                 ///< -(loss + constant): the bound the training loss stands for, nats
   double log_likelihood = 0;       ///< IWAE estimate of log p(x) with `samples` samples, nats per image

@@ -55,6 +55,9 @@ class EncoderImpl : public torch::nn::Module {
   explicit EncoderImpl(const ConvVaeOptions& options);
   /// x: [N,1,28,28] -> {z_mean [N,latent], z_log_var [N,latent]}; appends each layer to `trace` if given.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, Trace* trace = nullptr);
+  /// x: [N,1,28,28] -> the ReLU outputs of the Dense(16) layer that both heads read, [N,16]. When
+  /// every one of them is zero for every image, z_mean no longer depends on the input.
+  torch::Tensor hidden(const torch::Tensor& x, Trace* trace = nullptr);
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc{nullptr}, z_mean{nullptr}, z_log_var{nullptr};

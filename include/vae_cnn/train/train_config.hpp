@@ -5,6 +5,7 @@
 #include <string>
 
 #include "vae_cnn/model/conv_vae.hpp"
+#include "vae_cnn/model/encoder_health.hpp"
 #include "vae_cnn/model/loss.hpp"
 
 namespace vae_cnn {
@@ -28,6 +29,7 @@ struct TrainConfig {
   std::int64_t latent_dim = 2;
   double beta = 1.0;                    ///< weight of the KL term
   std::int64_t kl_warmup = 0;           ///< epochs over which the KL weight rises from 0 to beta
+  std::int64_t lr_warmup = 0;           ///< optimizer steps over which the learning rate rises to its value
   std::string device = "auto";          ///< auto | cpu | cuda | cuda:N
   int threads = 0;                      ///< intra-op threads; 0 = all cores
   std::uint64_t seed = 0;               ///< seeds initialisation, shuffling and sampling
@@ -45,6 +47,9 @@ struct EpochMetrics {
   double val_loss = 0, val_reconstruction = 0, val_kl = 0;
   double seconds = 0;            ///< wall time of the training pass (validation excluded)
   double images_per_second = 0;  ///< training images / seconds
+  /// Measured on the test split after the epoch; hidden_units 0 when it was not (fewer than 2
+  /// test images, or an epoch read back from metrics.csv, which does not record it).
+  EncoderHealth encoder;
 };
 
 }  // namespace vae_cnn

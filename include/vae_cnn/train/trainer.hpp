@@ -61,12 +61,18 @@ struct FitOptions {
   LossKind loss = LossKind::kMse;
   double beta = 1.0;
   std::int64_t kl_warmup = 0;  ///< see warmup_beta
+  double learning_rate = 1e-3;
+  std::int64_t lr_warmup = 0;  ///< see warmup_learning_rate
 };
 
 /// The KL weight the gradient of `epoch` (1-based) uses: beta·(epoch - 1)/warmup_epochs until it
 /// reaches beta (epoch 1 trains the reconstruction alone); beta throughout when warmup_epochs is 0.
 /// The loss columns always report reconstruction + beta·KL, so runs stay comparable.
 double warmup_beta(double beta, std::int64_t warmup_epochs, std::int64_t epoch);
+
+/// The learning rate of optimizer step `step` (1-based, counted over the whole run): rising linearly
+/// from learning_rate/warmup_steps to learning_rate over the first warmup_steps steps, then constant.
+double warmup_learning_rate(double learning_rate, std::int64_t warmup_steps, std::int64_t step);
 
 struct FitCallbacks {
   std::function<void(const BatchProgress&)> on_batch;  ///< may be empty

@@ -94,6 +94,8 @@ def main():
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N: the whole data set lives there")
     parser.add_argument("--init", choices=["keras", "torch"], default="keras",
                         help="initial weights, as vae_cnn train --init")
+    parser.add_argument("--lr-warmup", type=int, default=0,
+                        help="optimizer steps over which the learning rate rises linearly to 1e-3, as vae_cnn train")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
@@ -118,6 +120,7 @@ def main():
         torch.distributed.init_process_group("gloo")
         step = torch.nn.parallel.DistributedDataParallel(step)
     n = images.shape[0]
+    steps_taken = 0
     for epoch in range(1, args.epochs + 1):
         order = torch.randperm(n).to(device)
         total = 0.0
@@ -130,6 +133,10 @@ def main():
             loss = vae_loss(logits, x, z_mean, z_log_var, args.bce)
             optimizer.zero_grad()
             loss.backward()
+            steps_taken += 1
+            if args.lr_warmup > 0:
+                for group in optimizer.param_groups:
+                    group["lr"] = 1e-3 * min(1.0, steps_taken / args.lr_warmup)
             optimizer.step()
             total += loss.item() * x.shape[0]
         if device.type == "cuda":

@@ -3,16 +3,19 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/optim/sgd.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
 #include "test_support.hpp"
 #include "vae_cnn/data/dataset.hpp"
-#include "vae_cnn/model/bias_relu.hpp"
+#include "vae_cnn/kernels/bias_relu.hpp"
+#include "vae_cnn/kernels/kernel_taps.hpp"
+#include "vae_cnn/kernels/layer_kernels.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
-#include "vae_cnn/model/single_channel_conv.hpp"
-#include "vae_cnn/model/single_channel_deconv.hpp"
-#include "vae_cnn/model/transposed_conv.hpp"
+#include "vae_cnn/kernels/single_channel_conv.hpp"
+#include "vae_cnn/kernels/single_channel_deconv.hpp"
+#include "vae_cnn/kernels/transposed_conv.hpp"
 #include "vae_cnn/train/trainer.hpp"
 
 namespace vae_cnn {
@@ -66,7 +69,7 @@ TEST(TransposedConv, MatchesConvTranspose2dForwardAndBackward) {
 TEST(SingleChannelDeconv, MatchesConvTranspose2dForwardAndBackward) {
   torch::manual_seed(12);
   for (const auto layout : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
-    for (const auto& [channels, side] : std::vector<std::pair<std::int64_t, std::int64_t>>{{32, 28}, {5, 6}}) {
+    for (const auto& [channels, side] : std::vector<std::pair<std::int64_t, std::int64_t>>{{32, 28}, {kBlock, 6}}) {
       const auto x = torch::randn({7, channels, side, side}).contiguous(layout).requires_grad_();
       const auto weight = torch::randn({channels, 1, 3, 3}, torch::requires_grad());
       const auto bias = torch::randn({1}, torch::requires_grad());
@@ -79,7 +82,7 @@ TEST(SingleChannelDeconv, MatchesConvTranspose2dForwardAndBackward) {
 
 TEST(SingleChannelConv, MatchesConv2dAndReluForwardAndBackward) {
   torch::manual_seed(13);
-  for (const auto& [channels, side] : std::vector<std::pair<std::int64_t, std::int64_t>>{{32, 28}, {5, 7}}) {
+  for (const auto& [channels, side] : std::vector<std::pair<std::int64_t, std::int64_t>>{{32, 28}, {kBlock, 7}}) {
     const auto x = torch::rand({9, 1, side, side}, torch::requires_grad());
     const auto weight = torch::randn({channels, 1, 3, 3}, torch::requires_grad());
     const auto bias = torch::randn({channels}, torch::requires_grad());
@@ -88,6 +91,61 @@ TEST(SingleChannelConv, MatchesConv2dAndReluForwardAndBackward) {
     expect_same_function(ours, theirs, {x, weight, bias},
                          torch::randn_like(theirs).contiguous(at::MemoryFormat::ChannelsLast), std::to_string(channels));
   }
+}
+
+// Programming errors, not user errors: LibTorch's c10::Error, checked without its backtrace.
+void expect_torch_check(const std::function<void()>& action, const std::string& fragment) {
+  try {
+    action();
+    ADD_FAILURE() << "no error; expected '" << fragment << "'";
+  } catch (const c10::Error& error) {
+    EXPECT_NE(std::string(error.what_without_backtrace()).find(fragment), std::string::npos)
+        << error.what_without_backtrace();
+  }
+}
+
+TEST(SingleChannelKernels, RefuseChannelCountsOutsideWholeVectorBlocks) {
+  const auto x = torch::rand({2, 1, 8, 8});
+  expect_torch_check([&] { single_channel_conv3x3_s2_relu(x, torch::randn({5, 1, 3, 3}), torch::randn({5})); },
+                     "5 output channels are not a multiple of 32");
+  expect_torch_check(
+      [&] { single_channel_deconv3x3(torch::randn({2, 5, 8, 8}), torch::randn({5, 1, 3, 3}), torch::randn({1})); },
+      "5 input channels are not a multiple of 32");
+}
+
+// The layer door picks a kernel only where it computes the layer; any other geometry, channel
+// count, device or type runs LibTorch's layer, so asking for the fast kernels never changes a result.
+TEST(LayerKernels, EveryLayerComputesWhatLibTorchsLayerComputes) {
+  torch::manual_seed(14);
+  namespace nn = torch::nn;
+  const auto x1 = torch::rand({3, 1, 12, 12});
+  for (const std::int64_t channels : {std::int64_t{32}, std::int64_t{5}}) {
+    for (const std::int64_t stride : {1, 2}) {
+      nn::Conv2d conv(nn::Conv2dOptions(1, channels, 3).stride(stride).padding(1));
+      const auto fast = conv2d(*conv, x1, Activation::kRelu, KernelChoice::kFastCpu);
+      EXPECT_LT(relative_difference(fast, torch::relu(conv->forward(x1))), 1e-5) << channels << " s" << stride;
+      const auto plain = conv2d(*conv, x1, Activation::kNone, KernelChoice::kFastCpu);
+      EXPECT_LT(relative_difference(plain, conv->forward(x1)), 1e-5) << "no activation";
+    }
+  }
+  const auto x32 = torch::randn({3, 32, 7, 7});
+  const auto x5 = torch::randn({3, 5, 7, 7});
+  for (const auto& [x, out, stride, padding, activation] :
+       std::vector<std::tuple<torch::Tensor, std::int64_t, std::int64_t, std::int64_t, Activation>>{
+           {x32, 1, 1, 1, Activation::kNone}, {x5, 1, 1, 1, Activation::kNone}, {x32, 1, 1, 1, Activation::kRelu},
+           {x32, 16, 2, 1, Activation::kRelu}, {x32, 16, 1, 0, Activation::kNone}, {x5, 3, 2, 1, Activation::kRelu}}) {
+    nn::ConvTranspose2d layer(
+        nn::ConvTranspose2dOptions(x.size(1), out, 3).stride(stride).padding(padding).output_padding(stride - 1));
+    const auto theirs = activation == Activation::kRelu ? torch::relu(layer->forward(x)) : layer->forward(x);
+    for (const auto choice : {KernelChoice::kFastCpu, KernelChoice::kLibTorch}) {
+      const auto ours = conv_transpose2d(*layer, kernel_layout(x, choice), activation, choice);
+      EXPECT_LT(relative_difference(ours, theirs), 1e-5)
+          << x.size(1) << "->" << out << " s" << stride << " p" << padding << " choice " << static_cast<int>(choice);
+    }
+  }
+  EXPECT_TRUE(kernel_layout(x32, KernelChoice::kFastCpu).is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(kernel_layout(x32, KernelChoice::kLibTorch).is_contiguous());
+  EXPECT_TRUE(kernel_layout(x32.to(torch::kDouble), KernelChoice::kFastCpu).is_contiguous());
 }
 
 TEST(BiasRelu, BiasGradientIsTheSameOnAnyThreadCount) {

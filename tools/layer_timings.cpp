@@ -15,9 +15,9 @@
 
 #include "vae_cnn/io/allocator_policy.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
-#include "vae_cnn/model/single_channel_conv.hpp"
-#include "vae_cnn/model/single_channel_deconv.hpp"
-#include "vae_cnn/model/transposed_conv.hpp"
+#include "vae_cnn/kernels/single_channel_conv.hpp"
+#include "vae_cnn/kernels/single_channel_deconv.hpp"
+#include "vae_cnn/kernels/transposed_conv.hpp"
 
 namespace {
 

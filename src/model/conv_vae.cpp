@@ -4,9 +4,6 @@
 
 #include <stdexcept>
 
-#include "vae_cnn/model/single_channel_conv.hpp"
-#include "vae_cnn/model/single_channel_deconv.hpp"
-
 namespace vae_cnn {
 namespace {
 
@@ -27,20 +24,14 @@ nn::Conv2dOptions conv3x3(std::int64_t in, std::int64_t out) {
   return nn::Conv2dOptions(in, out, 3).stride(2).padding(1);
 }
 
-// The hand-written and oneDNN-routed kernels take float tensors on the CPU; anything else (CUDA,
-// other precisions, the reference model of the tests) runs LibTorch's own layers.
-bool fast_path(bool fast_cpu_kernels, const torch::Tensor& x) {
-  return fast_cpu_kernels && x.device().is_cpu() && x.scalar_type() == torch::kFloat;
+// Keras' "same" padding for a 3x3 transposed convolution: padding 1, and at stride 2 an output
+// padding of 1, so that each layer doubles the side exactly.
+nn::ConvTranspose2dOptions deconv3x3(std::int64_t in, std::int64_t out, std::int64_t stride) {
+  return nn::ConvTranspose2dOptions(in, out, 3).stride(stride).padding(1).output_padding(stride - 1);
 }
 
-// oneDNN keeps activations channels-last; handing it NCHW costs a reorder in and out of every call.
-torch::Tensor channels_last(const torch::Tensor& x) { return x.contiguous(at::MemoryFormat::ChannelsLast); }
-
-TransposedConvShape same_padding(std::int64_t stride) { return {stride, 1, stride - 1}; }
-
-nn::ConvTranspose2dOptions deconv3x3(std::int64_t in, std::int64_t out, std::int64_t stride) {
-  const TransposedConvShape shape = same_padding(stride);
-  return nn::ConvTranspose2dOptions(in, out, 3).stride(shape.stride).padding(shape.padding).output_padding(shape.output_padding);
+KernelChoice kernel_choice(bool fast_cpu_kernels) {
+  return fast_cpu_kernels ? KernelChoice::kFastCpu : KernelChoice::kLibTorch;
 }
 
 // Records one layer when a trace is wanted; a plain forward pass pays nothing for it.
@@ -59,15 +50,13 @@ EncoderImpl::EncoderImpl(const ConvVaeOptions& options)
       fc(register_module("fc", nn::Linear(kFeatures, kHidden))),
       z_mean(register_module("z_mean", nn::Linear(kHidden, options.latent_dim()))),
       z_log_var(register_module("z_log_var", nn::Linear(kHidden, options.latent_dim()))),
-      fast_cpu_kernels_(options.fast_cpu_kernels()) {}
+      kernels_(kernel_choice(options.fast_cpu_kernels())) {}
 
 torch::Tensor EncoderImpl::hidden(const torch::Tensor& x, Trace* trace) {
   record(trace, "encoder_input", "Input", x, x, nullptr);
-  // One input channel: oneDNN's weight gradient for this layer is slow; ours takes a fraction of it.
-  auto h1 = fast_path(fast_cpu_kernels_, x) ? single_channel_conv3x3_s2_relu(channels_last(x), conv1->weight, conv1->bias)
-                                            : torch::relu(conv1->forward(x));  // [N,32,14,14]
+  auto h1 = conv2d(*conv1, x, Activation::kRelu, kernels_);  // [N,32,14,14]
   record(trace, "conv1", "Conv2d 3x3 s2 + ReLU", x, h1, conv1.get());
-  auto h2 = torch::relu(conv2->forward(h1));  // [N,64,7,7]
+  auto h2 = conv2d(*conv2, h1, Activation::kRelu, kernels_);  // [N,64,7,7]
   record(trace, "conv2", "Conv2d 3x3 s2 + ReLU", h1, h2, conv2.get());
   auto flat = h2.flatten(1);  // [N,3136]
   record(trace, "flatten", "Flatten", h2, flat, nullptr);
@@ -90,30 +79,19 @@ DecoderImpl::DecoderImpl(const ConvVaeOptions& options)
       deconv1(register_module("deconv1", nn::ConvTranspose2d(deconv3x3(kFeatureChannels, 64, 2)))),
       deconv2(register_module("deconv2", nn::ConvTranspose2d(deconv3x3(64, 32, 2)))),
       deconv3(register_module("deconv3", nn::ConvTranspose2d(deconv3x3(32, 1, 1)))),
-      fast_cpu_kernels_(options.fast_cpu_kernels()) {}
-
-torch::Tensor DecoderImpl::transposed(nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride,
-                                      bool relu) const {
-  // CUDA's cuDNN handles transposed convolutions well; the detour pays off on the CPU only.
-  if (!fast_path(fast_cpu_kernels_, x)) return relu ? torch::relu(layer->forward(x)) : layer->forward(x);
-  return transposed_conv2d(x, layer->weight, layer->bias, same_padding(stride), relu);
-}
+      kernels_(kernel_choice(options.fast_cpu_kernels())) {}
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   record(trace, "z_sampling", "Input", z, z, nullptr);
   auto hidden = torch::relu(fc->forward(z));  // [N,3136]
   record(trace, "fc", "Linear + ReLU", z, hidden, fc.get());
-  auto features = hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide});  // [N,64,7,7]
-  if (fast_path(fast_cpu_kernels_, features)) features = channels_last(features);
+  auto features = kernel_layout(hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide}), kernels_);  // [N,64,7,7]
   record(trace, "reshape", "Reshape", hidden, features, nullptr);
-  auto h1 = transposed(deconv1, features, 2, /*relu=*/true);  // [N,64,14,14]
+  auto h1 = conv_transpose2d(*deconv1, features, Activation::kRelu, kernels_);  // [N,64,14,14]
   record(trace, "deconv1", "ConvTranspose2d 3x3 s2 + ReLU", features, h1, deconv1.get());
-  auto h2 = transposed(deconv2, h1, 2, /*relu=*/true);  // [N,32,28,28]
+  auto h2 = conv_transpose2d(*deconv2, h1, Activation::kRelu, kernels_);  // [N,32,28,28]
   record(trace, "deconv2", "ConvTranspose2d 3x3 s2 + ReLU", h1, h2, deconv2.get());
-  // One output channel: oneDNN's kernels ran this layer at a few GFLOP/s (34 ms of a step); the
-  // hand-written one takes 8 ms.
-  auto logits = fast_path(fast_cpu_kernels_, h2) ? single_channel_deconv3x3(h2, deconv3->weight, deconv3->bias)
-                                                 : transposed(deconv3, h2, 1, /*relu=*/false);  // [N,1,28,28]
+  auto logits = conv_transpose2d(*deconv3, h2, Activation::kNone, kernels_);  // [N,1,28,28]
   record(trace, "deconv3", "ConvTranspose2d 3x3 s1 + sigmoid", h2, logits, deconv3.get());
   return logits;
 }

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "vae_cnn/model/transposed_conv.hpp"
+#include "vae_cnn/kernels/layer_kernels.hpp"
 
 namespace vae_cnn {
 
@@ -63,7 +63,7 @@ class EncoderImpl : public torch::nn::Module {
   torch::nn::Linear fc{nullptr}, z_mean{nullptr}, z_log_var{nullptr};
 
  private:
-  bool fast_cpu_kernels_ = true;
+  KernelChoice kernels_;
 };
 TORCH_MODULE(Encoder);
 
@@ -77,9 +77,7 @@ class DecoderImpl : public torch::nn::Module {
   torch::nn::ConvTranspose2d deconv1{nullptr}, deconv2{nullptr}, deconv3{nullptr};
 
  private:
-  torch::Tensor transposed(torch::nn::ConvTranspose2d& layer, const torch::Tensor& x, std::int64_t stride,
-                           bool relu) const;
-  bool fast_cpu_kernels_ = true;
+  KernelChoice kernels_;
 };
 TORCH_MODULE(Decoder);
 

@@ -2,16 +2,16 @@
 // pass writes channels-last with bias and ReLU applied. The weight gradient loops over output pixels with the C output channels contiguous (channels-last), adding
 // x · grad into nine C-wide accumulators per image; images are then summed in order, so the result
 // does not depend on the thread count.
-#include "vae_cnn/model/single_channel_conv.hpp"
+#include "vae_cnn/kernels/single_channel_conv.hpp"
 
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <vector>
 
-#include "vae_cnn/model/bias_relu.hpp"
-#include "vae_cnn/model/kernel_taps.hpp"
-#include "vae_cnn/model/vector_clones.hpp"
+#include "vae_cnn/kernels/bias_relu.hpp"
+#include "vae_cnn/kernels/kernel_taps.hpp"
+#include "vae_cnn/kernels/vector_clones.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -51,26 +51,6 @@ VAE_CNN_VECTOR_CLONES void conv_relu_image_blocked(const float* __restrict__ x, 
   }
 }
 
-void conv_relu_image_plain(const float* x, const float* taps, const float* bias, float* y, ConvGeometry g) {
-  for (std::int64_t i = 0; i < g.out_height; ++i) {
-    for (std::int64_t j = 0; j < g.out_width; ++j) {
-      for (std::int64_t c = 0; c < g.channels; ++c) {
-        float sum = bias[c];
-        for (int kh = 0; kh < 3; ++kh) {
-          const std::int64_t a = 2 * i - 1 + kh;
-          if (a < 0 || a >= g.in_height) continue;
-          for (int kw = 0; kw < 3; ++kw) {
-            const std::int64_t b = 2 * j - 1 + kw;
-            if (b < 0 || b >= g.in_width) continue;
-            sum += x[a * g.in_width + b] * taps[(kh * 3 + kw) * g.channels + c];
-          }
-        }
-        y[(i * g.out_width + j) * g.channels + c] = sum > 0.0f ? sum : 0.0f;
-      }
-    }
-  }
-}
-
 VAE_CNN_VECTOR_CLONES void weight_grad_image(const float* __restrict__ x, const float* __restrict__ grad,
                                            float* __restrict__ grad_taps, ConvGeometry g) {
   for (std::int64_t i = 0; i < g.out_height; ++i) {
@@ -96,6 +76,8 @@ class SingleChannelConvFunction : public torch::autograd::Function<SingleChannel
   static torch::Tensor forward(AutogradContext* context, const torch::Tensor& x, const torch::Tensor& weight,
                                const torch::Tensor& bias) {
     TORCH_CHECK(bias.defined() && bias.numel() == weight.size(0), "single_channel_conv3x3_s2_relu needs a bias");
+    TORCH_CHECK(blocked_channels(weight.size(0)), "single_channel_conv3x3_s2_relu: ", weight.size(0),
+                " output channels are not a multiple of ", kBlock);
     const auto input = x.contiguous();  // one channel: NCHW and channels-last are the same bytes
     const std::int64_t out_height = (input.size(2) + 1) / 2, out_width = (input.size(3) + 1) / 2;
     const ConvGeometry g{input.size(2), input.size(3), out_height, out_width, weight.size(0)};
@@ -106,13 +88,11 @@ class SingleChannelConvFunction : public torch::autograd::Function<SingleChannel
     const float* in = input.data_ptr<float>();
     const float* bias_data = bias_values.data_ptr<float>();
     float* out = y.data_ptr<float>();
-    const bool blocked = blocked_channels(g.channels);
     at::parallel_for(0, input.size(0), 1, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t n = first; n < last; ++n) {
         const float* image = in + n * g.in_height * g.in_width;
         float* result = out + n * g.out_height * g.out_width * g.channels;
-        if (blocked) conv_relu_image_blocked(image, taps.data(), bias_data, result, g);
-        else conv_relu_image_plain(image, taps.data(), bias_data, result, g);
+        conv_relu_image_blocked(image, taps.data(), bias_data, result, g);
       }
     });
     context->save_for_backward({x, weight, y});

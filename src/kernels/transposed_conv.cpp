@@ -3,14 +3,14 @@
 // and the two products its backward needs (a forward convolution for dx, a weight gradient for dW),
 // to oneDNN, while its own transposed convolution runs im2col + GEMM: about half of a training
 // step's time went there (the profile in issue 6).
-#include "vae_cnn/model/transposed_conv.hpp"
+#include "vae_cnn/kernels/transposed_conv.hpp"
 
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <tuple>
 
-#include "vae_cnn/model/bias_relu.hpp"
-#include "vae_cnn/model/blocked_conv_backward.hpp"
+#include "vae_cnn/kernels/bias_relu.hpp"
+#include "vae_cnn/kernels/blocked_conv_backward.hpp"
 
 namespace vae_cnn {
 namespace {

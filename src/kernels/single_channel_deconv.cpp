@@ -2,7 +2,7 @@
 // (a - 1 + kh, b - 1 + kw) through tap (kh, kw). The channels of a channels-last pixel are
 // contiguous; the weight gradient is summed per image and then over images in order, so it does
 // not depend on the thread count.
-#include "vae_cnn/model/single_channel_deconv.hpp"
+#include "vae_cnn/kernels/single_channel_deconv.hpp"
 
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "vae_cnn/model/kernel_taps.hpp"
-#include "vae_cnn/model/vector_clones.hpp"
+#include "vae_cnn/kernels/kernel_taps.hpp"
+#include "vae_cnn/kernels/vector_clones.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -109,55 +109,12 @@ VAE_CNN_VECTOR_CLONES void weight_grad_image_blocked(const float* __restrict__ x
   }
 }
 
-// Any channel count, one channel at a time.
-void forward_image_plain(const float* x, const float* taps, float bias, float* y, Geometry g) {
-  for (std::int64_t i = 0; i < g.height; ++i) {
-    for (std::int64_t j = 0; j < g.width; ++j) {
-      float sum = bias;
-      for (int kh = 0; kh < 3; ++kh) {
-        const std::int64_t a = i + 1 - kh;
-        if (a < 0 || a >= g.height) continue;
-        for (int kw = 0; kw < 3; ++kw) {
-          const std::int64_t b = j + 1 - kw;
-          if (b < 0 || b >= g.width) continue;
-          for (std::int64_t c = 0; c < g.channels; ++c) {
-            sum += x[(a * g.width + b) * g.channels + c] * taps[(kh * 3 + kw) * g.channels + c];
-          }
-        }
-      }
-      y[i * g.width + j] = sum;
-    }
-  }
-}
-
-void backward_image_plain(const float* x, const float* taps, const float* grad_y, float* grad_x, float* grad_taps,
-                          Geometry g) {
-  for (std::int64_t a = 0; a < g.height; ++a) {
-    for (std::int64_t b = 0; b < g.width; ++b) {
-      const float* pixel = x + (a * g.width + b) * g.channels;
-      float* out = grad_x + (a * g.width + b) * g.channels;
-      for (std::int64_t c = 0; c < g.channels; ++c) out[c] = 0.0f;
-      for (int kh = 0; kh < 3; ++kh) {
-        const std::int64_t i = a - 1 + kh;
-        if (i < 0 || i >= g.height) continue;
-        for (int kw = 0; kw < 3; ++kw) {
-          const std::int64_t j = b - 1 + kw;
-          if (j < 0 || j >= g.width) continue;
-          const float upstream = grad_y[i * g.width + j];
-          for (std::int64_t c = 0; c < g.channels; ++c) {
-            out[c] += upstream * taps[(kh * 3 + kw) * g.channels + c];
-            grad_taps[(kh * 3 + kw) * g.channels + c] += upstream * pixel[c];
-          }
-        }
-      }
-    }
-  }
-}
-
 class SingleChannelDeconvFunction : public torch::autograd::Function<SingleChannelDeconvFunction> {
  public:
   static torch::Tensor forward(AutogradContext* context, const torch::Tensor& x, const torch::Tensor& weight,
                                const torch::Tensor& bias) {
+    TORCH_CHECK(blocked_channels(x.size(1)), "single_channel_deconv3x3: ", x.size(1),
+                " input channels are not a multiple of ", kBlock);
     const auto input = x.contiguous(at::MemoryFormat::ChannelsLast);
     const Geometry g{input.size(2), input.size(3), input.size(1)};
     const auto taps = taps_of(weight);
@@ -169,8 +126,7 @@ class SingleChannelDeconvFunction : public torch::autograd::Function<SingleChann
       for (std::int64_t n = first; n < last; ++n) {
         const float* image = in + n * g.height * g.width * g.channels;
         float* result = out + n * g.height * g.width;
-        if (blocked_channels(g.channels)) forward_image_blocked(image, taps.data(), bias_value, result, g);
-        else forward_image_plain(image, taps.data(), bias_value, result, g);
+        forward_image_blocked(image, taps.data(), bias_value, result, g);
       }
     });
     context->save_for_backward({input, weight});
@@ -197,12 +153,8 @@ class SingleChannelDeconvFunction : public torch::autograd::Function<SingleChann
         const float* image_upstream = upstream + n * g.height * g.width;
         float* image_grad = out + n * g.height * g.width * g.channels;
         float* image_taps = per_image.data() + n * 9 * g.channels;
-        if (blocked_channels(g.channels)) {
-          input_grad_image_blocked(taps.data(), image_upstream, image_grad, g);
-          weight_grad_image_blocked(image, image_upstream, image_taps, g);
-        } else {
-          backward_image_plain(image, taps.data(), image_upstream, image_grad, image_taps, g);
-        }
+        input_grad_image_blocked(taps.data(), image_upstream, image_grad, g);
+        weight_grad_image_blocked(image, image_upstream, image_taps, g);
       }
     });
     const auto grad_weight = sum_image_taps(per_image, images, g.channels, weight.options());

@@ -1,14 +1,14 @@
 // Written by hand because LibTorch 1.13 has no fused bias+ReLU for these activations: its add,
 // clamp_min, threshold_backward and sum are four passes over 3.2 M floats per step where one
 // suffices (measured alone at batch 128: forward 0.3-0.4 ms vs 0.5-0.6, backward 0.8-1.5 vs 1.5).
-#include "vae_cnn/model/bias_relu.hpp"
+#include "vae_cnn/kernels/bias_relu.hpp"
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <vector>
 
-#include "vae_cnn/model/vector_clones.hpp"
+#include "vae_cnn/kernels/vector_clones.hpp"
 
 namespace vae_cnn {
 namespace {

@@ -1,7 +1,7 @@
 // The input gradient of a transposed convolution is the ordinary convolution of grad_y with the
 // same weights (read as OIHW: O = Cin, I = Cout); its weight gradient is that convolution's weight
 // gradient with grad_y as the source and x as the destination's gradient.
-#include "vae_cnn/model/blocked_conv_backward.hpp"
+#include "vae_cnn/kernels/blocked_conv_backward.hpp"
 
 #ifdef VAE_CNN_HAVE_DNNL
 

@@ -8,12 +8,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "vae_cnn/model/float_lanes.hpp"
+#include "vae_cnn/kernels/float_lanes.hpp"
 
 namespace vae_cnn {
 
-/// Channels go 32 at a time (the model's 32) into four Lanes accumulators; other channel counts
-/// take the plain one-channel-at-a-time loops.
+/// Channels go 32 at a time (the model's 32) into four Lanes accumulators; layers with other
+/// channel counts run LibTorch's own (layer_kernels.cpp chooses).
 constexpr int kBlockVectors = 4;
 constexpr std::int64_t kBlock = kBlockVectors * kLanes;
 

@@ -7,7 +7,7 @@
 #include "fuzz_input_file.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/train/checkpoint.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   torch::set_num_threads(1);

@@ -7,7 +7,7 @@
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/train/optimizer_state.hpp"
-#include "vae_cnn/train/pickled_dict.hpp"
+#include "vae_cnn/serialize/pickled_dict.hpp"
 #include "vae_cnn/train/train_run.hpp"
 #include "vae_cnn/train/trainer.hpp"
 

@@ -15,7 +15,7 @@
 #include "cli_support.hpp"
 #include "vae_cnn/train/metrics_csv.hpp"
 #include "vae_cnn/train/process_group.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 namespace {

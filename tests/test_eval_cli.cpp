@@ -9,7 +9,7 @@
 #include "vae_cnn/eval/likelihood.hpp"
 #include "vae_cnn/model/encoder_health.hpp"
 #include "vae_cnn/train/train_run.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 namespace {

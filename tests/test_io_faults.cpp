@@ -11,7 +11,7 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/folder_lock.hpp"
-#include "vae_cnn/io/pickle_framing.hpp"
+#include "vae_cnn/serialize/pickle_framing.hpp"
 #include "vae_cnn/io/system_memory.hpp"
 #include "vae_cnn/train/memory_budget.hpp"
 

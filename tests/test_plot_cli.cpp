@@ -13,7 +13,7 @@
 #include "vae_cnn/render/latent_scatter.hpp"
 #include "vae_cnn/render/plot_set.hpp"
 #include "vae_cnn/train/train_run.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 namespace {

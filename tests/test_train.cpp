@@ -9,10 +9,10 @@
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
-#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/data/device.hpp"
 #include "vae_cnn/train/metrics_csv.hpp"
 #include "vae_cnn/train/train_run.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 namespace {

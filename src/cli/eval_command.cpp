@@ -7,8 +7,8 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/model_evaluation.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
-#include "vae_cnn/model/summary.hpp"
-#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/number_text.hpp"
 
 namespace vae_cnn {
 

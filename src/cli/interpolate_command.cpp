@@ -7,10 +7,10 @@
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
-#include "vae_cnn/model/summary.hpp"
+#include "vae_cnn/number_text.hpp"
 #include "vae_cnn/render/digit_grid.hpp"
-#include "vae_cnn/train/device.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 

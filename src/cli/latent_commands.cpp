@@ -9,8 +9,8 @@
 #include "vae_cnn/eval/latent_codes.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/render/png.hpp"
-#include "vae_cnn/train/device.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 namespace {

@@ -1,4 +1,5 @@
-// `vae_cnn plot`: options to a PlotOptions, then one line per picture written and per note.
+// `vae_cnn plot`: loads the weights, the test split and metrics.csv, computes what the pictures
+// show, has them drawn, then prints one line per picture written and per note.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -6,8 +7,10 @@
 #include "vae_cnn/cli/cli.hpp"
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/eval/plot_inputs.hpp"
 #include "vae_cnn/render/plot_set.hpp"
-#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 
@@ -29,24 +32,28 @@ Command parse_plot(const std::vector<std::string>& args) {
   const auto result = parse_command_line(options, "plot", args);
   if (result.count("help")) return PrintText{options.help()};
   PlotCommand command;
-  command.options.weights = required_option(result, "plot", "weights");
-  if (result.count("data")) command.options.data_dir = result["data"].as<std::string>();
+  command.weights = required_option(result, "plot", "weights");
+  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
   command.options.out_dir = result["out"].as<std::string>();
   const std::int64_t grid = integer_option(result, "grid");
   if (grid < 1 || grid > 200) throw UsageError("--grid: " + std::to_string(grid) + ", expected 1 to 200");
-  command.options.grid = static_cast<int>(grid);
-  command.options.range = number_option(result, "range");
-  if (command.options.range <= 0) throw UsageError("--range: expected a number above 0");
+  command.inputs.grid = static_cast<int>(grid);
+  command.inputs.range = number_option(result, "range");
+  if (command.inputs.range <= 0) throw UsageError("--range: expected a number above 0");
   command.options.annotate = result.count("annotate") > 0;
-  command.options.sample_seed = seed_option(result);
-  command.options.device = result["device"].as<std::string>();
-  check_device_spec(command.options.device);
+  command.inputs.sample_seed = seed_option(result);
+  command.device = result["device"].as<std::string>();
+  check_device_spec(command.device);
   return command;
 }
 
 int run_plot(const PlotCommand& command) {
   const auto start = std::chrono::steady_clock::now();
-  const PlotReport report = write_plots(command.options);
+  LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
+  const Dataset test = load_split(data_dir_for(weights.metadata, command.data_dir), Split::kTest);
+  PlotInputs inputs = compute_plot_inputs(weights.model, weights.metadata, test, command.inputs);
+  read_history_beside(command.weights, inputs);
+  const PlotReport report = write_plots(inputs, command.options);
   for (const auto& picture : report.written) {
     std::printf("wrote %s (%.2f s)\n", picture.path.c_str(), picture.seconds);
   }

@@ -16,7 +16,7 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/model/summary.hpp"
-#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/data/device.hpp"
 #include "vae_cnn/train/encoder_alarm.hpp"
 #include "vae_cnn/train/train_run.hpp"
 

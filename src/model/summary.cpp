@@ -7,14 +7,9 @@
 #include <sstream>
 
 #include "vae_cnn/data/idx_file.hpp"
+#include "vae_cnn/number_text.hpp"
 
 namespace vae_cnn {
-
-std::string with_thousands(std::int64_t value) {
-  std::string digits = std::to_string(value);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
-  return digits;
-}
 
 ModelTraces trace_model(ConvVae& model) {
   torch::NoGradGuard no_grad;

@@ -3,6 +3,8 @@
 
 #include <map>
 
+#include "vae_cnn/number_text.hpp"
+
 namespace vae_cnn {
 
 LayerGraph layer_graph_of(const std::string& title, const Trace& trace) {

@@ -8,7 +8,7 @@
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/train/optimizer_state.hpp"
-#include "vae_cnn/train/pickled_dict.hpp"
+#include "vae_cnn/serialize/pickled_dict.hpp"
 
 namespace vae_cnn {
 namespace {

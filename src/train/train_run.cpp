@@ -13,11 +13,11 @@
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/folder_lock.hpp"
 #include "vae_cnn/io/system_memory.hpp"
-#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/data/device.hpp"
 #include "vae_cnn/train/memory_budget.hpp"
 #include "vae_cnn/train/metrics_csv.hpp"
 #include "vae_cnn/train/process_group.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 namespace {

@@ -56,6 +56,10 @@ struct DecodeCommand {
 
 /// `vae_cnn plot`.
 struct PlotCommand {
+  std::string weights;
+  std::string data_dir;  ///< empty: data/<the weights' data set>
+  std::string device = "cpu";
+  PlotInputOptions inputs;
   PlotOptions options;
 };
 

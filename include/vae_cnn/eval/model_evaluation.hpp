@@ -10,7 +10,7 @@
 #include "vae_cnn/eval/likelihood.hpp"
 #include "vae_cnn/model/encoder_health.hpp"
 #include "vae_cnn/train/trainer.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 

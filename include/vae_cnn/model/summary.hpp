@@ -20,9 +20,6 @@ ModelTraces trace_model(ConvVae& model);
 /// "(None, 32, 14, 14)", Keras' way of writing a shape with its batch dimension.
 std::string shape_text(const std::vector<std::int64_t>& shape);
 
-/// 134165 -> "134,165".
-std::string with_thousands(std::int64_t value);
-
 /// A table like Keras' `Model.summary()` for one traced model.
 std::string summary_table(const std::string& model_name, const Trace& trace);
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "vae_cnn/train/pickled_dict.hpp"
+#include "vae_cnn/serialize/pickled_dict.hpp"
 #include "vae_cnn/train/train_config.hpp"
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "vae_cnn/train/pickled_dict.hpp"
+#include "vae_cnn/serialize/pickled_dict.hpp"
 
 namespace vae_cnn {
 

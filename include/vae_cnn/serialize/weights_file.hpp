@@ -9,7 +9,7 @@
 
 #include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/loss.hpp"
-#include "vae_cnn/train/pickled_dict.hpp"
+#include "vae_cnn/serialize/pickled_dict.hpp"
 
 namespace vae_cnn {
 

@@ -1,6 +1,6 @@
 // One reader for weights and checkpoints: every failure of the unpickler, and every field that is
 // absent or of the wrong type, becomes a DataError naming the file.
-#include "vae_cnn/train/pickled_dict.hpp"
+#include "vae_cnn/serialize/pickled_dict.hpp"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/import_read.h>
@@ -9,7 +9,7 @@
 
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
-#include "vae_cnn/io/pickle_framing.hpp"
+#include "vae_cnn/serialize/pickle_framing.hpp"
 
 namespace vae_cnn {
 namespace {

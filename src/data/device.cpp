@@ -1,5 +1,5 @@
 // Device selection with a one-line answer when the hardware is not there.
-#include "vae_cnn/train/device.hpp"
+#include "vae_cnn/data/device.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,9 +1,9 @@
 // Weights as a tagged pickled dict {format, format_version, metadata..., state_dict}:
 // torch::pickle_save writes the archive Python's torch.load reads, so neither side needs a converter.
-#include "vae_cnn/train/weights_file.hpp"
+#include "vae_cnn/serialize/weights_file.hpp"
 
 #include "vae_cnn/errors.hpp"
-#include "vae_cnn/train/pickled_dict.hpp"
+#include "vae_cnn/serialize/pickled_dict.hpp"
 
 namespace vae_cnn {
 namespace {

@@ -2,7 +2,7 @@
 // allocates (and clears) the length a string opcode announces before it reads a byte of it: a
 // damaged 540 KB weights file announcing 4 GiB took 4.3 GB of memory and 12 s before failing
 // (found by fuzz/weights_loader_fuzz.cpp). Lengths are checked here against the bytes present.
-#include "vae_cnn/io/pickle_framing.hpp"
+#include "vae_cnn/serialize/pickle_framing.hpp"
 
 #include <cstdint>
 #include <cstdio>

@@ -1,23 +1,14 @@
-// `vae_cnn train`: options to a TrainConfig, and the run's voice: log lines, progress, train.log.
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
+// `vae_cnn train`: options to a TrainConfig, then the run, told by a TrainVoice.
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <optional>
 #include <random>
-#include <sstream>
 
 #include "vae_cnn/cli/cli.hpp"
 #include "vae_cnn/cli/interrupt.hpp"
 #include "vae_cnn/cli/option_values.hpp"
-#include "vae_cnn/cli/progress_bar.hpp"
+#include "vae_cnn/cli/train_voice.hpp"
 #include "vae_cnn/errors.hpp"
-#include "vae_cnn/io/atomic_write.hpp"
-#include "vae_cnn/model/summary.hpp"
 #include "vae_cnn/data/device.hpp"
-#include "vae_cnn/train/encoder_alarm.hpp"
 #include "vae_cnn/train/train_run.hpp"
 
 namespace vae_cnn {
@@ -53,47 +44,6 @@ cxxopts::Options train_options() {
        cxxopts::value<std::string>()->implicit_value(""))
       ("h,help", "this text");
   return options;
-}
-
-// Keeps every log line in memory so train.log can be rewritten atomically after each epoch.
-class RunLog {
- public:
-  /// Starts from `previous` (the log of the run being resumed).
-  explicit RunLog(const std::string& previous = "") {
-    buffer_ << previous;
-    auto console = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    console->set_pattern("%v");
-    auto file = std::make_shared<spdlog::sinks::ostream_sink_mt>(buffer_);
-    file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
-    logger_ = std::make_shared<spdlog::logger>("train", spdlog::sinks_init_list{console, file});
-    logger_->set_level(spdlog::level::info);
-    logger_->flush_on(spdlog::level::info);
-  }
-  spdlog::logger& operator*() { return *logger_; }
-  spdlog::logger* operator->() { return logger_.get(); }
-  void save(const std::string& path) { write_file_atomically(path, buffer_.str()); }
-
- private:
-  std::ostringstream buffer_;
-  std::shared_ptr<spdlog::logger> logger_;
-};
-
-std::string read_text_if_present(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  return text.str();
-}
-
-std::string epoch_line(const EpochMetrics& m, std::int64_t epochs) {
-  const std::string encoder =
-      m.encoder.hidden_units > 0 ? fmt::format("  encoder {}/{} units, z spread {:.3g}", m.encoder.hidden_alive,
-                                               m.encoder.hidden_units, m.encoder.z_mean_spread)
-                                 : "";
-  return fmt::format(
-      "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s{}",
-      m.epoch, epochs, m.loss, m.reconstruction, m.kl, m.val_loss, m.val_reconstruction, m.val_kl, m.seconds,
-      m.images_per_second, encoder);
 }
 
 }  // namespace
@@ -147,107 +97,35 @@ Command parse_train(const std::vector<std::string>& args) {
   return command;
 }
 
-int run_train(const TrainCommand& command) {
-  TrainConfig config = command.config;
-  Checkpoint checkpoint;
-  Checkpoint* resume = nullptr;
-  if (command.resume) {
-    const std::string path = command.resume_path.empty() ? checkpoint_path_in(config.out_dir) : command.resume_path;
-    checkpoint = load_checkpoint(path);
-    config = merge_resume_config(config, command.explicit_options, checkpoint);
-    resume = &checkpoint;
-  } else if (!command.seed_given) {
-    config.seed = std::random_device{}() % 1000000000u;
+// The checkpoint to continue, with the options merged into `config`; nullopt for a fresh run,
+// whose seed is drawn here when none was given.
+std::optional<Checkpoint> checkpoint_to_resume(const TrainCommand& command, TrainConfig& config) {
+  if (!command.resume) {
+    if (!command.seed_given) config.seed = std::random_device{}() % 1000000000u;
+    return std::nullopt;
   }
-  const std::string log_path = (std::filesystem::path(config.out_dir) / "train.log").string();
-  RunLog log(resume ? read_text_if_present(log_path) : "");
-  ProgressBar bar(stdout, is_terminal(stdout), config.epochs);
+  const std::string path = command.resume_path.empty() ? checkpoint_path_in(config.out_dir) : command.resume_path;
+  Checkpoint checkpoint = load_checkpoint(path);
+  config = merge_resume_config(config, command.explicit_options, checkpoint);
+  return checkpoint;
+}
+
+int run_train(const TrainCommand& command) {
+  // First, so that Ctrl-C or SIGTERM during the slow setup still ends the run at a batch boundary.
   InterruptGuard interrupt;
-  // Set when the run reports its start: never on data-parallel ranks other than 0, which stay
-  // silent but for their own errors (printed by the CLI edge) and leave train.log to rank 0.
-  bool started = false;
-
-  TrainHooks hooks;
+  TrainConfig config = command.config;
+  std::optional<Checkpoint> resume = checkpoint_to_resume(command, config);
+  Checkpoint* checkpoint = resume ? &*resume : nullptr;
+  TrainVoice voice(config, checkpoint, command.verbose);
+  TrainHooks hooks = voice.hooks();
   hooks.should_stop = [] { return InterruptGuard::requested(); };
-  hooks.on_start = [&](const TrainSetup& setup, ConvVae& model) {
-    started = true;
-    if (resume) log->info("resuming from {} after epoch {}", resume->path, resume->epoch);
-    log->info("vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}{}, latent {}", VAE_CNN_VERSION,
-              config.data_dir, setup.train_images,
-              setup.train_images < setup.available_train_images ? fmt::format(" of {}", setup.available_train_images) : "",
-              setup.test_images, to_string(config.loss), config.beta,
-              config.kl_warmup > 0 ? fmt::format(" (KL warm-up over {} epochs)", config.kl_warmup) : "",
-              config.latent_dim);
-    if (command.verbose) {
-      for (const auto& file : setup.data_files) {
-        log->info("data file {}{}", file.path,
-                  file.gzip_ignored ? fmt::format(" (raw file used; {}.gz is there too and ignored)", file.path) : "");
-      }
-      log->info("holding the lock {} for this run", setup.lock_path);
-    }
-    if (config.limit > setup.available_train_images) {
-      log->info("note: --limit {} is above the {} training images; training on all of them", config.limit,
-                setup.available_train_images);
-    }
-    log->info("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}{}, init {}", setup.device,
-              setup.threads, setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch, config.epochs,
-              config.batch_size, config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop", config.learning_rate,
-              config.lr_warmup > 0 ? fmt::format(" (warm-up over {} steps)", config.lr_warmup) : "",
-              to_string(config.init));
-    if (setup.world_size > 1) {
-      log->info("data-parallel over {} ranks (c10d {}): each takes its share of every batch of {}; this is rank 0",
-                setup.world_size, setup.collectives, config.batch_size);
-    }
-    if (!resume) {
-      std::istringstream summary(model_summary(model));
-      for (std::string line; std::getline(summary, line);) log->info("{}", line);
-    }
-    log->info("writing {}, {} and {} after every epoch", setup.checkpoint_path, setup.weights_path, setup.metrics_path);
-  };
-  hooks.on_batch = [&](const BatchProgress& progress) {
-    bar.update(progress);
-    if (progress.batch == progress.num_batches) bar.finish_epoch(progress);
-  };
-  EncoderAlarm encoder_alarm;
-  hooks.on_epoch = [&](const EpochMetrics& metrics) {
-    bar.clear();
-    log->info("{}", epoch_line(metrics, config.epochs));
-    if (const auto alarm = encoder_alarm.after_epoch(metrics)) log->warn("{}", *alarm);
-    log.save(log_path);
-  };
-
-  auto record_failure = [&](const std::string& message) {
-    if (!started) return;
-    (*log).sinks().front()->set_level(spdlog::level::off);  // the CLI edge prints it on stderr
-    log->error("{}", message);
-    try {
-      log.save(log_path);
-    } catch (const std::exception&) {
-      // The folder refused the log as well; the error itself still reaches stderr.
-    }
-  };
-
   try {
-    const auto history = run_training(config, hooks, resume);
-    if (!started) return kExitOk;  // a data-parallel rank other than 0
-    log->info("done: {} epochs; final val_loss {:.3f}; files in {}", history.size(), history.back().val_loss,
-              config.out_dir);
-    log.save(log_path);
-  } catch (const TrainingInterrupted& interrupted) {
-    bar.clear();
-    const std::int64_t completed = interrupted.epoch() - 1;
-    const std::string checkpoint_file = checkpoint_path_in(config.out_dir);
-    const std::string message =
-        completed > 0
-            ? fmt::format("{}; {} holds epochs 1..{}; continue with: vae_cnn train --resume {} --epochs {}",
-                          interrupted.what(), checkpoint_file, completed, checkpoint_file, config.epochs)
-            : fmt::format("{}; no epoch was complete, so there is nothing to resume", interrupted.what());
-    record_failure(message);
-    std::fprintf(stderr, "vae_cnn: %s\n", message.c_str());
+    voice.finished(run_training(config, hooks, checkpoint));
+  } catch (const TrainingInterrupted& interruption) {
+    std::fprintf(stderr, "vae_cnn: %s\n", voice.interrupted(interruption).c_str());
     return kExitInterrupted;
   } catch (const std::exception& error) {
-    bar.clear();
-    record_failure(error.what());
+    voice.failed(error.what());
     throw;
   }
   return kExitOk;

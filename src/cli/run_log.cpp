@@ -1,0 +1,34 @@
+#include "vae_cnn/cli/run_log.hpp"
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <fstream>
+
+#include "vae_cnn/io/atomic_write.hpp"
+
+namespace vae_cnn {
+
+RunLog::RunLog(const std::string& previous) {
+  buffer_ << previous;
+  auto console = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  console->set_pattern("%v");
+  auto file = std::make_shared<spdlog::sinks::ostream_sink_mt>(buffer_);
+  file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+  logger_ = std::make_shared<spdlog::logger>("train", spdlog::sinks_init_list{console, file});
+  logger_->set_level(spdlog::level::info);
+  logger_->flush_on(spdlog::level::info);
+}
+
+void RunLog::silence_console() { logger_->sinks().front()->set_level(spdlog::level::off); }
+
+void RunLog::save(const std::string& path) const { write_file_atomically(path, buffer_.str()); }
+
+std::string read_text_if_present(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace vae_cnn

@@ -1,0 +1,126 @@
+#include "vae_cnn/cli/train_voice.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "vae_cnn/model/summary.hpp"
+
+namespace vae_cnn {
+namespace {
+
+std::string epoch_line(const EpochMetrics& m, std::int64_t epochs) {
+  const std::string encoder =
+      m.encoder.hidden_units > 0 ? fmt::format("  encoder {}/{} units, z spread {:.3g}", m.encoder.hidden_alive,
+                                               m.encoder.hidden_units, m.encoder.z_mean_spread)
+                                 : "";
+  return fmt::format(
+      "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s{}",
+      m.epoch, epochs, m.loss, m.reconstruction, m.kl, m.val_loss, m.val_reconstruction, m.val_kl, m.seconds,
+      m.images_per_second, encoder);
+}
+
+std::string data_line(const TrainConfig& config, const TrainSetup& setup) {
+  return fmt::format(
+      "vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}{}, latent {}", VAE_CNN_VERSION,
+      config.data_dir, setup.train_images,
+      setup.train_images < setup.available_train_images ? fmt::format(" of {}", setup.available_train_images) : "",
+      setup.test_images, to_string(config.loss), config.beta,
+      config.kl_warmup > 0 ? fmt::format(" (KL warm-up over {} epochs)", config.kl_warmup) : "", config.latent_dim);
+}
+
+std::string optimizer_line(const TrainConfig& config, const TrainSetup& setup) {
+  return fmt::format("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}{}, init {}", setup.device,
+                     setup.threads, setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch,
+                     config.epochs, config.batch_size, config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop",
+                     config.learning_rate,
+                     config.lr_warmup > 0 ? fmt::format(" (warm-up over {} steps)", config.lr_warmup) : "",
+                     to_string(config.init));
+}
+
+}  // namespace
+
+TrainVoice::TrainVoice(const TrainConfig& config, const Checkpoint* resume, bool verbose)
+    : config_(config),
+      resume_(resume),
+      verbose_(verbose),
+      log_path_((std::filesystem::path(config.out_dir) / "train.log").string()),
+      log_(resume ? read_text_if_present(log_path_) : ""),
+      bar_(stdout, is_terminal(stdout), config.epochs) {}
+
+TrainHooks TrainVoice::hooks() {
+  TrainHooks hooks;
+  hooks.on_start = [this](const TrainSetup& setup, ConvVae& model) { say_start(setup, model); };
+  hooks.on_batch = [this](const BatchProgress& progress) {
+    bar_.update(progress);
+    if (progress.batch == progress.num_batches) bar_.finish_epoch(progress);
+  };
+  hooks.on_epoch = [this](const EpochMetrics& metrics) { say_epoch(metrics); };
+  return hooks;
+}
+
+void TrainVoice::say_start(const TrainSetup& setup, ConvVae& model) {
+  started_ = true;
+  if (resume_) log_->info("resuming from {} after epoch {}", resume_->path, resume_->epoch);
+  log_->info("{}", data_line(config_, setup));
+  if (verbose_) {
+    for (const auto& file : setup.data_files) {
+      log_->info("data file {}{}", file.path,
+                 file.gzip_ignored ? fmt::format(" (raw file used; {}.gz is there too and ignored)", file.path) : "");
+    }
+    log_->info("holding the lock {} for this run", setup.lock_path);
+  }
+  if (config_.limit > setup.available_train_images) {
+    log_->info("note: --limit {} is above the {} training images; training on all of them", config_.limit,
+               setup.available_train_images);
+  }
+  log_->info("{}", optimizer_line(config_, setup));
+  if (setup.world_size > 1) {
+    log_->info("data-parallel over {} ranks (c10d {}): each takes its share of every batch of {}; this is rank 0",
+               setup.world_size, setup.collectives, config_.batch_size);
+  }
+  if (!resume_) {
+    std::istringstream summary(model_summary(model));
+    for (std::string line; std::getline(summary, line);) log_->info("{}", line);
+  }
+  log_->info("writing {}, {} and {} after every epoch", setup.checkpoint_path, setup.weights_path, setup.metrics_path);
+}
+
+void TrainVoice::say_epoch(const EpochMetrics& metrics) {
+  bar_.clear();
+  log_->info("{}", epoch_line(metrics, config_.epochs));
+  if (const auto alarm = alarm_.after_epoch(metrics)) log_->warn("{}", *alarm);
+  log_.save(log_path_);
+}
+
+void TrainVoice::finished(const std::vector<EpochMetrics>& history) {
+  if (!started_) return;
+  log_->info("done: {} epochs; final val_loss {:.3f}; files in {}", history.size(), history.back().val_loss,
+             config_.out_dir);
+  log_.save(log_path_);
+}
+
+std::string TrainVoice::interrupted(const TrainingInterrupted& interruption) {
+  const std::int64_t completed = interruption.epoch() - 1;
+  const std::string checkpoint_file = checkpoint_path_in(config_.out_dir);
+  const std::string message =
+      completed > 0 ? fmt::format("{}; {} holds epochs 1..{}; continue with: vae_cnn train --resume {} --epochs {}",
+                                  interruption.what(), checkpoint_file, completed, checkpoint_file, config_.epochs)
+                    : fmt::format("{}; no epoch was complete, so there is nothing to resume", interruption.what());
+  failed(message);
+  return message;
+}
+
+void TrainVoice::failed(const std::string& message) {
+  bar_.clear();
+  if (!started_) return;
+  log_.silence_console();  // the CLI edge prints it on stderr
+  log_->error("{}", message);
+  try {
+    log_.save(log_path_);
+  } catch (const std::exception&) {
+    // The folder refused the log as well; the error itself still reaches stderr.
+  }
+}
+
+}  // namespace vae_cnn

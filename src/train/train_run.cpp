@@ -144,82 +144,95 @@ void validate_train_config(const TrainConfig& config) {
   require(!config.out_dir.empty(), "--out must name a folder");
 }
 
-std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const TrainHooks& hooks, Checkpoint* resume) {
-  validate_train_config(given_config);
-  TrainConfig config = given_config;
-  const std::optional<LauncherEnv> launcher = read_launcher_env();
-  const std::unique_ptr<DataParallelGroup> group = join_group_if_launched(launcher, config);
-  // Rank 0 (or the only process) alone takes the lock, writes the files and reports.
-  const bool rank_zero = group == nullptr || group->rank() == 0;
-  const int ranks_here = launcher ? launcher->local_world_size : 1;
-  const torch::Device device = resolve_device(config.device, launcher ? launcher->local_rank : 0);
-  if (group != nullptr) group->use_device(device);
-  const int threads = intra_op_threads(config, ranks_here);
-  torch::set_num_threads(threads);
+namespace {
+
+// Where a run takes place: its group (if torchrun started it), device, threads and lock.
+struct RunPlace {
+  std::unique_ptr<DataParallelGroup> group;
+  bool rank_zero = true;  ///< rank 0 (or the only process) alone holds the lock, writes and reports
+  int ranks_here = 1;     ///< ranks on this machine
+  torch::Device device = torch::kCPU;
+  int threads = 1;
   std::optional<FolderLock> lock;
-  if (rank_zero) {
+};
+
+// Fills `place` (a lock cannot move, so the caller owns it); sets a data-parallel run's seed.
+void settle_place(TrainConfig& config, bool resuming, RunPlace& place) {
+  const std::optional<LauncherEnv> launcher = read_launcher_env();
+  place.group = join_group_if_launched(launcher, config);
+  place.rank_zero = place.group == nullptr || place.group->rank() == 0;
+  place.ranks_here = launcher ? launcher->local_world_size : 1;
+  place.device = resolve_device(config.device, launcher ? launcher->local_rank : 0);
+  if (place.group != nullptr) place.group->use_device(place.device);
+  place.threads = intra_op_threads(config, place.ranks_here);
+  torch::set_num_threads(place.threads);
+  if (place.rank_zero) {
     prepare_output_folder(config.out_dir);
-    lock.emplace(config.out_dir, describe_this_process("vae_cnn train into " + config.out_dir));
+    place.lock.emplace(config.out_dir, describe_this_process("vae_cnn train into " + config.out_dir));
   }
-  if (group != nullptr && resume == nullptr) config.seed = seed_of_first_rank(*group, config.seed);
+  if (place.group != nullptr && !resuming) config.seed = seed_of_first_rank(*place.group, config.seed);
+}
 
-  const DataSplits data = load_data_dir(config.data_dir);
-  if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
-  const Dataset train = to_device(first_images(data.train, config.limit), device);
-  const Dataset test = to_device(data.test, device);
-
+TrainSetup describe_setup(const TrainConfig& config, const DataSplits& data, const Dataset& train,
+                          const Dataset& test, const RunPlace& place) {
   TrainSetup setup;
   setup.dataset = data.name;
   setup.train_images = train.size();
   setup.test_images = test.size();
   setup.available_train_images = data.train.size();
-  setup.device = device.str();
-  setup.threads = threads;
+  setup.device = place.device.str();
+  setup.threads = place.threads;
   setup.seed = config.seed;
   setup.weights_path = (fs::path(config.out_dir) / ("vae_cnn." + data.name + ".pt")).string();
   setup.metrics_path = (fs::path(config.out_dir) / "metrics.csv").string();
   setup.checkpoint_path = checkpoint_path_in(config.out_dir);
   setup.data_files = data.files;
-  setup.lock_path = lock ? lock->path() : "";
-  setup.world_size = group ? group->world_size() : 1;
-  if (group != nullptr) setup.collectives = to_string(group->library());
+  setup.lock_path = place.lock ? place.lock->path() : "";
+  setup.world_size = place.group ? place.group->world_size() : 1;
+  if (place.group != nullptr) setup.collectives = to_string(place.group->library());
+  return setup;
+}
 
+// The model a run starts from (the checkpoint's, or a new one from the seed), on the run's device,
+// the same on every rank.
+ConvVae starting_model(const TrainConfig& config, Checkpoint* resume, const RunPlace& place) {
   ConvVae model{nullptr};
-  std::vector<EpochMetrics> history;
   if (resume != nullptr) {
     model = resume->weights.model;
-    history = resume->history;
-    setup.first_epoch = resume->epoch + 1;
   } else {
     torch::manual_seed(config.seed);
     model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim).init(config.init));
   }
-  model->to(device);
-  if (group != nullptr) group->broadcast_from_first(model->parameters());
-  if (device.is_cpu()) {
-    // The ranks on this machine each hold their share of a batch and their own copy of the
-    // parameters at the same time.
-    const std::int64_t batch = std::min<std::int64_t>(config.batch_size, train.size());
-    const std::int64_t share = (batch + setup.world_size - 1) / setup.world_size;
-    check_training_fits(share * ranks_here, count_parameters(*model) * ranks_here, config.latent_dim,
-                        available_memory_bytes());
-  }
+  model->to(place.device);
+  if (place.group != nullptr) place.group->broadcast_from_first(model->parameters());
+  return model;
+}
+
+// On the CPU, the ranks on this machine each hold their share of a batch and their own copy of the
+// parameters at the same time.
+void check_memory(const TrainConfig& config, const Dataset& train, ConvVae& model, const RunPlace& place,
+                  int world_size) {
+  if (!place.device.is_cpu()) return;
+  const std::int64_t batch = std::min<std::int64_t>(config.batch_size, train.size());
+  const std::int64_t share = (batch + world_size - 1) / world_size;
+  check_training_fits(share * place.ranks_here, count_parameters(*model) * place.ranks_here, config.latent_dim,
+                      available_memory_bytes());
+}
+
+std::unique_ptr<torch::optim::Optimizer> starting_optimizer(const TrainConfig& config, ConvVae& model,
+                                                            Checkpoint* resume, torch::Device device) {
   auto optimizer = make_optimizer(model, config.learning_rate, config.optimizer);
   if (resume != nullptr) {
     restore_training_state(*resume, model, *optimizer, device);
     // A format-1 archive brings back the recorded learning rate; the user's --lr wins.
     for (auto& param_group : optimizer->param_groups()) param_group.options().set_lr(config.learning_rate);
   }
-  if (hooks.on_start && rank_zero) hooks.on_start(setup, model);
+  return optimizer;
+}
 
-  WeightsMetadata metadata;
-  metadata.latent_dim = config.latent_dim;
-  metadata.loss = config.loss;
-  metadata.beta = config.beta;
-  metadata.dataset = data.name;
-
+FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
   FitOptions options;
-  options.first_epoch = setup.first_epoch;
+  options.first_epoch = first_epoch;
   options.epochs = config.epochs;
   options.batch_size = config.batch_size;
   options.loss = config.loss;
@@ -227,22 +240,50 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   options.kl_warmup = config.kl_warmup;
   options.learning_rate = config.learning_rate;
   options.lr_warmup = config.lr_warmup;
+  return options;
+}
 
+}  // namespace
+
+std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const TrainHooks& hooks, Checkpoint* resume) {
+  validate_train_config(given_config);
+  TrainConfig config = given_config;
+  RunPlace place;
+  settle_place(config, resume != nullptr, place);
+  const DataSplits data = load_data_dir(config.data_dir);
+  if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
+  const Dataset train = to_device(first_images(data.train, config.limit), place.device);
+  const Dataset test = to_device(data.test, place.device);
+  TrainSetup setup = describe_setup(config, data, train, test, place);
+  std::vector<EpochMetrics> history;
+  if (resume != nullptr) {
+    history = resume->history;
+    setup.first_epoch = resume->epoch + 1;
+  }
+  ConvVae model = starting_model(config, resume, place);
+  check_memory(config, train, model, place, setup.world_size);
+  auto optimizer = starting_optimizer(config, model, resume, place.device);
+  if (hooks.on_start && place.rank_zero) hooks.on_start(setup, model);
+
+  WeightsMetadata metadata;
+  metadata.latent_dim = config.latent_dim;
+  metadata.loss = config.loss;
+  metadata.beta = config.beta;
+  metadata.dataset = data.name;
   FitCallbacks callbacks;
-  if (rank_zero) callbacks.on_batch = hooks.on_batch;
+  if (place.rank_zero) callbacks.on_batch = hooks.on_batch;
   callbacks.should_stop = hooks.should_stop;
   callbacks.on_epoch = [&](const EpochMetrics& metrics) {
     history.push_back(metrics);
     metadata.epochs = metrics.epoch;
-    if (rank_zero) {
-      // The checkpoint first: it alone is enough to rebuild the other two files.
-      save_checkpoint(setup.checkpoint_path, model, *optimizer, metadata, config, history, device);
-      save_weights(setup.weights_path, model, metadata);
-      write_metrics_csv(setup.metrics_path, history);
-      if (hooks.on_epoch) hooks.on_epoch(metrics);
-    }
+    if (!place.rank_zero) return;
+    // The checkpoint first: it alone is enough to rebuild the other two files.
+    save_checkpoint(setup.checkpoint_path, model, *optimizer, metadata, config, history, place.device);
+    save_weights(setup.weights_path, model, metadata);
+    write_metrics_csv(setup.metrics_path, history);
+    if (hooks.on_epoch) hooks.on_epoch(metrics);
   };
-  fit(model, *optimizer, train, test, options, callbacks, group.get());
+  fit(model, *optimizer, train, test, fit_options(config, setup.first_epoch), callbacks, place.group.get());
   return history;
 }
 

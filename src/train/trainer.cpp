@@ -128,71 +128,107 @@ double warmup_learning_rate(double learning_rate, std::int64_t warmup_steps, std
   return learning_rate * static_cast<double>(std::max<std::int64_t>(step, 1)) / static_cast<double>(warmup_steps);
 }
 
+namespace {
+
+// What every step of one fit() call works with.
+struct FitContext {
+  ConvVae& model;
+  torch::optim::Optimizer& optimizer;
+  const Dataset& train;
+  const FitOptions& options;
+  const FitCallbacks& callbacks;
+  DataParallelGroup* group;
+  std::int64_t num_batches;
+
+  bool stop_requested() const { return callbacks.should_stop && callbacks.should_stop(); }
+};
+
+struct StepResult {
+  torch::Tensor sums;         ///< this rank's sums of the reported loss, reconstruction and KL
+  bool group_stops = false;   ///< a rank of the group was asked to stop
+};
+
+// One optimizer step on batch `batch` of the epoch's `order`, the KL weighted by `beta_now`.
+StepResult train_step(const FitContext& fit, const torch::Tensor& order, std::int64_t epoch, std::int64_t batch,
+                      double beta_now) {
+  const FitOptions& options = fit.options;
+  const std::int64_t n = fit.train.size();
+  const auto indices = order.slice(0, batch * options.batch_size, std::min(n, (batch + 1) * options.batch_size));
+  const std::int64_t batch_images = indices.size(0);
+  // Drawn exactly as the forward pass of the whole batch would draw it, so one process's run and a
+  // group's take the same ε.
+  const auto epsilon = torch::randn({batch_images, fit.model->options().latent_dim()}, fit.train.images.options());
+  const RowShard rows = own_rows(batch_images, fit.group);
+  fit.optimizer.zero_grad();
+  StepResult result{torch::zeros({3}, fit.train.images.options())};
+  if (rows.size() > 0) {
+    const auto images = fit.train.images.index_select(0, indices.slice(0, rows.begin, rows.end));
+    const VaeLoss terms = loss_on_rows(fit.model, images, epsilon, rows, options.loss, beta_now);
+    // This rank's share of the batch mean: the ranks' gradients then add up to the whole batch's.
+    (rows.size() == batch_images ? terms.total : terms.total * (static_cast<double>(rows.size()) / batch_images))
+        .backward();
+    // The loss columns use the full β; only during a warm-up does that differ from the optimised loss.
+    const auto reported = beta_now == options.beta ? terms.total : terms.reconstruction + options.beta * terms.kl;
+    result.sums = torch::stack({reported, terms.reconstruction, terms.kl}).detach() * rows.size();
+  }
+  // A group decides together, in the step's all-reduce, so that every rank stops at this batch.
+  result.group_stops =
+      fit.group != nullptr && sum_over_ranks(*fit.group, fit.model, result.sums, fit.stop_requested());
+  if (options.lr_warmup > 0) {
+    const double rate =
+        warmup_learning_rate(options.learning_rate, options.lr_warmup, (epoch - 1) * fit.num_batches + batch + 1);
+    for (auto& param_group : fit.optimizer.param_groups()) param_group.options().set_lr(rate);
+  }
+  fit.optimizer.step();
+  return result;
+}
+
+void report_batch(const FitContext& fit, std::int64_t epoch, std::int64_t batch, Clock::time_point start,
+                  const torch::Tensor& sums) {
+  if (!fit.callbacks.on_batch) return;
+  BatchProgress progress;
+  progress.epoch = epoch;
+  progress.batch = batch + 1;
+  progress.num_batches = fit.num_batches;
+  progress.images_done = std::min(fit.train.size(), (batch + 1) * fit.options.batch_size);
+  progress.seconds = seconds_since(start);
+  progress.loss_sum = sums[0];
+  fit.callbacks.on_batch(progress);
+}
+
+// The training pass of one epoch; returns the sums of the reported loss, reconstruction and KL.
+torch::Tensor train_epoch(const FitContext& fit, std::int64_t epoch, Clock::time_point start) {
+  const auto device = fit.train.images.device();
+  fit.model->train();
+  // Drawn on the CPU generator so a seed gives the same order on every device (and every rank).
+  const auto order = torch::randperm(fit.train.size(), torch::TensorOptions(torch::kLong)).to(device);
+  auto sums = torch::zeros({3}, fit.train.images.options());
+  FiniteLossGuard finite_guard(device);
+  const double beta_now = warmup_beta(fit.options.beta, fit.options.kl_warmup, epoch);
+  for (std::int64_t batch = 0; batch < fit.num_batches; ++batch) {
+    const StepResult step = train_step(fit, order, epoch, batch, beta_now);
+    sums += step.sums;
+    finite_guard.observe(step.sums[0], batch);
+    if (device.is_cpu() && (batch + 1) % kFiniteCheckInterval == 0) finite_guard.check(epoch, fit.num_batches);
+    report_batch(fit, epoch, batch, start, sums);
+    if (fit.group != nullptr ? step.group_stops : fit.stop_requested()) throw TrainingInterrupted(epoch, batch + 1);
+  }
+  finite_guard.check(epoch, fit.num_batches);
+  return sums;
+}
+
+}  // namespace
+
 std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
                               const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks,
                               DataParallelGroup* group) {
   TORCH_CHECK(train.size() > 0, "fit: the training split is empty");
-  const auto device = train.images.device();
   const std::int64_t n = train.size();
-  const std::int64_t num_batches = (n + options.batch_size - 1) / options.batch_size;
-  const std::int64_t latent_dim = model->options().latent_dim();
+  const FitContext context{model, optimizer, train, options, callbacks, group, (n + options.batch_size - 1) / options.batch_size};
   std::vector<EpochMetrics> history;
-
   for (std::int64_t epoch = options.first_epoch; epoch <= options.epochs; ++epoch) {
-    model->train();
     const auto start = Clock::now();
-    // Drawn on the CPU generator so a seed gives the same order on every device (and every rank).
-    const auto order = torch::randperm(n, torch::TensorOptions(torch::kLong)).to(device);
-    auto sums = torch::zeros({3}, train.images.options());
-    FiniteLossGuard finite_guard(device);
-    const double beta_now = warmup_beta(options.beta, options.kl_warmup, epoch);
-
-    for (std::int64_t batch = 0; batch < num_batches; ++batch) {
-      const auto indices = order.slice(0, batch * options.batch_size, std::min(n, (batch + 1) * options.batch_size));
-      const std::int64_t batch_images = indices.size(0);
-      // Drawn exactly as the forward pass of the whole batch would draw it, so one process's run
-      // and a group's take the same ε.
-      const auto epsilon = torch::randn({batch_images, latent_dim}, train.images.options());
-      const RowShard rows = own_rows(batch_images, group);
-      optimizer.zero_grad();
-      // Sums over this rank's images of the reported loss, reconstruction and KL.
-      auto step_sums = torch::zeros({3}, train.images.options());
-      if (rows.size() > 0) {
-        const auto images = train.images.index_select(0, indices.slice(0, rows.begin, rows.end));
-        const VaeLoss terms = loss_on_rows(model, images, epsilon, rows, options.loss, beta_now);
-        // This rank's share of the batch mean: the ranks' gradients then add up to the whole batch's.
-        (rows.size() == batch_images ? terms.total : terms.total * (static_cast<double>(rows.size()) / batch_images))
-            .backward();
-        // The loss columns use the full β; only during a warm-up does that differ from the optimised loss.
-        const auto reported = beta_now == options.beta ? terms.total : terms.reconstruction + options.beta * terms.kl;
-        step_sums = torch::stack({reported, terms.reconstruction, terms.kl}).detach() * rows.size();
-      }
-      const auto stop_requested = [&] { return callbacks.should_stop && callbacks.should_stop(); };
-      // A group decides together, in the step's all-reduce, so that every rank stops at this batch.
-      const bool group_stops = group != nullptr && sum_over_ranks(*group, model, step_sums, stop_requested());
-      if (options.lr_warmup > 0) {
-        const double rate = warmup_learning_rate(options.learning_rate, options.lr_warmup,
-                                                 (epoch - 1) * num_batches + batch + 1);
-        for (auto& param_group : optimizer.param_groups()) param_group.options().set_lr(rate);
-      }
-      optimizer.step();
-
-      sums += step_sums;
-      finite_guard.observe(step_sums[0], batch);
-      if (device.is_cpu() && (batch + 1) % kFiniteCheckInterval == 0) finite_guard.check(epoch, num_batches);
-      if (callbacks.on_batch) {
-        BatchProgress progress;
-        progress.epoch = epoch;
-        progress.batch = batch + 1;
-        progress.num_batches = num_batches;
-        progress.images_done = std::min(n, (batch + 1) * options.batch_size);
-        progress.seconds = seconds_since(start);
-        progress.loss_sum = sums[0];
-        callbacks.on_batch(progress);
-      }
-      if (group != nullptr ? group_stops : stop_requested()) throw TrainingInterrupted(epoch, batch + 1);
-    }
-    finite_guard.check(epoch, num_batches);
+    const auto sums = train_epoch(context, epoch, start);
     const auto means = (sums / static_cast<double>(n)).to(torch::kCPU, torch::kFloat64);  // synchronises
     EpochMetrics metrics;
     metrics.epoch = epoch;
@@ -201,7 +237,6 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
     metrics.loss = means[0].item<double>();
     metrics.reconstruction = means[1].item<double>();
     metrics.kl = means[2].item<double>();
-
     const EvalMetrics validation =
         evaluate(model, test, options.loss, options.beta, options.batch_size, kValidationNoiseSeed, group);
     metrics.val_loss = validation.loss;

@@ -27,70 +27,78 @@ std::uint64_t mixed_index(std::uint64_t i) {
   return i ^ (i >> 31);
 }
 
-}  // namespace
+// The square plot area in pixels and the latent range it shows.
+struct ScatterFrame {
+  int left, top, plot;
+  double text, range;
+  double x(double v) const { return left + (v + range) / (2 * range) * plot; }
+  double y(double v) const { return top + (range - v) / (2 * range) * plot; }
+};
 
-Rgb class_colour(int label) {
-  static const Rgb kPalette[10] = {{0x33, 0x22, 0x88}, {0x88, 0xCC, 0xEE}, {0x44, 0xAA, 0x99}, {0x11, 0x77, 0x33},
-                                   {0x99, 0x99, 0x33}, {0xDD, 0xCC, 0x77}, {0xCC, 0x66, 0x77}, {0x88, 0x22, 0x55},
-                                   {0xAA, 0x44, 0x99}, {0x55, 0x55, 0x55}};
-  return kPalette[((label % 10) + 10) % 10];
+// Ticks at every integer for the ranges a latent space has (±4 by default); for wider ones a step
+// of 1, 2 or 5 times a power of ten, so that no range draws more than about 20 of them.
+double tick_step(double range) {
+  if (range <= 10) return 1.0;
+  const double raw = 2 * range / 10, power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (const double multiple : {1.0, 2.0, 5.0}) {
+    if (raw <= multiple * power) return multiple * power;
+  }
+  return 10 * power;
 }
 
-Image latent_scatter(const std::vector<ScatterPoint>& points, const ScatterOptions& options, const Font& font,
-                     int* outside) {
-  const int size = options.size;
-  const double text = size / 50.0;
-  const int left = static_cast<int>(text * 4.5), top = static_cast<int>(text * 3);
-  const int plot = size - top - static_cast<int>(text * 5.5);
-  const int legend_width = static_cast<int>(text * 6);
-  Image image(left + plot + legend_width + static_cast<int>(text), size);
-  const double range = options.range;
-  auto to_x = [&](double v) { return left + (v + range) / (2 * range) * plot; };
-  auto to_y = [&](double v) { return top + (range - v) / (2 * range) * plot; };
-
-  // Grid and ticks at every integer inside the range.
-  for (double v = std::ceil(-range); v <= range + 1e-9; v += 1.0) {
-    image.draw_line(to_x(v), top, to_x(v), top + plot, kGrid, 1.0);
-    image.draw_line(left, to_y(v), left + plot, to_y(v), kGrid, 1.0);
-    image.draw_line(to_x(v), top + plot, to_x(v), top + plot + text * 0.4, kInk, 1.2);
-    image.draw_line(left - text * 0.4, to_y(v), left, to_y(v), kInk, 1.2);
-    font.draw(image, to_x(v), top + plot + text * 1.5, tick_text(v), text, kInk, Anchor::kCenter);
-    font.draw(image, left - text * 0.6, to_y(v) + text * 0.35, tick_text(v), text, kInk, Anchor::kRight);
+void draw_grid(Image& image, const ScatterFrame& f, const Font& font) {
+  const double step = tick_step(f.range);
+  for (double v = std::ceil(-f.range / step) * step; v <= f.range * (1 + 1e-12) + 1e-9; v += step) {
+    image.draw_line(f.x(v), f.top, f.x(v), f.top + f.plot, kGrid, 1.0);
+    image.draw_line(f.left, f.y(v), f.left + f.plot, f.y(v), kGrid, 1.0);
+    image.draw_line(f.x(v), f.top + f.plot, f.x(v), f.top + f.plot + f.text * 0.4, kInk, 1.2);
+    image.draw_line(f.left - f.text * 0.4, f.y(v), f.left, f.y(v), kInk, 1.2);
+    font.draw(image, f.x(v), f.top + f.plot + f.text * 1.5, tick_text(v), f.text, kInk, Anchor::kCenter);
+    font.draw(image, f.left - f.text * 0.6, f.y(v) + f.text * 0.35, tick_text(v), f.text, kInk, Anchor::kRight);
   }
+}
 
+bool inside(const ScatterPoint& p, double range) {
+  return std::isfinite(p.x) && std::isfinite(p.y) && std::abs(p.x) <= range && std::abs(p.y) <= range;
+}
+
+// Returns how many points lie outside the range.
+int draw_points(Image& image, const ScatterFrame& f, const std::vector<ScatterPoint>& points, double radius) {
   int left_out = 0;
-  const double radius = std::max(1.5, size / 400.0);
-  auto inside = [&](const ScatterPoint& p) {
-    return std::isfinite(p.x) && std::isfinite(p.y) && std::abs(p.x) <= range && std::abs(p.y) <= range;
-  };
   for (const auto& p : points) {
-    if (!inside(p)) {
+    if (!inside(p, f.range)) {
       ++left_out;
       continue;
     }
-    image.fill_circle(to_x(p.x), to_y(p.y), radius, class_colour(p.label), 0.55);
+    image.fill_circle(f.x(p.x), f.y(p.y), radius, class_colour(p.label), 0.55);
   }
-  // Labels go on top of all points so none is hidden; a white halo keeps them legible on dense areas.
-  if (options.annotate_every > 0) {
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      // A hashed pick, not every k-th point: data sets ordered by class (ours cycle 0..9) would
-      // otherwise label some digits only.
-      if (mixed_index(i) % static_cast<std::uint64_t>(options.annotate_every) != 0) continue;
-      const auto& p = points[i];
-      if (!inside(p)) continue;
-      const std::string digit = std::to_string(p.label);
-      const double x = to_x(p.x) + radius + 1, y = to_y(p.y) - radius;
-      for (const double dx : {-1.0, 1.0}) {
-        for (const double dy : {-1.0, 1.0}) font.draw(image, x + dx, y + dy, digit, text * 0.8, {255, 255, 255});
-      }
-      const Rgb colour = class_colour(p.label);
-      const Rgb darker{static_cast<std::uint8_t>(colour.r * 0.7), static_cast<std::uint8_t>(colour.g * 0.7),
-                       static_cast<std::uint8_t>(colour.b * 0.7)};
-      font.draw(image, x, y, digit, text * 0.8, darker);
-    }
-  }
+  return left_out;
+}
 
-  // Frame, titles, legend, note.
+// Labels go on top of all points so none is hidden; a white halo keeps them legible on dense areas.
+void draw_annotations(Image& image, const ScatterFrame& f, const std::vector<ScatterPoint>& points, int every,
+                      double radius, const Font& font) {
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    // A hashed pick, not every k-th point: data sets ordered by class (ours cycle 0..9) would
+    // otherwise label some digits only.
+    if (mixed_index(i) % static_cast<std::uint64_t>(every) != 0) continue;
+    const auto& p = points[i];
+    if (!inside(p, f.range)) continue;
+    const std::string digit = std::to_string(p.label);
+    const double x = f.x(p.x) + radius + 1, y = f.y(p.y) - radius;
+    for (const double dx : {-1.0, 1.0}) {
+      for (const double dy : {-1.0, 1.0}) font.draw(image, x + dx, y + dy, digit, f.text * 0.8, {255, 255, 255});
+    }
+    const Rgb colour = class_colour(p.label);
+    const Rgb darker{static_cast<std::uint8_t>(colour.r * 0.7), static_cast<std::uint8_t>(colour.g * 0.7),
+                     static_cast<std::uint8_t>(colour.b * 0.7)};
+    font.draw(image, x, y, digit, f.text * 0.8, darker);
+  }
+}
+
+void draw_frame_titles_legend(Image& image, const ScatterFrame& f, const ScatterOptions& options, const Font& font) {
+  const double text = f.text;
+  const int left = f.left, top = f.top, plot = f.plot;
   image.draw_line(left, top, left + plot, top, kInk, 1.2);
   image.draw_line(left, top + plot, left + plot, top + plot, kInk, 1.2);
   image.draw_line(left, top, left, top + plot, kInk, 1.2);
@@ -105,20 +113,48 @@ Image latent_scatter(const std::vector<ScatterPoint>& points, const ScatterOptio
     image.fill_circle(legend_x + text * 0.5, y - text * 0.35, text * 0.45, class_colour(label));
     font.draw(image, legend_x + text * 1.5, y, std::to_string(label), text, kInk);
   }
+}
+
+void draw_notes(Image& image, const ScatterFrame& f, const ScatterOptions& options, int left_out, std::size_t count,
+                const Font& font) {
+  const double text = f.text, middle = f.left + f.plot / 2.0;
   if (left_out > 0) {
-    font.draw(image, left + plot / 2.0, top + plot + text * 4.6,
-              std::to_string(left_out) + " of " + std::to_string(points.size()) + " points lie outside \u00b1" +
-                  tick_text(range) + " and are not drawn",
+    font.draw(image, middle, f.top + f.plot + text * 4.6,
+              std::to_string(left_out) + " of " + std::to_string(count) + " points lie outside \u00b1" +
+                  tick_text(f.range) + " and are not drawn",
               text * 0.9, {150, 40, 40}, Anchor::kCenter);
   }
-  if (!options.warning.empty()) {
-    const double warning_size = text * 0.9;
-    const double width = font.text_width(options.warning, warning_size);
-    image.fill_rect(static_cast<int>(left + plot / 2.0 - width / 2 - text * 0.4), static_cast<int>(top + text * 0.5),
-                    static_cast<int>(left + plot / 2.0 + width / 2 + text * 0.4), static_cast<int>(top + text * 1.9),
-                    {255, 255, 255}, 0.9);
-    font.draw(image, left + plot / 2.0, top + text * 1.5, options.warning, warning_size, {150, 40, 40}, Anchor::kCenter);
-  }
+  if (options.warning.empty()) return;
+  const double warning_size = text * 0.9;
+  const double width = font.text_width(options.warning, warning_size);
+  image.fill_rect(static_cast<int>(middle - width / 2 - text * 0.4), static_cast<int>(f.top + text * 0.5),
+                  static_cast<int>(middle + width / 2 + text * 0.4), static_cast<int>(f.top + text * 1.9),
+                  {255, 255, 255}, 0.9);
+  font.draw(image, middle, f.top + text * 1.5, options.warning, warning_size, {150, 40, 40}, Anchor::kCenter);
+}
+
+}  // namespace
+
+Rgb class_colour(int label) {
+  static const Rgb kPalette[10] = {{0x33, 0x22, 0x88}, {0x88, 0xCC, 0xEE}, {0x44, 0xAA, 0x99}, {0x11, 0x77, 0x33},
+                                   {0x99, 0x99, 0x33}, {0xDD, 0xCC, 0x77}, {0xCC, 0x66, 0x77}, {0x88, 0x22, 0x55},
+                                   {0xAA, 0x44, 0x99}, {0x55, 0x55, 0x55}};
+  return kPalette[((label % 10) + 10) % 10];
+}
+
+Image latent_scatter(const std::vector<ScatterPoint>& points, const ScatterOptions& options, const Font& font,
+                     int* outside) {
+  const int size = options.size;
+  const double text = size / 50.0;
+  const int left = static_cast<int>(text * 4.5), top = static_cast<int>(text * 3);
+  const ScatterFrame frame{left, top, size - top - static_cast<int>(text * 5.5), text, options.range};
+  Image image(left + frame.plot + static_cast<int>(text * 6) + static_cast<int>(text), size);
+  draw_grid(image, frame, font);
+  const double radius = std::max(1.5, size / 400.0);
+  const int left_out = draw_points(image, frame, points, radius);
+  if (options.annotate_every > 0) draw_annotations(image, frame, points, options.annotate_every, radius, font);
+  draw_frame_titles_legend(image, frame, options, font);
+  draw_notes(image, frame, options, left_out, points.size(), font);
   if (outside != nullptr) *outside = left_out;
   return image;
 }

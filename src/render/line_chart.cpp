@@ -49,77 +49,114 @@ std::vector<double> nice_ticks(double low, double high, int target, double min_s
   return ticks;
 }
 
-Image line_chart(const std::vector<double>& x, const std::vector<ChartSeries>& series, const ChartOptions& options,
-                 const Font& font) {
-  if (x.empty()) throw std::invalid_argument("line_chart: no x values");
-  double y_low = INFINITY, y_high = -INFINITY;
+namespace {
+
+// The finite values of all series, low and high; 0, 0 when there are none.
+std::pair<double, double> value_range(const std::vector<double>& x, const std::vector<ChartSeries>& series) {
+  double low = INFINITY, high = -INFINITY;
   for (const auto& s : series) {
-    if (s.values.size() != x.size()) throw std::invalid_argument("line_chart: series '" + s.name + "' has " +
-                                                                  std::to_string(s.values.size()) + " values for " +
-                                                                  std::to_string(x.size()) + " x values");
+    if (s.values.size() != x.size()) {
+      throw std::invalid_argument("line_chart: series '" + s.name + "' has " + std::to_string(s.values.size()) +
+                                  " values for " + std::to_string(x.size()) + " x values");
+    }
     for (const double v : s.values) {
       if (!std::isfinite(v)) continue;
-      y_low = std::min(y_low, v);
-      y_high = std::max(y_high, v);
+      low = std::min(low, v);
+      high = std::max(high, v);
     }
   }
-  if (!std::isfinite(y_low)) y_low = y_high = 0.0;
+  return std::isfinite(low) ? std::make_pair(low, high) : std::make_pair(0.0, 0.0);
+}
+
+// The plot area in pixels and the ticks that span it.
+struct ChartFrame {
+  std::vector<double> x_ticks, y_ticks;
+  double x_step, y_step, x0, x1, y0, y1;
+  double text, left, top, right, bottom;
+  double x(double v) const { return left + (v - x0) / (x1 - x0) * (right - left); }
+  double y(double v) const { return bottom - (v - y0) / (y1 - y0) * (bottom - top); }
+};
+
+ChartFrame chart_frame(const std::vector<double>& x, const std::vector<ChartSeries>& series, const ChartOptions& options,
+                       const Font& font) {
+  ChartFrame f;
+  const auto [y_low, y_high] = value_range(x, series);
   const auto x_range = std::minmax_element(x.begin(), x.end());
-  const auto x_ticks = nice_ticks(*x_range.first, *x_range.second, 8, options.x_min_step);
-  const auto y_ticks = nice_ticks(y_low, y_high, 7);
-  const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 1.0;
-  const double y_step = y_ticks.size() > 1 ? y_ticks[1] - y_ticks[0] : 1.0;
-  const double x0 = x_ticks.front(), x1 = x_ticks.back() > x0 ? x_ticks.back() : x0 + 1;
-  const double y0 = y_ticks.front(), y1 = y_ticks.back() > y0 ? y_ticks.back() : y0 + 1;
-
-  const double text = options.height / 40.0;
+  f.x_ticks = nice_ticks(*x_range.first, *x_range.second, 8, options.x_min_step);
+  f.y_ticks = nice_ticks(y_low, y_high, 7);
+  f.x_step = f.x_ticks.size() > 1 ? f.x_ticks[1] - f.x_ticks[0] : 1.0;
+  f.y_step = f.y_ticks.size() > 1 ? f.y_ticks[1] - f.y_ticks[0] : 1.0;
+  f.x0 = f.x_ticks.front();
+  f.x1 = f.x_ticks.back() > f.x0 ? f.x_ticks.back() : f.x0 + 1;
+  f.y0 = f.y_ticks.front();
+  f.y1 = f.y_ticks.back() > f.y0 ? f.y_ticks.back() : f.y0 + 1;
+  f.text = options.height / 40.0;
   double widest_label = 0;
-  for (const double v : y_ticks) widest_label = std::max(widest_label, font.text_width(tick_text(v, y_step), text));
-  const double left = text * 2.6 + widest_label, top = text * 3.0;
-  const double right = options.width - text * 1.5, bottom = options.height - text * 4.0;
-  Image image(options.width, options.height);
-  auto to_x = [&](double v) { return left + (v - x0) / (x1 - x0) * (right - left); };
-  auto to_y = [&](double v) { return bottom - (v - y0) / (y1 - y0) * (bottom - top); };
+  for (const double v : f.y_ticks) widest_label = std::max(widest_label, font.text_width(tick_text(v, f.y_step), f.text));
+  f.left = f.text * 2.6 + widest_label;
+  f.top = f.text * 3.0;
+  f.right = options.width - f.text * 1.5;
+  f.bottom = options.height - f.text * 4.0;
+  return f;
+}
 
-  for (const double v : x_ticks) {
-    image.draw_line(to_x(v), top, to_x(v), bottom, kGrid, 1.0);
-    image.draw_line(to_x(v), bottom, to_x(v), bottom + text * 0.4, kInk, 1.2);
-    font.draw(image, to_x(v), bottom + text * 1.5, tick_text(v, x_step), text, kInk, Anchor::kCenter);
+void draw_axes(Image& image, const ChartFrame& f, const Font& font) {
+  const double text = f.text;
+  for (const double v : f.x_ticks) {
+    image.draw_line(f.x(v), f.top, f.x(v), f.bottom, kGrid, 1.0);
+    image.draw_line(f.x(v), f.bottom, f.x(v), f.bottom + text * 0.4, kInk, 1.2);
+    font.draw(image, f.x(v), f.bottom + text * 1.5, tick_text(v, f.x_step), text, kInk, Anchor::kCenter);
   }
-  for (const double v : y_ticks) {
-    image.draw_line(left, to_y(v), right, to_y(v), kGrid, 1.0);
-    image.draw_line(left - text * 0.4, to_y(v), left, to_y(v), kInk, 1.2);
-    font.draw(image, left - text * 0.6, to_y(v) + text * 0.35, tick_text(v, y_step), text, kInk, Anchor::kRight);
+  for (const double v : f.y_ticks) {
+    image.draw_line(f.left, f.y(v), f.right, f.y(v), kGrid, 1.0);
+    image.draw_line(f.left - text * 0.4, f.y(v), f.left, f.y(v), kInk, 1.2);
+    font.draw(image, f.left - text * 0.6, f.y(v) + text * 0.35, tick_text(v, f.y_step), text, kInk, Anchor::kRight);
   }
-  image.stroke_rect(left, top, right, bottom, kInk, 1.2);
+  image.stroke_rect(f.left, f.top, f.right, f.bottom, kInk, 1.2);
+}
 
-  const double marker = std::max(2.0, text * 0.22);
-  for (const auto& s : series) {
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      if (!std::isfinite(s.values[i])) continue;
-      if (i + 1 < x.size() && std::isfinite(s.values[i + 1])) {
-        image.draw_line(to_x(x[i]), to_y(s.values[i]), to_x(x[i + 1]), to_y(s.values[i + 1]), s.colour, 2.0);
-      }
-      image.fill_circle(to_x(x[i]), to_y(s.values[i]), marker, s.colour);
+void draw_series(Image& image, const ChartFrame& f, const std::vector<double>& x, const ChartSeries& s, double marker) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(s.values[i])) continue;
+    if (i + 1 < x.size() && std::isfinite(s.values[i + 1])) {
+      image.draw_line(f.x(x[i]), f.y(s.values[i]), f.x(x[i + 1]), f.y(s.values[i + 1]), s.colour, 2.0);
     }
+    image.fill_circle(f.x(x[i]), f.y(s.values[i]), marker, s.colour);
   }
+}
 
+void draw_legend(Image& image, const ChartFrame& f, const std::vector<ChartSeries>& series, double marker,
+                 const Font& font) {
+  const double text = f.text;
   double legend_width = 0;
   for (const auto& s : series) legend_width = std::max(legend_width, font.text_width(s.name, text));
-  const double legend_x = right - legend_width - text * 3.2, legend_top = top + text * 0.6;
+  const double legend_x = f.right - legend_width - text * 3.2, legend_top = f.top + text * 0.6;
   image.fill_rect(static_cast<int>(legend_x - text * 0.5), static_cast<int>(legend_top),
-                  static_cast<int>(right - text * 0.5), static_cast<int>(legend_top + text * (0.6 + 1.6 * series.size())),
-                  {255, 255, 255}, 0.9);
+                  static_cast<int>(f.right - text * 0.5),
+                  static_cast<int>(legend_top + text * (0.6 + 1.6 * series.size())), {255, 255, 255}, 0.9);
   for (std::size_t i = 0; i < series.size(); ++i) {
     const double y = legend_top + text * (1.5 + 1.6 * static_cast<double>(i));
     image.draw_line(legend_x, y - text * 0.35, legend_x + text * 1.8, y - text * 0.35, series[i].colour, 2.0);
     image.fill_circle(legend_x + text * 0.9, y - text * 0.35, marker, series[i].colour);
     font.draw(image, legend_x + text * 2.3, y, series[i].name, text, kInk);
   }
+}
 
-  font.draw(image, (left + right) / 2, top - text * 1.1, options.title, text * 1.2, kInk, Anchor::kCenter);
-  font.draw(image, (left + right) / 2, bottom + text * 3.2, options.x_title, text * 1.1, kInk, Anchor::kCenter);
-  font.draw_vertical(image, text * 1.0, (top + bottom) / 2, options.y_title, text * 1.1, kInk);
+}  // namespace
+
+Image line_chart(const std::vector<double>& x, const std::vector<ChartSeries>& series, const ChartOptions& options,
+                 const Font& font) {
+  if (x.empty()) throw std::invalid_argument("line_chart: no x values");
+  const ChartFrame f = chart_frame(x, series, options, font);
+  Image image(options.width, options.height);
+  draw_axes(image, f, font);
+  const double marker = std::max(2.0, f.text * 0.22);
+  for (const auto& s : series) draw_series(image, f, x, s, marker);
+  draw_legend(image, f, series, marker, font);
+  const double text = f.text;
+  font.draw(image, (f.left + f.right) / 2, f.top - text * 1.1, options.title, text * 1.2, kInk, Anchor::kCenter);
+  font.draw(image, (f.left + f.right) / 2, f.bottom + text * 3.2, options.x_title, text * 1.1, kInk, Anchor::kCenter);
+  font.draw_vertical(image, text * 1.0, (f.top + f.bottom) / 2, options.y_title, text * 1.1, kInk);
   return image;
 }
 

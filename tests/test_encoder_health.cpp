@@ -17,7 +17,7 @@ Dataset real_digits(Split split, std::int64_t count) {
 }
 
 // Every pre-activation of the Dense(16) layer far below zero for any image in [0, 1].
-void kill_hidden_layer(ConvVae& model) {
+void kill_hidden_layer(const ConvVae& model) {
   torch::NoGradGuard no_grad;
   model->encoder->fc->bias.fill_(-1000.0);
 }

@@ -210,7 +210,7 @@ ConvVae starting_model(const TrainConfig& config, Checkpoint* resume, const RunP
 
 // On the CPU, the ranks on this machine each hold their share of a batch and their own copy of the
 // parameters at the same time.
-void check_memory(const TrainConfig& config, const Dataset& train, ConvVae& model, const RunPlace& place,
+void check_memory(const TrainConfig& config, const Dataset& train, const ConvVae& model, const RunPlace& place,
                   int world_size) {
   if (!place.device.is_cpu()) return;
   const std::int64_t batch = std::min<std::int64_t>(config.batch_size, train.size());

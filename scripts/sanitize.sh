@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${VAE_CNN_ASAN_BUILD_DIR:-$root/build-asan}"
 CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DVAE_CNN_FUZZ=ON -DVAE_CNN_WERROR=ON >/dev/null
+  -DVAE_CNN_FUZZ=ON -DVAE_CNN_WERROR=ON -DVAE_CNN_UNITY_BUILD=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)"
 [ "${1:-}" = "--build-only" ] && exit 0
 

@@ -145,3 +145,15 @@ inline int count_lines(const std::string& text) {
 }
 
 }  // namespace vae_cnn::testing
+
+namespace vae_cnn::testing {
+
+/// The CLI's contract for a failure: exit code `code`, exactly one line on stderr, naming `fragment`.
+inline void expect_one_line_failure(const RunResult& result, int code, const std::string& fragment,
+                                    const std::string& context) {
+  EXPECT_EQ(result.exit_code, code) << context << ": " << result.err;
+  EXPECT_EQ(count_lines(result.err), 1) << context << ": " << result.err;
+  EXPECT_NE(result.err.find(fragment), std::string::npos) << context << ": " << result.err;
+}
+
+}  // namespace vae_cnn::testing

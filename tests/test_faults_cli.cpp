@@ -17,7 +17,6 @@ namespace vae_cnn {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::count_lines;
 using testing::Files;
 using testing::small_data;
 using testing::run_vae_cnn;
@@ -33,8 +32,7 @@ std::string quick_train(const std::string& data, const std::string& out, int epo
 }
 
 void expect_one_line_error(const RunResult& result, int exit_code, const std::vector<std::string>& fragments) {
-  EXPECT_EQ(result.exit_code, exit_code) << result.err;
-  EXPECT_EQ(count_lines(result.err), 1) << result.err;
+  testing::expect_one_line_failure(result, exit_code, fragments.front(), fragments.front());
   for (const auto& fragment : fragments) EXPECT_NE(result.err.find(fragment), std::string::npos) << result.err;
 }
 

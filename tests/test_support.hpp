@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "vae_cnn/train/train_config.hpp"
+#include "vae_cnn/train/train_run.hpp"
 
 namespace vae_cnn::testing {
 
@@ -101,6 +102,26 @@ inline TrainConfig small_real_run(const std::string& out_dir, std::int64_t epoch
   config.device = "cpu";
   config.out_dir = out_dir;
   return config;
+}
+
+/// The output folder of run_training(config) for `name`, trained once per build of the test binary
+/// and shared by the tests that only read it (copy before changing anything in it). ctest runs each
+/// test in a process of its own, so the first test to ask trains into a folder of its own and
+/// renames it into place: tests running side by side never see half a run.
+inline std::string shared_training(const std::string& name, TrainConfig config) {
+  namespace fs = std::filesystem;
+  const auto built = fs::last_write_time(fs::read_symlink("/proc/self/exe")).time_since_epoch().count();
+  const fs::path folder = fs::path(VAE_CNN_TEST_CACHE) / (name + "-" + std::to_string(built));
+  if (fs::exists(folder / "complete")) return folder.string();
+  const fs::path scratch = folder.string() + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(scratch);
+  config.out_dir = scratch.string();
+  run_training(config, {});
+  std::ofstream(scratch / "complete") << "trained\n";
+  std::error_code taken;
+  fs::rename(scratch, folder, taken);
+  if (taken) fs::remove_all(scratch);  // another test got there first with the same run
+  return folder.string();
 }
 
 }  // namespace vae_cnn::testing

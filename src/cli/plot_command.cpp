@@ -35,13 +35,15 @@ Command parse_plot(const std::vector<std::string>& args) {
   command.weights = required_option(result, "plot", "weights");
   if (result.count("data")) command.data_dir = result["data"].as<std::string>();
   command.options.out_dir = result["out"].as<std::string>();
-  const std::int64_t grid = integer_option(result, "grid");
-  if (grid < 1 || grid > 200) throw UsageError("--grid: " + std::to_string(grid) + ", expected 1 to 200");
-  command.inputs.grid = static_cast<int>(grid);
+  command.inputs.grid = integer_option(result, "grid");
   command.inputs.range = number_option(result, "range");
-  if (command.inputs.range <= 0) throw UsageError("--range: expected a number above 0");
   command.options.annotate = result.count("annotate") > 0;
   command.inputs.sample_seed = seed_option(result);
+  try {
+    check_plot_input_options(command.inputs);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(error.what());
+  }
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);
   return command;

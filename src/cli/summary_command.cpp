@@ -17,8 +17,10 @@ Command parse_summary(const std::vector<std::string>& args) {
   if (result.count("help")) return PrintText{options.help()};
   SummaryCommand command;
   command.latent_dim = integer_option(result, "latent-dim");
-  if (command.latent_dim < 1 || command.latent_dim > 4096) {
-    throw UsageError("--latent-dim must be between 1 and 4096, got " + std::to_string(command.latent_dim));
+  try {
+    check_latent_dim(command.latent_dim);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(std::string("--latent-dim: ") + error.what());
   }
   return command;
 }

@@ -13,7 +13,7 @@ namespace {
 
 const double kLogTwoPi = std::log(2.0 * M_PI);
 
-// Σ over the latent dimensions of log N(value; 0, 1), less the log-variance term for q.
+// Σ over the latent dimensions of log N(value; 0, 1).
 torch::Tensor standard_normal_log_density(const torch::Tensor& value) {
   return -0.5 * (value.square() + kLogTwoPi).sum(-1);
 }

@@ -41,24 +41,28 @@ DigitRows reconstruction_rows(ConvVae& model, const Dataset& test) {
 
 }  // namespace
 
-PlotInputs compute_plot_inputs(ConvVae& model, const WeightsMetadata& metadata, const Dataset& test,
-                               const PlotInputOptions& options) {
+void check_plot_input_options(const PlotInputOptions& options) {
   if (options.grid < 1 || options.grid > 200) {
     throw std::invalid_argument("--grid: " + std::to_string(options.grid) + ", expected 1 to 200");
   }
   if (!(options.range > 0) || !std::isfinite(options.range)) {
-    throw std::invalid_argument("--range: expected a positive number");
+    throw std::invalid_argument("--range: expected a positive number, got " + std::to_string(options.range));
   }
+}
+
+PlotInputs compute_plot_inputs(ConvVae& model, const WeightsMetadata& metadata, const Dataset& test,
+                               const PlotInputOptions& options) {
+  check_plot_input_options(options);
   PlotInputs inputs;
   inputs.metadata = metadata;
-  inputs.grid = options.grid;
+  inputs.grid = static_cast<int>(options.grid);
   inputs.range = options.range;
   const LatentCodes codes = encode_dataset(model, test);
   const auto means = codes.z_mean.to(torch::kCPU, torch::kFloat).contiguous();
   inputs.z_means.assign(means.data_ptr<float>(), means.data_ptr<float>() + means.numel());
   const auto labels = codes.labels.to(torch::kCPU, torch::kLong).contiguous();
   for (std::int64_t i = 0; i < labels.numel(); ++i) inputs.labels.push_back(static_cast<int>(labels.data_ptr<std::int64_t>()[i]));
-  inputs.manifold = decode_to_bytes(model, manifold_latents(options.grid, options.range, metadata.latent_dim));
+  inputs.manifold = decode_to_bytes(model, manifold_latents(inputs.grid, options.range, metadata.latent_dim));
   inputs.reconstructions = reconstruction_rows(model, test);
   inputs.samples.digits =
       decode_to_bytes(model, standard_normal_latents(kSampleRows * kColumns, metadata.latent_dim, options.sample_seed));

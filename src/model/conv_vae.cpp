@@ -96,6 +96,13 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   return logits;
 }
 
+void check_latent_dim(std::int64_t latent_dim) {
+  if (latent_dim < 1 || latent_dim > kMaxLatentDim) {
+    throw std::invalid_argument("latent size " + std::to_string(latent_dim) + " is outside 1.." +
+                                std::to_string(kMaxLatentDim));
+  }
+}
+
 std::string to_string(InitKind kind) { return kind == InitKind::kTorch ? "torch" : "keras"; }
 
 InitKind parse_init_kind(const std::string& text) {

@@ -29,8 +29,10 @@ LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict
   LoadedWeights loaded;
   WeightsMetadata& meta = loaded.metadata;
   meta.latent_dim = require_int(path, dict, "latent_dim");
-  if (meta.latent_dim < 1 || meta.latent_dim > 4096) {
-    throw DataError(path, "latent_dim " + std::to_string(meta.latent_dim) + " is outside 1..4096");
+  try {
+    check_latent_dim(meta.latent_dim);
+  } catch (const std::invalid_argument& error) {
+    throw DataError(path, std::string("latent_dim: ") + error.what());
   }
   try {
     meta.loss = parse_loss_kind(require_string(path, dict, "loss"));

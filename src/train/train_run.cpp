@@ -130,8 +130,11 @@ void validate_train_config(const TrainConfig& config) {
   require(config.epochs >= 1 && config.epochs <= 1000000, "--epochs must be at least 1, got " + std::to_string(config.epochs));
   require(config.batch_size >= 1 && config.batch_size <= 1000000,
           "--batch-size must be between 1 and 1000000, got " + std::to_string(config.batch_size));
-  require(config.latent_dim >= 1 && config.latent_dim <= 4096,
-          "--latent-dim must be between 1 and 4096, got " + std::to_string(config.latent_dim));
+  try {
+    check_latent_dim(config.latent_dim);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(std::string("--latent-dim: ") + error.what());
+  }
   require(std::isfinite(config.learning_rate) && config.learning_rate > 0,
           "--lr must be a positive number, got " + std::to_string(config.learning_rate));
   require(std::isfinite(config.beta) && config.beta >= 0, "--beta must be 0 or more, got " + std::to_string(config.beta));
@@ -139,8 +142,8 @@ void validate_train_config(const TrainConfig& config) {
           "--kl-warmup must be 0 or more epochs, got " + std::to_string(config.kl_warmup));
   require(config.lr_warmup >= 0 && config.lr_warmup <= 1000000000,
           "--lr-warmup must be between 0 and 1000000000 steps, got " + std::to_string(config.lr_warmup));
-  require(config.threads >= 0 && config.threads <= 1024, "--threads must be between 1 and 1024, got " + std::to_string(config.threads));
-  require(config.limit >= 0, "--limit must be at least 1, got " + std::to_string(config.limit));
+  require(config.threads >= 0 && config.threads <= 1024, "--threads must be between 0 (all cores) and 1024, got " + std::to_string(config.threads));
+  require(config.limit >= 0, "--limit must be 0 (all images) or more, got " + std::to_string(config.limit));
   require(!config.out_dir.empty(), "--out must name a folder");
 }
 

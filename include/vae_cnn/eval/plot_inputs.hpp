@@ -40,13 +40,16 @@ struct PlotInputs {
 };
 
 struct PlotInputOptions {
-  int grid = 30;                  ///< the manifold is grid × grid digits
+  std::int64_t grid = 30;         ///< the manifold is grid × grid digits
   double range = 4.0;             ///< the manifold spans [-range, range]
   std::uint64_t sample_seed = 0;  ///< seeds the z ~ N(0, I) of the samples
 };
 
-/// Runs `model` over `test` and the manifold and sample points. Throws std::invalid_argument for a
-/// grid outside 1..200 or a range that is not a positive number.
+/// Throws std::invalid_argument naming the option ("--grid: ...") for a grid outside 1..200 or a
+/// range that is not a positive finite number.
+void check_plot_input_options(const PlotInputOptions& options);
+
+/// Runs `model` over `test` and the manifold and sample points; checks the options first.
 PlotInputs compute_plot_inputs(ConvVae& model, const WeightsMetadata& metadata, const Dataset& test,
                                const PlotInputOptions& options);
 

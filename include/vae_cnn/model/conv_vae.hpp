@@ -20,6 +20,13 @@ std::string to_string(InitKind kind);
 /// "keras" or "torch"; throws std::invalid_argument otherwise.
 InitKind parse_init_kind(const std::string& text);
 
+/// The largest latent size any command accepts: far beyond what a 16-unit hidden layer can feed,
+/// small enough that a file claiming more is refused before anything is allocated.
+constexpr std::int64_t kMaxLatentDim = 4096;
+
+/// Throws std::invalid_argument "latent size N is outside 1..4096" unless 1 <= latent_dim <= kMaxLatentDim.
+void check_latent_dim(std::int64_t latent_dim);
+
 struct ConvVaeOptions {
   /// Size of the latent space (the seed uses 2, so it can be drawn).
   TORCH_ARG(std::int64_t, latent_dim) = 2;

@@ -52,6 +52,7 @@ TEST(CliParsing, TrainRefusesEachBadValueNamingTheOption) {
       {"train --limit -1", "--limit"},
       {"train --seed -1", "--seed"},
       {"train --dist-timeout 0", "--dist-timeout"},
+      {"train --resume --overwrite", "--resume and --overwrite exclude each other"},
       {"train --bogus", "bogus"},
       {"train stray", "unexpected argument 'stray'"},
   };

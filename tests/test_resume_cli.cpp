@@ -82,6 +82,33 @@ TEST(ResumeCli, CtrlCExits130WithAResumableCheckpoint) {
   expect_epochs_once(dir.file("w/metrics.csv"), checkpoint.epoch + 1);
 }
 
+// A job script can say `train --resume` from its first start on: with no checkpoint yet it starts
+// at epoch 1 and says so; a plain `train` into the folder of a finished run is refused, naming it.
+TEST(ResumeCli, OneCommandLineServesTheFirstStartAndEveryRestart) {
+  ScratchDir dir;
+  auto resume_to = [&](const std::string& epochs) {
+    auto args = small_train(dir, epochs);
+    args.push_back("--resume");
+    return args;
+  };
+  ASSERT_EQ(run(dir, resume_to("1")), 0) << slurp(dir.file("err.txt"));
+  EXPECT_NE(slurp(dir.file("out.txt")).find("note: --resume found no checkpoint in " + dir.file("w") +
+                                            " yet; starting at epoch 1"),
+            std::string::npos)
+      << slurp(dir.file("out.txt"));
+  expect_epochs_once(dir.file("w/metrics.csv"), 1);
+
+  EXPECT_EQ(run(dir, small_train(dir, "3")), 2);
+  const std::string refused = slurp(dir.file("err.txt"));
+  EXPECT_EQ(testing::count_lines(refused), 1) << refused;
+  EXPECT_NE(refused.find("already holds a run of 1 epoch on mnist (seed 5)"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("--resume"), std::string::npos) << refused;
+  expect_epochs_once(dir.file("w/metrics.csv"), 1);  // untouched
+
+  ASSERT_EQ(run(dir, resume_to("2")), 0) << slurp(dir.file("err.txt"));
+  expect_epochs_once(dir.file("w/metrics.csv"), 2);
+}
+
 TEST(ResumeCli, StoppedAndResumedEncodesLikeTheStraightRun) {
   ScratchDir straight, stopped;
   ASSERT_EQ(run(straight, small_train(straight, "2")), 0) << slurp(straight.file("err.txt"));

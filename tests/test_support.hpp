@@ -26,7 +26,11 @@ class ScratchDir {
   explicit ScratchDir(const std::string& suffix = "") {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = std::string("vae_cnn_") + (info ? info->test_suite_name() + std::string("_") + info->name() : "t");
-    path_ = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + suffix);
+    // A number per folder: two ScratchDirs of one test once shared a path, and a test that
+    // compared a run in one with a run in the other compared a file with itself.
+    static int made = 0;
+    path_ = std::filesystem::temp_directory_path() /
+            (name + "_" + std::to_string(::getpid()) + "_" + std::to_string(made++) + suffix);
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

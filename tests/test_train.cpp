@@ -130,6 +130,13 @@ TEST(TrainRun, SameSeedGivesTheSameWeights) {
 
   TrainConfig other_seed = testing::small_real_run(second.path().string(), 1, 7);
   other_seed.seed = 8;
+  // A finished run is not replaced unless asked to, and then it is.
+  expect_throw_with<UsageError>([&] { run_training(other_seed, {}); },
+                                {second.path().string() + " already holds a run of 1 epoch on mnist (seed 7)",
+                                 "continue it with --resume, or start over with --overwrite"});
+  const LoadedWeights kept = load_weights(second.file("vae_cnn.mnist.pt"));
+  EXPECT_TRUE(torch::equal(b.model->parameters()[0], kept.model->parameters()[0]));
+  other_seed.overwrite = true;
   run_training(other_seed, {});
   const LoadedWeights c = load_weights(second.file("vae_cnn.mnist.pt"));
   EXPECT_FALSE(torch::equal(a.model->parameters()[0], c.model->parameters()[0]));

@@ -1,5 +1,6 @@
 // `vae_cnn train`: options to a TrainConfig, then the run, told by a TrainVoice.
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <random>
 
@@ -40,6 +41,7 @@ cxxopts::Options train_options() {
       ("dist-timeout", "under torchrun: seconds ranks wait for each other (rendezvous, every all-reduce)",
        cxxopts::value<std::string>()->default_value("300"))
       ("verbose", "also log the data files read and the output folder's lock")
+      ("overwrite", "start over in an --out folder that holds another run's checkpoint")
       ("resume", "continue from a checkpoint (default: <out>/checkpoint.pt) up to --epochs in total",
        cxxopts::value<std::string>()->implicit_value(""))
       ("h,help", "this text");
@@ -84,8 +86,10 @@ Command parse_train(const std::vector<std::string>& args) {
   config.group_timeout_seconds = static_cast<int>(group_timeout);
   for (const auto& option : result.arguments()) command.explicit_options.insert(option.key());
   command.verbose = result.count("verbose") > 0;
+  config.overwrite = result.count("overwrite") > 0;
   command.resume = result.count("resume") > 0;
   if (command.resume) command.resume_path = result["resume"].as<std::string>();
+  if (command.resume && config.overwrite) throw UsageError("--resume and --overwrite exclude each other");
   command.seed_given = result.count("seed") > 0;
   if (command.seed_given) {
     const std::int64_t seed = integer_option(result, "seed");
@@ -98,13 +102,18 @@ Command parse_train(const std::vector<std::string>& args) {
 }
 
 // The checkpoint to continue, with the options merged into `config`; nullopt for a fresh run,
-// whose seed is drawn here when none was given.
-std::optional<Checkpoint> checkpoint_to_resume(const TrainCommand& command, TrainConfig& config) {
-  if (!command.resume) {
+// whose seed is drawn here when none was given. `--resume` into a folder whose run has not
+// finished an epoch yet (killed in its first seconds) starts that run afresh, so that one command
+// line serves a job's first start and every restart; `note` then says so.
+std::optional<Checkpoint> checkpoint_to_resume(const TrainCommand& command, TrainConfig& config, std::string& note) {
+  const std::string own = checkpoint_path_in(config.out_dir);
+  const std::string path = command.resume_path.empty() ? own : command.resume_path;
+  const bool nothing_yet = command.resume && path == own && !std::filesystem::exists(path);
+  if (!command.resume || nothing_yet) {
     if (!command.seed_given) config.seed = std::random_device{}() % 1000000000u;
+    if (nothing_yet) note = "note: --resume found no checkpoint in " + config.out_dir + " yet; starting at epoch 1";
     return std::nullopt;
   }
-  const std::string path = command.resume_path.empty() ? checkpoint_path_in(config.out_dir) : command.resume_path;
   Checkpoint checkpoint = load_checkpoint(path);
   config = merge_resume_config(config, command.explicit_options, checkpoint);
   return checkpoint;
@@ -114,9 +123,10 @@ int run_train(const TrainCommand& command) {
   // First, so that Ctrl-C or SIGTERM during the slow setup still ends the run at a batch boundary.
   InterruptGuard interrupt;
   TrainConfig config = command.config;
-  std::optional<Checkpoint> resume = checkpoint_to_resume(command, config);
+  std::string note;
+  std::optional<Checkpoint> resume = checkpoint_to_resume(command, config, note);
   Checkpoint* checkpoint = resume ? &*resume : nullptr;
-  TrainVoice voice(config, checkpoint, command.verbose);
+  TrainVoice voice(config, checkpoint, command.verbose, note);
   TrainHooks hooks = voice.hooks();
   hooks.should_stop = [] { return InterruptGuard::requested(); };
   try {

@@ -40,10 +40,11 @@ std::string optimizer_line(const TrainConfig& config, const TrainSetup& setup) {
 
 }  // namespace
 
-TrainVoice::TrainVoice(const TrainConfig& config, const Checkpoint* resume, bool verbose)
+TrainVoice::TrainVoice(const TrainConfig& config, const Checkpoint* resume, bool verbose, std::string note)
     : config_(config),
       resume_(resume),
       verbose_(verbose),
+      note_(std::move(note)),
       log_path_((std::filesystem::path(config.out_dir) / "train.log").string()),
       log_(resume ? read_text_if_present(log_path_) : ""),
       bar_(stdout, is_terminal(stdout), config.epochs) {}
@@ -61,6 +62,7 @@ TrainHooks TrainVoice::hooks() {
 
 void TrainVoice::say_start(const TrainSetup& setup, ConvVae& model) {
   started_ = true;
+  if (!note_.empty()) log_->info("{}", note_);
   if (resume_) log_->info("resuming from {} after epoch {}", resume_->path, resume_->epoch);
   log_->info("{}", data_line(config_, setup));
   if (verbose_) {

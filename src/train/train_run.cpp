@@ -114,6 +114,7 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   if (given(explicit_options, "device")) merged.device = given_config.device;
   if (given(explicit_options, "threads")) merged.threads = given_config.threads;
   if (given(explicit_options, "limit")) merged.limit = given_config.limit;
+  merged.overwrite = false;
   merged.group_timeout_seconds = given_config.group_timeout_seconds;
   merged.out_dir = given(explicit_options, "out") ? given_config.out_dir
                                                   : fs::path(checkpoint.path).parent_path().lexically_normal().string();
@@ -174,6 +175,22 @@ void settle_place(TrainConfig& config, bool resuming, RunPlace& place) {
     place.lock.emplace(config.out_dir, describe_this_process("vae_cnn train into " + config.out_dir));
   }
   if (place.group != nullptr && !resuming) config.seed = seed_of_first_rank(*place.group, config.seed);
+}
+
+// A fresh run must not replace another run's files without being asked to.
+void refuse_to_replace_a_run(const TrainConfig& config) {
+  const std::string existing = checkpoint_path_in(config.out_dir);
+  if (config.overwrite || !fs::exists(existing)) return;
+  std::string what = "another run";
+  try {
+    const Checkpoint previous = load_checkpoint(existing);
+    what = "a run of " + std::to_string(previous.epoch) + " epoch" + (previous.epoch == 1 ? "" : "s") + " on " +
+           previous.weights.metadata.dataset + " (seed " + std::to_string(previous.config.seed) + ")";
+  } catch (const std::exception&) {
+    // Unreadable, it is still a file we would replace; the message says only that it is there.
+  }
+  throw UsageError(config.out_dir + " already holds " + what + " in " + existing +
+                   "; continue it with --resume, or start over with --overwrite");
 }
 
 TrainSetup describe_setup(const TrainConfig& config, const DataSplits& data, const Dataset& train,
@@ -253,6 +270,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   TrainConfig config = given_config;
   RunPlace place;
   settle_place(config, resume != nullptr, place);
+  if (place.rank_zero && resume == nullptr) refuse_to_replace_a_run(config);
   const DataSplits data = load_data_dir(config.data_dir);
   if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
   const Dataset train = to_device(first_images(data.train, config.limit), place.device);

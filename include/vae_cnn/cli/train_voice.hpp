@@ -16,7 +16,8 @@ namespace vae_cnn {
 class TrainVoice {
  public:
   /// `resume`: the checkpoint being continued, or nullptr. `verbose`: also the data files and lock.
-  TrainVoice(const TrainConfig& config, const Checkpoint* resume, bool verbose);
+  /// `note`, when not empty, is logged first.
+  TrainVoice(const TrainConfig& config, const Checkpoint* resume, bool verbose, std::string note = "");
 
   /// The hooks run_training calls; they refer to this object, which must outlive the run.
   TrainHooks hooks();
@@ -36,6 +37,7 @@ class TrainVoice {
   TrainConfig config_;
   const Checkpoint* resume_;
   bool verbose_;
+  std::string note_;
   std::string log_path_;
   RunLog log_;
   ProgressBar bar_;

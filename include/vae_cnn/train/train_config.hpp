@@ -38,6 +38,9 @@ struct TrainConfig {
   /// Data-parallel runs only (under torchrun): how long ranks wait for each other, at the
   /// rendezvous and in every all-reduce, before giving up. Not recorded in checkpoints.
   int group_timeout_seconds = 300;
+  /// Start over in an --out folder that holds another run's checkpoint (--overwrite); without it
+  /// such a folder is refused. Not recorded in checkpoints.
+  bool overwrite = false;
 };
 
 /// Means per image over one epoch (train) and over the test split after it (validation).

@@ -228,6 +228,12 @@ TEST(Checkpoint, ConflictingOptionsAreRefused) {
   asked.init = InitKind::kTorch;
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"init", "epochs"}, checkpoint); },
                                 {"--init torch conflicts", "init keras"});
+  asked = testing::small_real_run(dir.path().string(), 4, 11);
+  asked.seed = 12;
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"seed", "epochs"}, checkpoint); },
+                                {"--seed 12 conflicts", "(seed 11)", "continues that seed's random stream"});
+  asked.seed = 11;
+  EXPECT_EQ(merge_resume_config(asked, {"seed", "epochs"}, checkpoint).seed, 11u);  // the same seed is no conflict
   asked = testing::small_real_run(dir.path().string(), 1, 11);
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"epochs"}, checkpoint); }, {"nothing to resume"});
   // Options not given come from the checkpoint, the folder from its location.

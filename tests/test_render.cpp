@@ -3,6 +3,8 @@
 #include <stb_image.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
@@ -126,7 +128,28 @@ TEST(Font, MissingFontNamesThePackage) {
   unsetenv("VAE_CNN_FONT");
   ScratchDir dir;
   testing::write_bytes(dir.file("fake.ttf"), {1, 2, 3, 4});
-  expect_throw_with<DataError>([&] { Font font(dir.file("fake.ttf")); }, {dir.file("fake.ttf"), "not a TrueType font"});
+  expect_throw_with<DataError>([&] { Font font(dir.file("fake.ttf")); }, {dir.file("fake.ttf"), "not a usable TrueType font"});
+}
+
+// stb_truetype reads wherever a font's table directory points; a cut or damaged file must be
+// refused before it does (a truncated VAE_CNN_FONT once crashed plot).
+TEST(Font, TruncatedOrDamagedFontFilesAreRefusedNamingTheFile) {
+  const std::string real = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  std::ifstream in(real, std::ios::binary);
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 700000u);
+  ScratchDir dir;
+  for (const std::size_t size : {std::size_t{10}, std::size_t{200}, std::size_t{100000}, std::size_t{600000},
+                                 bytes.size() - 1}) {
+    testing::write_bytes(dir.file("cut.ttf"), {bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(size)});
+    expect_throw_with<DataError>([&] { Font font(dir.file("cut.ttf")); }, {dir.file("cut.ttf"), "truncated"});
+  }
+  std::vector<std::uint8_t> flipped = bytes;
+  flipped[flipped.size() / 2] ^= 0x40;
+  testing::write_bytes(dir.file("flipped.ttf"), flipped);
+  expect_throw_with<DataError>([&] { Font font(dir.file("flipped.ttf")); }, {dir.file("flipped.ttf"), "checksum"});
+  Font whole(real);  // and the real file passes the same checks
+  EXPECT_GT(whole.text_width("vae", 20), 0);
 }
 
 TEST(LatentScatter, PointsLandInTheirColourAndOutsidersAreCounted) {

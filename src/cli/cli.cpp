@@ -81,13 +81,13 @@ int run_cli(int argc, const char* const* argv) {
   try {
     command = parse_cli(args);
   } catch (const UsageError& error) {
-    std::cerr << "vae_cnn: " << error.what() << '\n';
+    std::cerr << "vae_cnn: " << printable(error.what()) << '\n';
     return kExitUsage;
   }
   try {
     return run_command(command);
   } catch (const UsageError& error) {
-    std::cerr << "vae_cnn: " << error.what() << '\n';
+    std::cerr << "vae_cnn: " << printable(error.what()) << '\n';
     return kExitUsage;
   } catch (const std::exception& error) {
     std::cerr << "vae_cnn: error: " << first_line_of(error) << '\n';

@@ -67,9 +67,8 @@ std::int64_t parse_integer(const std::string& option, const std::string& text) {
   errno = 0;
   char* end = nullptr;
   const long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno == ERANGE) {
-    throw UsageError("--" + option + ": '" + text + "' is not a whole number");
-  }
+  if (text.empty() || *end != '\0') throw UsageError("--" + option + ": '" + text + "' is not a whole number");
+  if (errno == ERANGE) throw UsageError("--" + option + ": " + text + " is too large a number");
   return value;
 }
 

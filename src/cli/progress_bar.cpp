@@ -67,14 +67,8 @@ void ProgressBar::update(const BatchProgress& progress) {
   std::fflush(stream_);
 }
 
-void ProgressBar::finish_epoch(const BatchProgress& last) {
-  if (live_) {
-    clear();
-    return;
-  }
-  std::fprintf(stream_, "%s\n", render(last, total_epochs_, running_loss_of(last), 100).c_str());
-  std::fflush(stream_);
-}
+// Off a terminal the epoch's summary line, logged right after, is the one line per epoch.
+void ProgressBar::finish_epoch(const BatchProgress&) { clear(); }
 
 void ProgressBar::clear() {
   if (!live_ || !drawn_) return;

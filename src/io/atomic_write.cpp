@@ -13,8 +13,14 @@
 namespace vae_cnn {
 namespace {
 
+// Beside the target, so that the rename stays on one file system; a short name of its own when the
+// target's name leaves no room for the suffix (file names stop at 255 bytes).
 std::string temporary_name_for(const std::string& path) {
-  return path + ".tmp-" + std::to_string(::getpid());
+  const std::string suffix = ".tmp-" + std::to_string(::getpid());
+  const std::size_t slash = path.rfind('/');
+  const std::size_t name_length = path.size() - (slash == std::string::npos ? 0 : slash + 1);
+  if (name_length + suffix.size() <= 255) return path + suffix;
+  return path.substr(0, slash == std::string::npos ? 0 : slash + 1) + ".vae_cnn" + suffix;
 }
 
 void write_all(int fd, const char* data, std::size_t size, const std::string& path) {

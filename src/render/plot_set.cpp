@@ -143,6 +143,12 @@ PlotReport write_plots(const PlotInputs& inputs, const PlotOptions& options) {
   });
   if (inputs.history) {
     writer.write("loss.png", [&] { return loss_picture(inputs, font); });
+    std::size_t broken = 0;
+    for (const auto& row : *inputs.history) broken += !std::isfinite(row.loss) || !std::isfinite(row.val_loss);
+    if (broken > 0) {
+      report.notes.push_back("loss.png: " + std::to_string(broken) + " of " + std::to_string(inputs.history->size()) +
+                             " epochs in metrics.csv have a NaN or infinite loss, left out of the chart");
+    }
   } else {
     report.notes.push_back("loss.png not drawn: " + inputs.history_note);
   }

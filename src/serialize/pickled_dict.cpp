@@ -2,6 +2,8 @@
 // absent or of the wrong type, becomes a DataError naming the file.
 #include "vae_cnn/serialize/pickled_dict.hpp"
 
+#include <filesystem>
+
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/import_read.h>
 
@@ -45,6 +47,8 @@ void write_dict_file(const std::string& path, const GenericDict& dict) {
 
 GenericDict read_tagged_dict(const std::string& path, const std::string& format, const std::string& what,
                              std::int64_t max_version) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) throw DataError(path, "is a folder, expected " + what);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, "cannot open (no such file or no permission)");
   if (in.peek() == std::ifstream::traits_type::eof()) throw DataError(path, "empty file, expected " + what);

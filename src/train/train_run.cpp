@@ -3,6 +3,7 @@
 #include "vae_cnn/train/train_run.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -23,6 +24,15 @@ namespace vae_cnn {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A KL weight this large already makes the code carry nothing; beyond it the loss overflows.
+constexpr double kMaxBeta = 1e6;
+
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw UsageError(message);
@@ -99,6 +109,10 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
     throw UsageError("--init " + to_string(given_config.init) + " conflicts with " + where + " (init " +
                      to_string(recorded.init) + ")");
   }
+  if (given(explicit_options, "seed") && given_config.seed != recorded.seed) {
+    throw UsageError("--seed " + std::to_string(given_config.seed) + " conflicts with " + where + " (seed " +
+                     std::to_string(recorded.seed) + "): a resumed run continues that seed's random stream");
+  }
   if (given(explicit_options, "data") && dataset_name(given_config.data_dir) != checkpoint.weights.metadata.dataset) {
     throw UsageError("--data " + given_config.data_dir + " conflicts with " + where + " (data set " +
                      checkpoint.weights.metadata.dataset + ")");
@@ -137,8 +151,9 @@ void validate_train_config(const TrainConfig& config) {
     throw UsageError(std::string("--latent-dim: ") + error.what());
   }
   require(std::isfinite(config.learning_rate) && config.learning_rate > 0,
-          "--lr must be a positive number, got " + std::to_string(config.learning_rate));
-  require(std::isfinite(config.beta) && config.beta >= 0, "--beta must be 0 or more, got " + std::to_string(config.beta));
+          "--lr must be a positive number, got " + number_text(config.learning_rate));
+  require(std::isfinite(config.beta) && config.beta >= 0 && config.beta <= kMaxBeta,
+          "--beta must be between 0 and 1000000, got " + number_text(config.beta));
   require(config.kl_warmup >= 0 && config.kl_warmup <= 1000000,
           "--kl-warmup must be 0 or more epochs, got " + std::to_string(config.kl_warmup));
   require(config.lr_warmup >= 0 && config.lr_warmup <= 1000000000,

@@ -16,7 +16,7 @@ class ProgressBar {
 
   /// Redraws at most ten times a second (reading the running loss synchronises the device).
   void update(const BatchProgress& progress);
-  /// Ends the epoch's bar: clears the live line, or prints the plain line.
+  /// Ends the epoch's bar: clears the live line (off a terminal nothing was drawn).
   void finish_epoch(const BatchProgress& last);
   /// Clears a live line so a log line can be printed in its place.
   void clear();

@@ -59,6 +59,27 @@ TEST(Likelihood, EachLossNamesItsPixelModelAndConstant) {
   EXPECT_NEAR(negative_log_density, (x - m) * (x - m) + pixel_likelihood(LossKind::kMse, 1).constant_nats, 1e-12);
 }
 
+// Long estimates report how far they are, in the samples drawn, up to all of them; the figures
+// are the same with or without someone listening.
+TEST(Likelihood, ProgressCountsEverySampleOnce) {
+  torch::manual_seed(4);
+  ConvVae model;
+  const auto digits = load_split(testing::real_mnist_dir(), Split::kTest).images.slice(0, 0, 24);
+  std::vector<std::int64_t> heard;
+  std::int64_t total_heard = 0;
+  const auto with = importance_weighted_bound(model, digits, LossKind::kBce, 50, 7, 64,
+                                              [&](std::int64_t done, std::int64_t total) {
+                                                heard.push_back(done);
+                                                total_heard = total;
+                                              });
+  const auto without = importance_weighted_bound(model, digits, LossKind::kBce, 50, 7, 64);
+  EXPECT_TRUE(torch::equal(with, without));
+  EXPECT_EQ(total_heard, 24 * 50);
+  ASSERT_FALSE(heard.empty());
+  EXPECT_EQ(heard.back(), 24 * 50);
+  for (std::size_t i = 1; i < heard.size(); ++i) EXPECT_GT(heard[i], heard[i - 1]) << i;
+}
+
 TEST(Likelihood, BoundRisesWithSamplesAndIsRepeatable) {
   for (const LossKind loss : {LossKind::kBce, LossKind::kMse}) {
     SmallModel small = briefly_trained(loss);

@@ -4,6 +4,7 @@
 
 #include "vae_cnn/cli/cli.hpp"
 #include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/cli/progress_bar.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/model_evaluation.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
@@ -43,6 +44,42 @@ Command parse_eval(const std::vector<std::string>& args) {
   return command;
 }
 
+namespace {
+
+// The IWAE estimate's progress on stderr: a live line on a terminal (at most twice a second), a
+// line per tenth otherwise, and only for work that takes a while (K x images above a million).
+class SampleProgressLine {
+ public:
+  SampleProgressLine() : live_(is_terminal(stderr)), start_(std::chrono::steady_clock::now()) {}
+  ~SampleProgressLine() {
+    if (live_ && drawn_) std::fprintf(stderr, "\r\033[K");
+  }
+  void operator()(std::int64_t done, std::int64_t total) {
+    if (total < kWorthShowing) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - start_).count();
+    const double fraction = static_cast<double>(done) / static_cast<double>(total);
+    const int tenth = static_cast<int>(fraction * 10);
+    if (live_ ? now - last_ < std::chrono::milliseconds(500) : tenth == last_tenth_) return;
+    last_ = now;
+    last_tenth_ = tenth;
+    const double eta = fraction > 0 ? seconds * (1 - fraction) / fraction : 0;
+    std::fprintf(stderr, "%slog p(x): %3.0f%% of %s importance samples, %.0f s so far, about %.0f s to go%s",
+                 live_ ? "\r\033[K" : "", 100 * fraction, with_thousands(total).c_str(), seconds, eta, live_ ? "" : "\n");
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+ private:
+  static constexpr std::int64_t kWorthShowing = 1000000;
+  bool live_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_{};
+  int last_tenth_ = -1;
+};
+
+}  // namespace
+
 int run_eval(const EvalCommand& command) {
   const auto start = std::chrono::steady_clock::now();
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
@@ -52,7 +89,9 @@ int run_eval(const EvalCommand& command) {
   Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
   if (data.size() == 0) throw DataError(data_dir, "the " + split + " split has no images");
   data.images = data.images.to(resolve_device(command.device));
-  const ModelEvaluation result = evaluate_model(weights.model, data, meta, command.samples, command.seed);
+  SampleProgressLine progress_line;
+  const ModelEvaluation result = evaluate_model(weights.model, data, meta, command.samples, command.seed, 128,
+                                                [&](std::int64_t done, std::int64_t total) { progress_line(done, total); });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::printf("%s: %s, %s loss, latent %lld, %lld epochs; %s split of %s, %s images\n", command.weights.c_str(),

@@ -27,7 +27,8 @@ PixelLikelihood pixel_likelihood(LossKind loss, std::int64_t pixels) {
 }
 
 torch::Tensor importance_weighted_bound(ConvVae& model, const torch::Tensor& images, LossKind loss,
-                                        std::int64_t samples, std::uint64_t seed, std::int64_t max_decodes) {
+                                        std::int64_t samples, std::uint64_t seed, std::int64_t max_decodes,
+                                        const SampleProgress& progress) {
   TORCH_CHECK(samples >= 1, "importance_weighted_bound: samples must be at least 1");
   torch::NoGradGuard no_grad;
   model->eval();
@@ -53,6 +54,7 @@ torch::Tensor importance_weighted_bound(ConvVae& model, const torch::Tensor& ima
       const auto log_p_x = -reconstruction_loss(logits, targets, loss).view({k, count}) - constant;
       const auto log_q = standard_normal_log_density(epsilon) - 0.5 * z_log_var.sum(-1).unsqueeze(0);
       log_weights.push_back((log_p_x + standard_normal_log_density(z) - log_q).to(torch::kCPU, torch::kFloat64));
+      if (progress) progress(first * samples + count * (done + k), n * samples);
     }
     bounds.push_back(torch::logsumexp(torch::cat(log_weights, 0), 0) - std::log(static_cast<double>(samples)));
   }

@@ -7,7 +7,8 @@
 namespace vae_cnn {
 
 ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const WeightsMetadata& metadata,
-                               std::int64_t samples, std::uint64_t seed, std::int64_t batch_size) {
+                               std::int64_t samples, std::uint64_t seed, std::int64_t batch_size,
+                               const SampleProgress& progress) {
   ModelEvaluation evaluation;
   evaluation.metrics = evaluate(model, data, metadata.loss, metadata.beta, batch_size);
   evaluation.latent_dim = metadata.latent_dim;
@@ -20,7 +21,7 @@ ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const Weight
   evaluation.seed = seed;
   if (data.size() > 0) {
     evaluation.log_likelihood =
-        importance_weighted_bound(model, data.images, metadata.loss, samples, seed).mean().item<double>();
+        importance_weighted_bound(model, data.images, metadata.loss, samples, seed, 1024, progress).mean().item<double>();
   }
   return evaluation;
 }

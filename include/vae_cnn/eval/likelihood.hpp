@@ -5,6 +5,7 @@
 #include "vae_cnn/torch_api.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "vae_cnn/model/conv_vae.hpp"
@@ -27,8 +28,12 @@ PixelLikelihood pixel_likelihood(LossKind loss, std::int64_t pixels);
 /// log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x), computed with log-sum-exp over the K
 /// samples; K = 1 is a one-sample ELBO. ε comes from a CPU generator seeded `seed`; at most
 /// `max_decodes` images are decoded at once. Returns [N] float64 on the CPU, in nats.
+/// `progress`, when given, hears (samples drawn so far, samples in all) after every decode pass:
+/// K = 100,000 on the test split runs for hours.
+using SampleProgress = std::function<void(std::int64_t done, std::int64_t total)>;
 torch::Tensor importance_weighted_bound(ConvVae& model, const torch::Tensor& images, LossKind loss,
-                                        std::int64_t samples, std::uint64_t seed, std::int64_t max_decodes = 1024);
+                                        std::int64_t samples, std::uint64_t seed, std::int64_t max_decodes = 1024,
+                                        const SampleProgress& progress = {});
 
 /// Latent dimensions whose posterior mean varies across images, Var_x(z_mean) > threshold (the
 /// usual "active units" of Burda et al.). z_mean: [N,latent].

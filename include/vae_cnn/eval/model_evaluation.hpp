@@ -29,7 +29,8 @@ struct ModelEvaluation {
 /// Evaluates `model` on `data` (on the model's device): metrics with validation's fixed ε, active
 /// units, and the IWAE estimate with `samples` samples seeded `seed`.
 ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const WeightsMetadata& metadata,
-                               std::int64_t samples, std::uint64_t seed, std::int64_t batch_size = 128);
+                               std::int64_t samples, std::uint64_t seed, std::int64_t batch_size = 128,
+                               const SampleProgress& progress = {});
 
 /// The evaluation and where it came from as a JSON object (pretty-printed, newline at the end).
 std::string evaluation_json(const ModelEvaluation& evaluation, const WeightsMetadata& metadata,

@@ -94,7 +94,7 @@ def main():
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N: the whole data set lives there")
     parser.add_argument("--init", choices=["keras", "torch"], default="keras",
                         help="initial weights, as vae_cnn train --init")
-    parser.add_argument("--lr-warmup", type=int, default=0,
+    parser.add_argument("--lr-warmup", type=int, default=100,
                         help="optimizer steps over which the learning rate rises linearly to 1e-3, as vae_cnn train")
     args = parser.parse_args()
     device = torch.device(args.device)

@@ -64,6 +64,7 @@ TEST(CliParsing, TrainRefusesEachBadValueNamingTheOption) {
 }
 
 TEST(CliParsing, TrainTakesTheSeedsDefaultsAndRecordsWhatWasGiven) {
+  EXPECT_EQ(std::get<TrainCommand>(parse_cli(words("train"))).config.lr_warmup, 100);
   const auto command = std::get<TrainCommand>(parse_cli(words("train --bce --lr-warmup 50 --seed 3")));
   EXPECT_EQ(command.config.loss, LossKind::kBce);
   EXPECT_EQ(command.config.epochs, 50);

@@ -105,6 +105,8 @@ inline TrainConfig small_real_run(const std::string& out_dir, std::int64_t epoch
   config.threads = 1;
   config.device = "cpu";
   config.out_dir = out_dir;
+  // These runs check files and flows, not the default's quality: a warm-up would spend their few steps.
+  config.lr_warmup = 0;
   return config;
 }
 

@@ -32,7 +32,7 @@ cxxopts::Options train_options() {
       ("kl-warmup", "epochs over which the KL weight rises linearly from 0 to --beta (0 = none)",
        cxxopts::value<std::string>()->default_value("0"))
       ("lr-warmup", "optimizer steps over which the learning rate rises linearly to --lr (0 = none)",
-       cxxopts::value<std::string>()->default_value("0"))
+       cxxopts::value<std::string>()->default_value("100"))
       ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
       ("threads", "intra-op CPU threads (0 = all cores)", cxxopts::value<std::string>()->default_value("0"))
       ("seed", "random seed (default: drawn at random and logged)", cxxopts::value<std::string>())

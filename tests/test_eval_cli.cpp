@@ -36,7 +36,7 @@ TEST(EvalCli, LossTermsEqualTrainingsValidationAndJsonHasEveryFigure) {
   ScratchDir dir;
   const std::string trained = testing::shared_training("eval_mse_seed5", testing::small_real_run("", 2, 5));
   const std::string weights = trained + "/vae_cnn.mnist.pt";
-  const auto result = run_vae_cnn(dir, "eval -w '" + weights + "' --data '" + testing::real_mnist_dir() +
+  const auto result = run_vae_cnn(dir, "eval -w '" + weights + "' --data '" + testing::small_real_dir() +
                                            "' --iw 3 --seed 4 --json '" + dir.file("eval.json") + "'");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("log p(x) IWAE"), std::string::npos) << result.out;
@@ -51,14 +51,14 @@ TEST(EvalCli, LossTermsEqualTrainingsValidationAndJsonHasEveryFigure) {
   EXPECT_EQ(report["weights"]["latent_dim"], 2);
   EXPECT_EQ(report["weights"]["epochs"], 2);
   EXPECT_EQ(report["data"]["split"], "test");
-  EXPECT_EQ(report["data"]["images"], 1663);
+  EXPECT_EQ(report["data"]["images"], 100);
   EXPECT_EQ(report["importance_samples"], 3);
   EXPECT_EQ(report["seed"], 4);
   EXPECT_NEAR(report["likelihood"]["constant_nats"].get<double>(), 392.0 * std::log(M_PI), 1e-9);
   EXPECT_NEAR(report["elbo_nats"].get<double>(), -(row[5] + row[6] + 392.0 * std::log(M_PI)), 1e-3);
   // The encoder's figures as the library computes them on the same weights and split.
   LoadedWeights loaded = load_weights(weights);
-  const Dataset test = load_split(testing::real_mnist_dir(), Split::kTest);
+  const Dataset test = load_split(testing::small_real_dir(), Split::kTest);
   const EncoderHealth health = encoder_health(loaded.model, test.images, 128);
   EXPECT_EQ(report["active_units"].get<int>(), active_units(encode_dataset(loaded.model, test).z_mean));
   EXPECT_EQ(report["hidden_units"].get<int>(), 16);

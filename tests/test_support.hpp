@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "vae_cnn/data/idx_file.hpp"
 #include "vae_cnn/train/train_config.hpp"
 #include "vae_cnn/train/train_run.hpp"
 
@@ -93,11 +94,59 @@ inline std::string slurp(const std::string& path) {
   return text.str();
 }
 
-/// A quick real run: the first 256 training digits in batches of 64, on one CPU thread (ctest runs
-/// tests side by side, one per core).
+/// A number that changes whenever the test binary is rebuilt: folders made for one build are not
+/// trusted by the next.
+inline std::string build_stamp() {
+  namespace fs = std::filesystem;
+  return std::to_string(fs::last_write_time(fs::read_symlink("/proc/self/exe")).time_since_epoch().count());
+}
+
+/// Makes `folder` with `fill(scratch)` once: the first test to ask fills a folder of its own and
+/// renames it into place, so tests running side by side (ctest runs each in its own process) never
+/// see half of it.
+template <typename Fill>
+std::string made_once(const std::filesystem::path& folder, Fill&& fill) {
+  namespace fs = std::filesystem;
+  if (fs::exists(folder / "complete")) return folder.string();
+  const fs::path scratch = folder.string() + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(scratch);
+  fs::create_directories(scratch);
+  fill(scratch);
+  std::ofstream(scratch / "complete") << "made\n";
+  std::error_code taken;
+  fs::rename(scratch, folder, taken);
+  if (taken) fs::remove_all(scratch);  // another test got there first with the same contents
+  return folder.string();
+}
+
+/// A data folder named mnist with the first 256 training and the first 100 test digits of
+/// data/mnist: small runs validate on 100 digits, not all 1,663, after every epoch.
+inline std::string small_real_dir() {
+  const auto folder = made_once(std::filesystem::path(VAE_CNN_TEST_CACHE) / ("small_real-" + build_stamp()),
+                                [](const std::filesystem::path& scratch) {
+    std::filesystem::create_directories(scratch / "mnist");
+    const struct {
+      const char* stem;
+      std::uint32_t magic, count;
+    } parts[] = {{"train-images-idx3-ubyte", kIdxImagesMagic, 256}, {"train-labels-idx1-ubyte", kIdxLabelsMagic, 256},
+                 {"t10k-images-idx3-ubyte", kIdxImagesMagic, 100}, {"t10k-labels-idx1-ubyte", kIdxLabelsMagic, 100}};
+    for (const auto& part : parts) {
+      IdxArray array = read_idx(locate_idx_file(real_mnist_dir(), part.stem), part.magic);
+      std::size_t per_item = 1;
+      for (std::size_t d = 1; d < array.dims.size(); ++d) per_item *= array.dims[d];
+      array.dims[0] = part.count;
+      array.values.resize(per_item * part.count);
+      write_idx((scratch / "mnist" / part.stem).string(), array, IdxCompression::kNone);
+    }
+  });
+  return folder + "/mnist";
+}
+
+/// A quick real run: 256 training digits in batches of 64, validated on 100, on one CPU thread
+/// (ctest runs tests side by side, one per core).
 inline TrainConfig small_real_run(const std::string& out_dir, std::int64_t epochs, std::uint64_t seed) {
   TrainConfig config;
-  config.data_dir = real_mnist_dir();
+  config.data_dir = small_real_dir();
   config.epochs = epochs;
   config.limit = 256;
   config.batch_size = 64;
@@ -115,19 +164,11 @@ inline TrainConfig small_real_run(const std::string& out_dir, std::int64_t epoch
 /// test in a process of its own, so the first test to ask trains into a folder of its own and
 /// renames it into place: tests running side by side never see half a run.
 inline std::string shared_training(const std::string& name, TrainConfig config) {
-  namespace fs = std::filesystem;
-  const auto built = fs::last_write_time(fs::read_symlink("/proc/self/exe")).time_since_epoch().count();
-  const fs::path folder = fs::path(VAE_CNN_TEST_CACHE) / (name + "-" + std::to_string(built));
-  if (fs::exists(folder / "complete")) return folder.string();
-  const fs::path scratch = folder.string() + ".tmp-" + std::to_string(::getpid());
-  fs::remove_all(scratch);
-  config.out_dir = scratch.string();
-  run_training(config, {});
-  std::ofstream(scratch / "complete") << "trained\n";
-  std::error_code taken;
-  fs::rename(scratch, folder, taken);
-  if (taken) fs::remove_all(scratch);  // another test got there first with the same run
-  return folder.string();
+  return made_once(std::filesystem::path(VAE_CNN_TEST_CACHE) / (name + "-" + build_stamp()),
+                   [&](const std::filesystem::path& scratch) {
+                     config.out_dir = scratch.string();
+                     run_training(config, {});
+                   });
 }
 
 }  // namespace vae_cnn::testing

@@ -182,6 +182,12 @@ std::int64_t resident_kib() {
 // process of its own: tests before it in the same process leave the allocator (and AddressSanitizer's
 // quarantine) settling, which moved the figures by 11 MB.
 TEST(TrainMemory, ResidentMemoryDoesNotGrowFromEpochToEpoch) {
+#ifdef VAE_CNN_SANITIZED
+  // AddressSanitizer keeps freed memory in a quarantine of up to 256 MB, so resident memory there
+  // rises with every byte freed (605 -> 615 MB over 7 epochs here) whether or not anything leaks;
+  // in that lane LeakSanitizer (detect_leaks=1) is the leak check.
+  GTEST_SKIP() << "resident memory under AddressSanitizer measures its quarantine";
+#endif
   ScratchDir dir;
   TrainConfig config = testing::small_real_run(dir.path().string(), 8, 2);
   config.data_dir = testing::real_mnist_dir();

@@ -10,6 +10,7 @@
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/allocator_policy.hpp"
+#include "vae_cnn/io/standard_output.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -35,8 +36,7 @@ const char* const kUsage =
 
 struct RunVisitor {
   int operator()(const PrintText& print) const {
-    std::cout << print.text;
-    if (!print.text.empty() && print.text.back() != '\n') std::cout << '\n';
+    write_to_standard_output(!print.text.empty() && print.text.back() != '\n' ? print.text + '\n' : print.text);
     return kExitOk;
   }
   int operator()(const TrainCommand& command) const { return run_train(command); }
@@ -76,6 +76,7 @@ int run_command(const Command& command) { return std::visit(RunVisitor{}, comman
 
 int run_cli(int argc, const char* const* argv) {
   keep_freed_memory_for_reuse();
+  report_file_size_limit_as_error();
   const std::vector<std::string> args(argv, argv + argc);
   Command command;
   try {
@@ -85,7 +86,9 @@ int run_cli(int argc, const char* const* argv) {
     return kExitUsage;
   }
   try {
-    return run_command(command);
+    const int exit_code = run_command(command);
+    finish_standard_output();
+    return exit_code;
   } catch (const UsageError& error) {
     std::cerr << "vae_cnn: " << printable(error.what()) << '\n';
     return kExitUsage;

@@ -1,5 +1,4 @@
 // `vae_cnn encode` and `vae_cnn decode`: trained weights to latent codes and back to a digit.
-#include <iostream>
 #include <sstream>
 
 #include "vae_cnn/cli/cli.hpp"
@@ -8,6 +7,7 @@
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/latent_codes.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/io/standard_output.hpp"
 #include "vae_cnn/render/png.hpp"
 #include "vae_cnn/data/device.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
@@ -53,7 +53,7 @@ int run_encode(const EncodeCommand& command) {
   const Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
   const std::string csv = latent_codes_csv(encode_dataset(weights.model, data));
   if (command.output.empty()) {
-    std::cout << csv;
+    write_to_standard_output(csv);
   } else {
     write_file_atomically(command.output, csv);
   }

@@ -1,5 +1,5 @@
 // `vae_cnn summary`: the Keras-style tables, from a freshly built model.
-#include <iostream>
+#include "vae_cnn/io/standard_output.hpp"
 
 #include "vae_cnn/cli/cli.hpp"
 #include "vae_cnn/cli/option_values.hpp"
@@ -27,7 +27,7 @@ Command parse_summary(const std::vector<std::string>& args) {
 
 int run_summary(const SummaryCommand& command) {
   ConvVae model(ConvVaeOptions().latent_dim(command.latent_dim));
-  std::cout << model_summary(model);
+  write_to_standard_output(model_summary(model));
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 #include "vae_cnn/io/atomic_write.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,10 +46,25 @@ void sync_parent_folder(const std::string& path) {
   ::close(fd);
 }
 
-void write_bytes_atomically(const std::string& path, const char* data, std::size_t size) {
-  // A file-size limit (ulimit -f) would otherwise kill the process with SIGXFSZ before we could
-  // report it; ignored, write() fails with EFBIG and we say so.
-  std::signal(SIGXFSZ, SIG_IGN);
+std::string folder_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+}
+
+// A pipe or a terminal-like device takes the bytes as they come: no temporary file, no rename.
+void write_in_place(const std::string& target, const std::string& path, const char* data, std::size_t size) {
+  const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw WriteError(path, std::string("cannot open: ") + std::strerror(errno));
+  try {
+    write_all(fd, data, size, path);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  if (::close(fd) != 0) throw WriteError(path, std::string("cannot close: ") + std::strerror(errno));
+}
+
+void replace_regular_file(const std::string& path, const char* data, std::size_t size) {
   const std::string temporary = temporary_name_for(path);
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw WriteError(path, std::string("cannot create: ") + std::strerror(errno));
@@ -73,7 +89,43 @@ void write_bytes_atomically(const std::string& path, const char* data, std::size
   sync_parent_folder(path);
 }
 
+void write_bytes_atomically(const std::string& path, const char* data, std::size_t size) {
+  // A file-size limit (ulimit -f) would otherwise kill the process with SIGXFSZ before we could
+  // report it; ignored, write() fails with EFBIG and we say so.
+  std::signal(SIGXFSZ, SIG_IGN);
+  const WriteTarget target = resolve_write_target(path);
+  if (target.replace) {
+    replace_regular_file(target.path, data, size);
+  } else {
+    write_in_place(target.path, path, data, size);
+  }
+}
+
 }  // namespace
+
+WriteTarget resolve_write_target(const std::string& path) {
+  struct stat followed {};
+  if (::stat(path.c_str(), &followed) == 0) {
+    // Through the original path, which also serves /dev/stdout when standard output is a pipe.
+    if (S_ISFIFO(followed.st_mode) || S_ISCHR(followed.st_mode)) return {path, false};
+    if (S_ISDIR(followed.st_mode)) throw WriteError(path, "is a folder, expected a file name");
+    if (!S_ISREG(followed.st_mode)) throw WriteError(path, "is a socket or block device, expected a file name");
+  }
+  // A regular file or none yet: the links are followed by hand rather than with realpath(), because
+  // a link to a file not yet written is a valid target.
+  constexpr int kMostLinksFollowed = 40;  // the kernel's own limit (ELOOP)
+  std::string current = path;
+  for (int links = 0; links <= kMostLinksFollowed; ++links) {
+    struct stat info {};
+    if (::lstat(current.c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) return {current, true};
+    std::string link(static_cast<std::size_t>(info.st_size > 0 ? info.st_size : 4096) + 1, '\0');
+    const ssize_t length = ::readlink(current.c_str(), link.data(), link.size());
+    if (length <= 0) throw WriteError(path, std::string("cannot read the symbolic link: ") + std::strerror(errno));
+    link.resize(static_cast<std::size_t>(length));
+    current = link.front() == '/' ? link : folder_of(current) + link;
+  }
+  throw WriteError(path, "too many levels of symbolic links");
+}
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {
   write_bytes_atomically(path, bytes.data(), bytes.size());

@@ -1,5 +1,6 @@
 // Writing files so that a crash or a kill at any instant leaves the old file or the new one, never
 // a torn one: the bytes go to a temporary file in the same folder, are flushed to disk, then renamed.
+// Targets that are not regular files are never replaced (see WriteTarget).
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,16 @@
 #include <vector>
 
 namespace vae_cnn {
+
+/// Where the bytes for `path` go. A symbolic link is followed, so that the link stays and the file it
+/// names is replaced (atomically, in that file's folder); a FIFO or character device (/dev/stdout,
+/// /dev/null) is written in place (`replace` false), never replaced by a regular file. A folder, a
+/// socket or a block device is refused (WriteError).
+struct WriteTarget {
+  std::string path;
+  bool replace = true;
+};
+WriteTarget resolve_write_target(const std::string& path);
 
 /// Replaces `path` with `bytes` atomically; throws WriteError naming the file on any failure
 /// (no space, no permission, file-size limit), leaving the previous file untouched.

@@ -7,22 +7,26 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${VAE_CNN_ASAN_BUILD_DIR:-$root/build-asan}"
 seconds="${1:-60}"
-[ -x "$build/fuzz/fuzz_idx_reader" ] && [ -x "$build/fuzz/fuzz_weights_loader" ] || "$root/scripts/sanitize.sh" --build-only
+targets=(idx_reader weights_loader weights_structure)
+for target in "${targets[@]}"; do
+  [ -x "$build/fuzz/fuzz_$target" ] || { "$root/scripts/sanitize.sh" --build-only; break; }
+done
 
 work="$build/fuzz-work"
 rm -rf "$work/crashes" "$work/seeds"
-mkdir -p "$work/crashes" "$work/seeds/idx_reader" "$work/seeds/weights_loader" "$work/corpus/idx_reader" \
-  "$work/corpus/weights_loader"
+for target in "${targets[@]}"; do mkdir -p "$work/seeds/$target" "$work/corpus/$target"; done
+mkdir -p "$work/crashes"
 python3 "$root/fuzz/make_seeds.py" "$root/data/mnist" "$work/seeds/idx_reader"
 # A real weights file and checkpoint: one epoch on 64 real digits.
 OMP_NUM_THREADS=1 "$root/build/vae_cnn" train --data "$root/data/mnist" --limit 64 --epochs 1 --batch-size 32 \
   --threads 1 --seed 1 --out "$work/model" >/dev/null
 cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_loader/"
+cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_structure/"
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=0
-for target in idx_reader weights_loader; do
+for target in "${targets[@]}"; do
   binary="$build/fuzz/fuzz_$target"
   shopt -s nullglob
   regressions=("$root/fuzz/regressions/$target"/*)

@@ -38,6 +38,7 @@ packages=(
   libdnnl-dev             # oneDNN, the convolution backend LibTorch uses
   libgloo-dev             # headers behind LibTorch's c10d ProcessGroupGloo
   libgraphviz-dev         # Graphviz's dot layout for the model diagrams of `plot`
+  libzip-dev              # CRC-32 and size checks of every record of weights and checkpoints
   libcxxopts-dev libspdlog-dev libstb-dev zlib1g-dev
   nlohmann-json3-dev      # the JSON report of `eval`
   libgtest-dev

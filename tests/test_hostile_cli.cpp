@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli_support.hpp"
+#include "zip_rewrite.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -26,6 +27,30 @@ TEST(Hostile, AFolderGivenAsAFileIsCalledAFolder) {
                                    dir.file("folder.pt") + ": is a folder, expected a vae_cnn weights file", "-w folder");
   testing::expect_one_line_failure(run_vae_cnn(dir, "train --resume '" + dir.file("folder.pt") + "'"), 1,
                                    "is a folder, expected a vae_cnn checkpoint", "--resume folder");
+}
+
+// A checkpoint whose largest tensor record was cut short inside a valid zip: --resume used to train
+// on from the bytes past its end and overwrite the run's files.
+TEST(Hostile, ADamagedCheckpointIsRefusedBeforeAnythingIsOverwritten) {
+  ScratchDir dir;
+  std::filesystem::copy(shared_weights(), dir.file("run"));
+  auto records = fuzzing::read_zip_records(slurp(dir.file("run/checkpoint.pt")));
+  ASSERT_TRUE(records);
+  auto* largest = &records->front();
+  for (auto& record : *records) {
+    if (record.name.find("/data/") != std::string::npos && record.bytes.size() > largest->bytes.size()) largest = &record;
+  }
+  largest->bytes.resize(largest->bytes.size() - 4);
+  std::ofstream(dir.file("run/checkpoint.pt"), std::ios::binary) << fuzzing::write_zip_records(*records);
+  const std::string weights_before = slurp(dir.file("run/vae_cnn.mnist.pt"));
+  const std::string metrics_before = slurp(dir.file("run/metrics.csv"));
+  testing::expect_one_line_failure(
+      run_vae_cnn(dir, "train --resume '" + dir.file("run/checkpoint.pt") + "' --epochs 4"), 1,
+      "truncated or damaged", "--resume of a short record");
+  testing::expect_one_line_failure(run_vae_cnn(dir, "eval -w '" + dir.file("run/checkpoint.pt") + "'"), 1,
+                                   "truncated or damaged", "eval of the damaged checkpoint");
+  EXPECT_EQ(slurp(dir.file("run/vae_cnn.mnist.pt")), weights_before);
+  EXPECT_EQ(slurp(dir.file("run/metrics.csv")), metrics_before);
 }
 
 TEST(Hostile, APathWithANewlineStaysOnTheErrorsOneLine) {

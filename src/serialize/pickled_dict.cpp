@@ -4,14 +4,13 @@
 
 #include <filesystem>
 
-#include <caffe2/serialize/inline_container.h>
-#include <torch/csrc/jit/serialization/import_read.h>
-
 #include <fstream>
+#include <sstream>
 
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
-#include "vae_cnn/serialize/pickle_framing.hpp"
+#include "vae_cnn/serialize/tensor_archive.hpp"
+#include "vae_cnn/serialize/zip_records.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -19,16 +18,16 @@ namespace {
 // torch::pickle_load(bytes) does what this does, except that its in-memory reader copies whatever
 // range the zip reader asks for: a file whose zip directory points past its end made it read out of
 // bounds (found by fuzz/weights_loader_fuzz.cpp, kept in fuzz/regressions/). LibTorch's istream
-// reader checks every read, so a damaged file ends in an exception instead.
-// The pickle's framing is checked first (pickle_framing.hpp): LibTorch's unpickler would allocate
-// whatever length a damaged string opcode announces.
-c10::IValue unpickle_archive(std::istream& in, const std::string& path, const std::string& what) {
-  caffe2::serialize::PyTorchStreamReader reader(&in);
-  const auto [pickle, pickle_size] = reader.getRecord("data.pkl");
-  if (const auto fault = pickle_framing_fault(static_cast<const char*>(pickle.get()), pickle_size)) {
-    throw DataError(path, "not " + what + ", or damaged: its pickle (data.pkl) " + *fault);
+// reader checks every read, so a damaged file ends in an exception instead. Before it sees the
+// file, every record is checked against the zip's CRC-32 (zip_records.hpp); while it reads, every
+// tensor against its record (tensor_archive.hpp).
+c10::IValue unpickle_archive(const std::string& bytes, const std::string& path, const std::string& what) {
+  if (const auto fault = zip_records_fault(bytes.data(), bytes.size())) {
+    throw DataError(path, "not " + what + ", or truncated or damaged: " + *fault);
   }
-  return torch::jit::readArchiveAndTensors("data", "", "", c10::nullopt, c10::nullopt, c10::nullopt, reader);
+  std::istringstream in(bytes);
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  return read_checked_archive(reader, path, what);
 }
 
 }  // namespace
@@ -49,12 +48,24 @@ GenericDict read_tagged_dict(const std::string& path, const std::string& format,
                              std::int64_t max_version) {
   std::error_code ignored;
   if (std::filesystem::is_directory(path, ignored)) throw DataError(path, "is a folder, expected " + what);
+  // Read whole into memory, so a FIFO or /dev/zero would never end; no file of ours nears the cap.
+  constexpr std::uintmax_t kLargestFile = std::uintmax_t{1} << 30;
+  if (std::filesystem::exists(path, ignored)) {
+    if (!std::filesystem::is_regular_file(path, ignored)) throw DataError(path, "is not a regular file, expected " + what);
+    if (std::filesystem::file_size(path, ignored) > kLargestFile) {
+      throw DataError(path, "is larger than 1 GiB, far more than " + what + " holds");
+    }
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, "cannot open (no such file or no permission)");
-  if (in.peek() == std::ifstream::traits_type::eof()) throw DataError(path, "empty file, expected " + what);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (!in) throw DataError(path, "cannot read");
+  const std::string bytes = std::move(contents).str();
+  if (bytes.empty()) throw DataError(path, "empty file, expected " + what);
   c10::IValue root;
   try {
-    root = unpickle_archive(in, path, what);
+    root = unpickle_archive(bytes, path, what);
   } catch (const DataError&) {
     throw;
   } catch (const std::exception&) {
@@ -96,6 +107,19 @@ std::string require_string(const std::string& path, const GenericDict& dict, con
   const auto value = require_field(path, dict, key);
   if (!value.isString()) throw DataError(path, "field '" + key + "' is not a string");
   return value.toStringRef();
+}
+
+std::vector<std::int64_t> require_int_list(const std::string& path, const GenericDict& dict, const std::string& key) {
+  const auto value = require_field(path, dict, key);
+  if (value.isIntList()) return value.toIntVector();
+  const auto fault = [&] { return DataError(path, "field '" + key + "' is not a list of integers"); };
+  if (!value.isList()) throw fault();
+  std::vector<std::int64_t> numbers;
+  for (const c10::IValue& element : value.toListRef()) {
+    if (!element.isInt()) throw fault();
+    numbers.push_back(element.toInt());
+  }
+  return numbers;
 }
 
 at::Tensor require_tensor(const std::string& path, const GenericDict& dict, const std::string& key) {

@@ -2,6 +2,9 @@
 // torch::pickle_save writes the archive Python's torch.load reads, so neither side needs a converter.
 #include "vae_cnn/serialize/weights_file.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/serialize/pickled_dict.hpp"
 
@@ -10,6 +13,12 @@ namespace {
 
 const char* const kWeightsFormat = "vae_cnn.weights";
 const char* const kWeightsWhat = "a vae_cnn weights file";
+
+// The data set's name is one folder name: commands read data/<name> and write vae_cnn.<name>.pt.
+bool is_folder_name(const std::string& name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || static_cast<unsigned char>(c) < 0x20; });
+}
 
 }  // namespace
 
@@ -40,12 +49,18 @@ LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict
     throw DataError(path, std::string("field 'loss': ") + error.what());
   }
   meta.beta = require_double(path, dict, "beta");
-  const auto shape = require_field(path, dict, "image_shape");
-  if (!shape.isIntList() || shape.toIntVector() != std::vector<std::int64_t>{1, 28, 28}) {
-    throw DataError(path, "image_shape is not [1, 28, 28]");
+  if (!(std::isfinite(meta.beta) && meta.beta >= 0 && meta.beta <= kMaxBeta)) {
+    throw DataError(path, "field 'beta' is " + std::to_string(meta.beta) + ", expected a number from 0 to 1000000");
+  }
+  if (require_int_list(path, dict, "image_shape") != std::vector<std::int64_t>{1, 28, 28}) {
+    throw DataError(path, "field 'image_shape' is not [1, 28, 28]");
   }
   meta.dataset = require_string(path, dict, "dataset");
+  if (!is_folder_name(meta.dataset)) throw DataError(path, "field 'dataset' is not a folder name");
   meta.epochs = require_int(path, dict, "epochs");
+  if (meta.epochs < 0 || meta.epochs > kMaxEpochs) {
+    throw DataError(path, "field 'epochs' is " + std::to_string(meta.epochs) + ", expected 0 to " + std::to_string(kMaxEpochs));
+  }
   const GenericDict state = require_dict(path, dict, "state_dict");
 
   // The file's weights replace the initial ones: draw no more than LibTorch's layers do.
@@ -62,6 +77,9 @@ LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict
                                 c10::str(item.value().sizes()) + ": a different architecture");
     }
     if (!tensor.is_floating_point()) throw DataError(path, "tensor '" + item.key() + "' is not floating point");
+    if (!torch::isfinite(tensor).all().item<bool>()) {
+      throw DataError(path, "tensor '" + item.key() + "' holds NaN or infinite values");
+    }
     item.value().copy_(tensor);
     ++matched;
   }

@@ -36,8 +36,12 @@ std::vector<EpochMetrics> history_from(const std::string& path, const at::Tensor
   std::vector<EpochMetrics> history;
   auto rows = table.accessor<double, 2>();
   for (std::int64_t i = 0; i < table.size(0); ++i) {
+    // Compared as a double first: casting a NaN or huge value to an integer is undefined.
+    if (rows[i][0] != static_cast<double>(i + 1)) {
+      throw DataError(path, "metrics row " + std::to_string(i + 1) + " is not epoch " + std::to_string(i + 1));
+    }
     EpochMetrics m;
-    m.epoch = static_cast<std::int64_t>(rows[i][0]);
+    m.epoch = i + 1;
     m.loss = rows[i][1];
     m.reconstruction = rows[i][2];
     m.kl = rows[i][3];
@@ -46,7 +50,6 @@ std::vector<EpochMetrics> history_from(const std::string& path, const at::Tensor
     m.val_kl = rows[i][6];
     m.seconds = rows[i][7];
     m.images_per_second = rows[i][8];
-    if (m.epoch != i + 1) throw DataError(path, "metrics row " + std::to_string(i + 1) + " is not epoch " + std::to_string(i + 1));
     history.push_back(m);
   }
   return history;
@@ -140,7 +143,16 @@ Checkpoint load_checkpoint(const std::string& path, torch::Device device) {
   checkpoint.path = path;
   checkpoint.weights = read_model_fields(path, dict, device);
   checkpoint.config = config_from(path, require_dict(path, dict, "config"));
+  try {
+    validate_train_config(checkpoint.config);
+  } catch (const UsageError& error) {
+    throw DataError(path, std::string("its recorded options are out of bounds: ") + error.what());
+  }
   checkpoint.epoch = require_int(path, dict, "epoch");
+  if (checkpoint.epoch < 0 || checkpoint.epoch > checkpoint.config.epochs) {
+    throw DataError(path, "epoch " + std::to_string(checkpoint.epoch) + " is outside 0.." +
+                              std::to_string(checkpoint.config.epochs) + " (the epochs the run asked for)");
+  }
   checkpoint.history = history_from(path, require_tensor(path, dict, "metrics"));
   if (checkpoint.epoch != static_cast<std::int64_t>(checkpoint.history.size()) ||
       checkpoint.epoch != checkpoint.weights.metadata.epochs) {

@@ -103,6 +103,7 @@ void optimizer_state_from_dict(const std::string& path, const GenericDict& dict,
     const std::string where = "optimizer state of '" + name + "'";
     auto state = new_state_for(optimizer);
     step_of(*state) = require_int(path, entry, "step");
+    if (step_of(*state) < 0) throw DataError(path, where + ": 'step' is negative");
     for (const Buffer& buffer : buffers_of(*state)) {
       if (!entry.contains(std::string(buffer.name))) {
         if (buffer.required) throw DataError(path, where + " has no '" + buffer.name + "' (another optimizer's state?)");
@@ -112,6 +113,9 @@ void optimizer_state_from_dict(const std::string& path, const GenericDict& dict,
       if (value.sizes() != parameter->sizes() || value.scalar_type() != parameter->scalar_type()) {
         throw DataError(path, where + ": '" + buffer.name + "' is " + shape_text(value.sizes()) + ", its parameter " +
                                   shape_text(parameter->sizes()));
+      }
+      if (!torch::isfinite(value).all().item<bool>()) {
+        throw DataError(path, where + ": '" + buffer.name + "' holds NaN or infinite values");
       }
       *buffer.tensor = value.to(parameter->device()).clone();
     }

@@ -25,19 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A KL weight this large already makes the code carry nothing; beyond it the loss overflows.
-constexpr double kMaxBeta = 1e6;
-
-std::string number_text(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
-}
-
-void require(bool ok, const std::string& message) {
-  if (!ok) throw UsageError(message);
-}
-
 void prepare_output_folder(const std::string& out_dir) {
   std::error_code error;
   if (fs::exists(out_dir, error) && !fs::is_directory(out_dir, error)) {
@@ -139,28 +126,6 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   }
   validate_train_config(merged);
   return merged;
-}
-
-void validate_train_config(const TrainConfig& config) {
-  require(config.epochs >= 1 && config.epochs <= 1000000, "--epochs must be at least 1, got " + std::to_string(config.epochs));
-  require(config.batch_size >= 1 && config.batch_size <= 1000000,
-          "--batch-size must be between 1 and 1000000, got " + std::to_string(config.batch_size));
-  try {
-    check_latent_dim(config.latent_dim);
-  } catch (const std::invalid_argument& error) {
-    throw UsageError(std::string("--latent-dim: ") + error.what());
-  }
-  require(std::isfinite(config.learning_rate) && config.learning_rate > 0,
-          "--lr must be a positive number, got " + number_text(config.learning_rate));
-  require(std::isfinite(config.beta) && config.beta >= 0 && config.beta <= kMaxBeta,
-          "--beta must be between 0 and 1000000, got " + number_text(config.beta));
-  require(config.kl_warmup >= 0 && config.kl_warmup <= 1000000,
-          "--kl-warmup must be 0 or more epochs, got " + std::to_string(config.kl_warmup));
-  require(config.lr_warmup >= 0 && config.lr_warmup <= 1000000000,
-          "--lr-warmup must be between 0 and 1000000000 steps, got " + std::to_string(config.lr_warmup));
-  require(config.threads >= 0 && config.threads <= 1024, "--threads must be between 0 (all cores) and 1024, got " + std::to_string(config.threads));
-  require(config.limit >= 0, "--limit must be 0 (all images) or more, got " + std::to_string(config.limit));
-  require(!config.out_dir.empty(), "--out must name a folder");
 }
 
 namespace {

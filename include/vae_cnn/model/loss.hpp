@@ -11,6 +11,10 @@ namespace vae_cnn {
 
 enum class LossKind { kMse, kBce };
 
+/// The largest KL weight β: one this large already makes the code carry nothing; beyond it the
+/// loss overflows.
+constexpr double kMaxBeta = 1e6;
+
 /// "mse" or "bce", as files and logs spell it.
 std::string to_string(LossKind kind);
 /// Parses "mse"/"bce"; throws std::invalid_argument otherwise.

@@ -5,6 +5,7 @@
 #include "vae_cnn/torch_api.hpp"
 
 #include <string>
+#include <vector>
 
 namespace vae_cnn {
 
@@ -27,6 +28,9 @@ c10::IValue require_field(const std::string& path, const GenericDict& dict, cons
 std::int64_t require_int(const std::string& path, const GenericDict& dict, const std::string& key);
 double require_double(const std::string& path, const GenericDict& dict, const std::string& key);
 std::string require_string(const std::string& path, const GenericDict& dict, const std::string& key);
+/// A list of integers, as LibTorch writes it (an int list) or as Python's torch.save does (a list
+/// whose elements are all ints).
+std::vector<std::int64_t> require_int_list(const std::string& path, const GenericDict& dict, const std::string& key);
 at::Tensor require_tensor(const std::string& path, const GenericDict& dict, const std::string& key);
 GenericDict require_dict(const std::string& path, const GenericDict& dict, const std::string& key);
 

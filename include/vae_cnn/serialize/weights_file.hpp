@@ -14,6 +14,8 @@
 namespace vae_cnn {
 
 constexpr std::int64_t kWeightsFormatVersion = 1;
+/// The most epochs a run may ask for, and so the most a weights file can record.
+constexpr std::int64_t kMaxEpochs = 1000000;
 
 /// What travels with the tensors.
 struct WeightsMetadata {

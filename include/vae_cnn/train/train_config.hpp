@@ -46,6 +46,10 @@ struct TrainConfig {
   bool overwrite = false;
 };
 
+/// Rejects values no run can use (epochs, batch size, latent size, learning rate, beta, threads,
+/// limit); throws UsageError naming the option and the expectation.
+void validate_train_config(const TrainConfig& config);
+
 /// Means per image over one epoch (train) and over the test split after it (validation).
 struct EpochMetrics {
   std::int64_t epoch = 0;  ///< 1-based

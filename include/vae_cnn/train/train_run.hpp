@@ -51,10 +51,6 @@ std::string checkpoint_path_in(const std::string& out_dir);
 TrainConfig merge_resume_config(const TrainConfig& given, const std::set<std::string>& explicit_options,
                                 const Checkpoint& checkpoint);
 
-/// Rejects values no run can use (epochs, batch size, latent size, learning rate, beta, threads,
-/// limit); throws UsageError naming the option and the expectation.
-void validate_train_config(const TrainConfig& config);
-
 /// Runs training as configured, writing checkpoint.pt, the weights and metrics.csv into `out_dir`
 /// after every epoch (atomically); continues from `resume` when given. Holds a FolderLock on
 /// `out_dir` throughout.

@@ -8,6 +8,7 @@
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/render/title_text.hpp"
 #include "vae_cnn/render/font.hpp"
 #include "vae_cnn/render/digit_grid.hpp"
 #include "vae_cnn/render/digit_manifold.hpp"
@@ -213,7 +214,7 @@ TEST(DigitManifold, CellsKeepTheirPlaceAndGreyLevel) {
   for (int cell = 0; cell < grid * grid; ++cell) {
     std::fill(digits.begin() + cell * 784, digits.begin() + (cell + 1) * 784, static_cast<std::uint8_t>(cell * 10));
   }
-  const Image image = digit_manifold(digits, grid, 4.0, "manifold", font);
+  const Image image = digit_manifold(digits, grid, grid, 4.0, "manifold", font);
   // Find the grid by its black top-left cell (grey 0) and check each cell's centre.
   int left = -1, top = -1;
   for (int y = 0; y < image.height() && left < 0; ++y) {
@@ -232,7 +233,62 @@ TEST(DigitManifold, CellsKeepTheirPlaceAndGreyLevel) {
       EXPECT_EQ(image.at(left + col * 28 + 14, top + row * 28 + 14), (Rgb{v, v, v})) << row << "," << col;
     }
   }
-  EXPECT_THROW(digit_manifold(std::vector<std::uint8_t>(10), grid, 4.0, "x", font), std::invalid_argument);
+  EXPECT_THROW(digit_manifold(std::vector<std::uint8_t>(10), grid, grid, 4.0, "x", font), std::invalid_argument);
+}
+
+// A latent of one dimension has no z[1]: one row of digits, no second axis.
+TEST(DigitManifold, OneDimensionIsOneRow) {
+  const Font font = Font::load_default();
+  const int grid = 5;
+  const std::vector<std::uint8_t> row(grid * 784, 200);
+  const Image one = digit_manifold(row, grid, 1, 4.0, "along z[0]", font);
+  const Image plane = digit_manifold(std::vector<std::uint8_t>(grid * grid * 784, 200), grid, grid, 4.0, "plane", font);
+  EXPECT_EQ(one.width(), plane.width());
+  EXPECT_EQ(plane.height() - one.height(), (grid - 1) * 28);
+  EXPECT_THROW(digit_manifold(row, grid, 2, 4.0, "x", font), std::invalid_argument);
+}
+
+// Each digit on its own row, 0 on top, when the latent has one dimension (there is no z[1] to draw).
+TEST(LatentScatter, OneDimensionPutsEachDigitOnItsRow) {
+  const Font font = Font::load_default();
+  ScatterOptions options;
+  options.rows_by_digit = true;
+  std::vector<ScatterPoint> points;
+  for (int i = 0; i < 200; ++i) points.push_back({0.5, 0.0, i % 2 == 0 ? 0 : 9});
+  const Image image = latent_scatter(points, options, font);
+  // The plot area's geometry (latent_scatter.cpp): text = size/50, top = 3 text, plot = size - 8.5 text.
+  const double text = options.size / 50.0;
+  const int top = static_cast<int>(text * 3), plot = options.size - top - static_cast<int>(text * 5.5);
+  const int left = static_cast<int>(text * 4.5);
+  const int column = static_cast<int>(left + (0.5 + options.range) / (2 * options.range) * plot);
+  int inked_rows = 0;
+  for (int y = top + 3; y < top + plot - 3; ++y) {
+    const Rgb pixel = image.at(column, y);
+    if (std::min({pixel.r, pixel.g, pixel.b}) >= 200) continue;  // white, or the light grid
+    ++inked_rows;
+    const double row = (y - top) * 10.0 / plot;
+    EXPECT_TRUE(row < 1.0 || row > 9.0) << "ink at y " << y << " (row " << row << "), between the rows of 0 and 9";
+  }
+  EXPECT_GT(inked_rows, 10);
+}
+
+// A title longer than the picture is wide stays inside it, half a line from either edge.
+TEST(Titles, ALongTitleStaysInsideThePicture) {
+  const Font font = Font::load_default();
+  Image image(300, 60);
+  const double size = 20;
+  draw_title(image, font, 150, 40, "vae_cnn " + std::string(120, 'W') + " weights: latent means", size);
+  int leftmost = image.width(), rightmost = -1;
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) {
+      if (image.at(x, y) == Rgb{255, 255, 255}) continue;
+      leftmost = std::min(leftmost, x);
+      rightmost = std::max(rightmost, x);
+    }
+  }
+  ASSERT_GE(rightmost, 0) << "nothing drawn";
+  EXPECT_GE(leftmost, static_cast<int>(size * 0.5) - 1);
+  EXPECT_LE(rightmost, image.width() - static_cast<int>(size * 0.5));
 }
 
 TEST(DigitManifold, AxisRunsFromMinusToPlusRange) {

@@ -82,6 +82,34 @@ TEST(ResumeCli, CtrlCExits130WithAResumableCheckpoint) {
   expect_epochs_once(dir.file("w/metrics.csv"), checkpoint.epoch + 1);
 }
 
+// Signals blocked in the process `pid` (the SigBlk mask of /proc/PID/status); 0 when unreadable.
+unsigned long long blocked_signals(pid_t pid) {
+  std::istringstream status(slurp("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("SigBlk:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  }
+  return 0;
+}
+
+// SIGTERM while LibTorch initialises, before main: held (blocked) from the first instruction of
+// ours, then answered by train's handlers like any later one, instead of a bare 143.
+TEST(ResumeCli, SigtermBeforeMainEndsWith130) {
+  ScratchDir dir;
+  const pid_t pid = spawn_vae_cnn(dir, small_train(dir, "3"));
+  ASSERT_GT(pid, 0);
+  const unsigned long long held = (1ull << (SIGINT - 1)) | (1ull << (SIGTERM - 1));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool seen_held = false;
+  while (!seen_held && std::chrono::steady_clock::now() < deadline) {
+    seen_held = (blocked_signals(pid) & held) == held;
+    if (!seen_held) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  kill(pid, SIGTERM);
+  EXPECT_TRUE(seen_held) << "SIGINT and SIGTERM were never held during start-up";
+  EXPECT_EQ(wait_exit_code(pid), 130) << slurp(dir.file("err.txt"));
+  EXPECT_NE(slurp(dir.file("err.txt")).find("interrupted"), std::string::npos) << slurp(dir.file("err.txt"));
+}
+
 // A job script can say `train --resume` from its first start on: with no checkpoint yet it starts
 // at epoch 1 and says so; a plain `train` into the folder of a finished run is refused, naming it.
 TEST(ResumeCli, OneCommandLineServesTheFirstStartAndEveryRestart) {

@@ -7,6 +7,7 @@
 
 #include <iostream>
 
+#include "vae_cnn/cli/interrupt.hpp"
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/allocator_policy.hpp"
@@ -72,7 +73,12 @@ Command parse_cli(const std::vector<std::string>& args) {
   throw UsageError("unknown command '" + first + "' (try 'vae_cnn --help')");
 }
 
-int run_command(const Command& command) { return std::visit(RunVisitor{}, command); }
+int run_command(const Command& command) {
+  // train answers a held SIGINT or SIGTERM with its own handlers (InterruptGuard); the rest take
+  // the default action, as they always did.
+  if (!std::holds_alternative<TrainCommand>(command)) release_held_interrupts();
+  return std::visit(RunVisitor{}, command);
+}
 
 int run_cli(int argc, const char* const* argv) {
   keep_freed_memory_for_reuse();

@@ -31,7 +31,20 @@ extern "C" void on_stop_signal(int) {
   write_stderr(kSoon, sizeof kSoon - 1);
 }
 
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
 }  // namespace
+
+void release_held_interrupts() {
+  const sigset_t set = stop_signals();
+  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
 
 InterruptGuard::InterruptGuard() {
   static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag must be safe in a signal handler");
@@ -41,6 +54,7 @@ InterruptGuard::InterruptGuard() {
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGINT, &action, &g_previous_int);
   ::sigaction(SIGTERM, &action, &g_previous_term);
+  release_held_interrupts();
 }
 
 InterruptGuard::~InterruptGuard() {

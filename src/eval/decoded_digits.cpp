@@ -7,11 +7,14 @@
 
 namespace vae_cnn {
 
+int manifold_rows(int grid, std::int64_t latent_dim) { return latent_dim > 1 ? grid : 1; }
+
 torch::Tensor manifold_latents(int grid, double range, std::int64_t latent_dim) {
   const auto axis = manifold_axis(grid, range);
-  auto z = torch::zeros({static_cast<std::int64_t>(grid) * grid, latent_dim}, torch::kFloat32);
+  const int rows = manifold_rows(grid, latent_dim);
+  auto z = torch::zeros({static_cast<std::int64_t>(rows) * grid, latent_dim}, torch::kFloat32);
   auto access = z.accessor<float, 2>();
-  for (int row = 0; row < grid; ++row) {
+  for (int row = 0; row < rows; ++row) {
     for (int column = 0; column < grid; ++column) {
       const std::int64_t i = static_cast<std::int64_t>(row) * grid + column;
       access[i][0] = static_cast<float>(axis[static_cast<std::size_t>(column)]);

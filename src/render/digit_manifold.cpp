@@ -8,6 +8,7 @@
 #include <string>
 
 #include "vae_cnn/render/chart_style.hpp"
+#include "vae_cnn/render/title_text.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -42,45 +43,50 @@ PixelPoint manifold_cell(int grid, int row, int column) {
   return {m.left + column * kDigit, m.top + row * kDigit};
 }
 
-Image digit_manifold(const std::vector<std::uint8_t>& digits, int grid, double range, const std::string& title,
+Image digit_manifold(const std::vector<std::uint8_t>& digits, int grid, int rows, double range, const std::string& title,
                      const Font& font) {
-  if (grid < 1 || digits.size() != static_cast<std::size_t>(grid) * grid * kDigit * kDigit) {
-    throw std::invalid_argument("digit_manifold: expected " + std::to_string(grid) + "x" + std::to_string(grid) +
-                                " digits of 28x28, got " + std::to_string(digits.size()) + " bytes");
+  if (grid < 1 || (rows != grid && rows != 1) ||
+      digits.size() != static_cast<std::size_t>(rows) * grid * kDigit * kDigit) {
+    throw std::invalid_argument("digit_manifold: expected " + std::to_string(rows) + "x" + std::to_string(grid) +
+                                " digits of 28x28 (rows 1 or " + std::to_string(grid) + "), got " +
+                                std::to_string(digits.size()) + " bytes");
   }
-  const int side = grid * kDigit;
+  const bool plane = rows > 1;
+  const int side = grid * kDigit, height = rows * kDigit;
   const Margins m = margins_for(grid);
   const double text = m.text;
   const int left = m.left, top = m.top;
-  Image image(left + side + m.right, top + side + m.bottom);
+  Image image(left + side + m.right, top + height + m.bottom);
   const auto values = manifold_axis(grid, range);
   const double label_width = font.text_width(one_decimal(-range), text) + text * 0.6;
   const int every = std::max(1, static_cast<int>(std::ceil(label_width / kDigit)));
   for (int i = 0; i < grid; ++i) {
     const double centre_x = left + i * kDigit + kDigit / 2.0;
     const double centre_y = top + i * kDigit + kDigit / 2.0;
-    image.draw_line(centre_x, top + side, centre_x, top + side + text * 0.4, kInk, 1.0);
-    image.draw_line(left - text * 0.4, centre_y, left, centre_y, kInk, 1.0);
+    image.draw_line(centre_x, top + height, centre_x, top + height + text * 0.4, kInk, 1.0);
+    if (plane) image.draw_line(left - text * 0.4, centre_y, left, centre_y, kInk, 1.0);
     // Both ends are labelled; a regular label too close to the last one gives way to it.
     const bool labelled = i == grid - 1 || (i % every == 0 && grid - 1 - i >= every);
     if (!labelled) continue;
-    font.draw(image, centre_x, top + side + text * 1.5, one_decimal(values[static_cast<std::size_t>(i)]), text, kInk,
+    font.draw(image, centre_x, top + height + text * 1.5, one_decimal(values[static_cast<std::size_t>(i)]), text, kInk,
               Anchor::kCenter);
     // Row i shows z[1] = values[grid - 1 - i]: the top row is +range.
-    font.draw(image, left - text * 0.6, centre_y + text * 0.35, one_decimal(values[static_cast<std::size_t>(grid - 1 - i)]),
-              text, kInk, Anchor::kRight);
+    if (plane) {
+      font.draw(image, left - text * 0.6, centre_y + text * 0.35, one_decimal(values[static_cast<std::size_t>(grid - 1 - i)]),
+                text, kInk, Anchor::kRight);
+    }
   }
   // The digits go on last: a tick's anti-aliased end must not bleed into a cell's edge pixels.
-  for (int row = 0; row < grid; ++row) {
+  for (int row = 0; row < rows; ++row) {
     for (int col = 0; col < grid; ++col) {
       const std::uint8_t* digit = digits.data() + (static_cast<std::size_t>(row) * grid + col) * kDigit * kDigit;
       const PixelPoint origin = manifold_cell(grid, row, col);
       image.draw_gray(origin.x, origin.y, kDigit, kDigit, digit);
     }
   }
-  font.draw(image, left + side / 2.0, top - text * 0.9, title, text * 1.2, kInk, Anchor::kCenter);
-  font.draw(image, left + side / 2.0, top + side + text * 3.3, "z[0]", text * 1.1, kInk, Anchor::kCenter);
-  font.draw_vertical(image, text * 0.9, top + side / 2.0, "z[1]", text * 1.1, kInk);
+  draw_title(image, font, left + side / 2.0, top - text * 0.9, title, text * 1.2);
+  font.draw(image, left + side / 2.0, top + height + text * 3.3, "z[0]", text * 1.1, kInk, Anchor::kCenter);
+  if (plane) font.draw_vertical(image, text * 0.9, top + side / 2.0, "z[1]", text * 1.1, kInk);
   return image;
 }
 

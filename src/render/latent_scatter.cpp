@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "vae_cnn/render/chart_style.hpp"
+#include "vae_cnn/render/title_text.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -31,9 +32,20 @@ std::uint64_t mixed_index(std::uint64_t i) {
 struct ScatterFrame {
   int left, top, plot;
   double text, range;
+  bool rows_by_digit = false;
   double x(double v) const { return left + (v + range) / (2 * range) * plot; }
   double y(double v) const { return top + (range - v) / (2 * range) * plot; }
+  // Digit 0 on top; `spread` in [-0.5, 0.5) moves a point within its row.
+  double row_y(int label, double spread) const { return top + (label + 0.5 + 0.7 * spread) / 10.0 * plot; }
+  // Where point `index` is drawn.
+  double point_y(const ScatterPoint& p, std::size_t index) const;
 };
+
+double ScatterFrame::point_y(const ScatterPoint& p, std::size_t index) const {
+  if (!rows_by_digit) return y(p.y);
+  const double spread = static_cast<double>(mixed_index(index) % 1024) / 1024.0 - 0.5;
+  return row_y(((p.label % 10) + 10) % 10, spread);
+}
 
 // Ticks at every integer for the ranges a latent space has (±4 by default); for wider ones a step
 // of 1, 2 or 5 times a power of ten, so that no range draws more than about 20 of them.
@@ -50,27 +62,37 @@ void draw_grid(Image& image, const ScatterFrame& f, const Font& font) {
   const double step = tick_step(f.range);
   for (double v = std::ceil(-f.range / step) * step; v <= f.range * (1 + 1e-12) + 1e-9; v += step) {
     image.draw_line(f.x(v), f.top, f.x(v), f.top + f.plot, kGrid, 1.0);
-    image.draw_line(f.left, f.y(v), f.left + f.plot, f.y(v), kGrid, 1.0);
     image.draw_line(f.x(v), f.top + f.plot, f.x(v), f.top + f.plot + f.text * 0.4, kInk, 1.2);
-    image.draw_line(f.left - f.text * 0.4, f.y(v), f.left, f.y(v), kInk, 1.2);
     font.draw(image, f.x(v), f.top + f.plot + f.text * 1.5, tick_text(v), f.text, kInk, Anchor::kCenter);
+    if (f.rows_by_digit) continue;
+    image.draw_line(f.left, f.y(v), f.left + f.plot, f.y(v), kGrid, 1.0);
+    image.draw_line(f.left - f.text * 0.4, f.y(v), f.left, f.y(v), kInk, 1.2);
     font.draw(image, f.left - f.text * 0.6, f.y(v) + f.text * 0.35, tick_text(v), f.text, kInk, Anchor::kRight);
+  }
+  if (!f.rows_by_digit) return;
+  for (int label = 0; label < 10; ++label) {
+    if (label > 0) image.draw_line(f.left, f.row_y(label, -0.5 / 0.7), f.left + f.plot, f.row_y(label, -0.5 / 0.7), kGrid, 1.0);
+    image.draw_line(f.left - f.text * 0.4, f.row_y(label, 0), f.left, f.row_y(label, 0), kInk, 1.2);
+    font.draw(image, f.left - f.text * 0.6, f.row_y(label, 0) + f.text * 0.35, std::to_string(label), f.text, kInk,
+              Anchor::kRight);
   }
 }
 
-bool inside(const ScatterPoint& p, double range) {
-  return std::isfinite(p.x) && std::isfinite(p.y) && std::abs(p.x) <= range && std::abs(p.y) <= range;
+bool inside(const ScatterPoint& p, const ScatterFrame& f) {
+  const bool x_inside = std::isfinite(p.x) && std::abs(p.x) <= f.range;
+  return x_inside && (f.rows_by_digit || (std::isfinite(p.y) && std::abs(p.y) <= f.range));
 }
 
 // Returns how many points lie outside the range.
 int draw_points(Image& image, const ScatterFrame& f, const std::vector<ScatterPoint>& points, double radius) {
   int left_out = 0;
-  for (const auto& p : points) {
-    if (!inside(p, f.range)) {
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& p = points[i];
+    if (!inside(p, f)) {
       ++left_out;
       continue;
     }
-    image.fill_circle(f.x(p.x), f.y(p.y), radius, class_colour(p.label), 0.55);
+    image.fill_circle(f.x(p.x), f.point_y(p, i), radius, class_colour(p.label), 0.55);
   }
   return left_out;
 }
@@ -83,9 +105,9 @@ void draw_annotations(Image& image, const ScatterFrame& f, const std::vector<Sca
     // otherwise label some digits only.
     if (mixed_index(i) % static_cast<std::uint64_t>(every) != 0) continue;
     const auto& p = points[i];
-    if (!inside(p, f.range)) continue;
+    if (!inside(p, f)) continue;
     const std::string digit = std::to_string(p.label);
-    const double x = f.x(p.x) + radius + 1, y = f.y(p.y) - radius;
+    const double x = f.x(p.x) + radius + 1, y = f.point_y(p, i) - radius;
     for (const double dx : {-1.0, 1.0}) {
       for (const double dy : {-1.0, 1.0}) font.draw(image, x + dx, y + dy, digit, f.text * 0.8, {255, 255, 255});
     }
@@ -103,7 +125,7 @@ void draw_frame_titles_legend(Image& image, const ScatterFrame& f, const Scatter
   image.draw_line(left, top + plot, left + plot, top + plot, kInk, 1.2);
   image.draw_line(left, top, left, top + plot, kInk, 1.2);
   image.draw_line(left + plot, top, left + plot, top + plot, kInk, 1.2);
-  font.draw(image, left + plot / 2.0, top - text * 1.0, options.title, text * 1.25, kInk, Anchor::kCenter);
+  draw_title(image, font, left + plot / 2.0, top - text * 1.0, options.title, text * 1.25);
   font.draw(image, left + plot / 2.0, top + plot + text * 3.0, options.x_title, text * 1.1, kInk, Anchor::kCenter);
   font.draw_vertical(image, text * 1.0, top + plot / 2.0, options.y_title, text * 1.1, kInk);
   const double legend_x = left + plot + text * 1.2;
@@ -147,7 +169,7 @@ Image latent_scatter(const std::vector<ScatterPoint>& points, const ScatterOptio
   const int size = options.size;
   const double text = size / 50.0;
   const int left = static_cast<int>(text * 4.5), top = static_cast<int>(text * 3);
-  const ScatterFrame frame{left, top, size - top - static_cast<int>(text * 5.5), text, options.range};
+  const ScatterFrame frame{left, top, size - top - static_cast<int>(text * 5.5), text, options.range, options.rows_by_digit};
   Image image(left + frame.plot + static_cast<int>(text * 6) + static_cast<int>(text), size);
   draw_grid(image, frame, font);
   const double radius = std::max(1.5, size / 400.0);

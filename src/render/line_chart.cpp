@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "vae_cnn/render/chart_style.hpp"
+#include "vae_cnn/render/title_text.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -154,7 +155,7 @@ Image line_chart(const std::vector<double>& x, const std::vector<ChartSeries>& s
   for (const auto& s : series) draw_series(image, f, x, s, marker);
   draw_legend(image, f, series, marker, font);
   const double text = f.text;
-  font.draw(image, (f.left + f.right) / 2, f.top - text * 1.1, options.title, text * 1.2, kInk, Anchor::kCenter);
+  draw_title(image, font, (f.left + f.right) / 2, f.top - text * 1.1, options.title, text * 1.2);
   font.draw(image, (f.left + f.right) / 2, f.bottom + text * 3.2, options.x_title, text * 1.1, kInk, Anchor::kCenter);
   font.draw_vertical(image, text * 1.0, (f.top + f.bottom) / 2, options.y_title, text * 1.1, kInk);
   return image;

@@ -1,3 +1,4 @@
+#include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/render/plot_set.hpp"
 
 #include <chrono>
@@ -78,6 +79,9 @@ Image latent_means_picture(const PlotInputs& inputs, const PlotOptions& options,
   }
   ScatterOptions scatter;
   scatter.range = inputs.range;
+  // One dimension: no z[1] to draw, so each digit gets a row of its own.
+  scatter.rows_by_digit = latent == 1;
+  if (scatter.rows_by_digit) scatter.y_title = "digit";
   const std::string dims_note = latent > 2 ? " \u2014 dimensions 0 and 1 of " + std::to_string(latent) : "";
   scatter.title = describe(inputs.metadata) + ": latent means of " +
                   with_thousands(static_cast<std::int64_t>(points.size())) + " test images" + dims_note;
@@ -130,8 +134,10 @@ PlotReport write_plots(const PlotInputs& inputs, const PlotOptions& options) {
   writer.write("vae_mean.png", [&] { return latent_means_picture(inputs, options, font, report); });
   writer.write("digits_over_latent.png", [&] {
     const std::string others = inputs.metadata.latent_dim > 2 ? ", other dimensions 0" : "";
-    return digit_manifold(inputs.manifold, inputs.grid, inputs.range,
-                          model + ": digits decoded over the latent plane" + others, font);
+    const bool plane = inputs.metadata.latent_dim > 1;
+    return digit_manifold(inputs.manifold, inputs.grid, manifold_rows(inputs.grid, inputs.metadata.latent_dim), inputs.range,
+                          model + (plane ? ": digits decoded over the latent plane" + others : ": digits decoded along z[0]"),
+                          font);
   });
   writer.write("reconstructions.png", [&] {
     return digit_grid(inputs.reconstructions.digits, inputs.reconstructions.row_titles,

@@ -86,8 +86,10 @@ void check_tensors_in(const c10::IValue& value, const std::string& where, const 
 
 c10::IValue read_checked_archive(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path,
                                  const std::string& what) {
-  const auto [pickle, pickle_size] = reader.getRecord("data.pkl");
-  const auto* pickle_bytes = static_cast<const char*>(pickle.get());
+  // Not a structured binding: C++17 lambdas cannot capture one.
+  const auto pickle_record = reader.getRecord("data.pkl");
+  const std::size_t pickle_size = std::get<1>(pickle_record);
+  const auto* pickle_bytes = static_cast<const char*>(std::get<0>(pickle_record).get());
   if (const auto fault = pickle_framing_fault(pickle_bytes, pickle_size)) {
     throw DataError(path, "not " + what + ", or damaged: its pickle (data.pkl) " + *fault);
   }

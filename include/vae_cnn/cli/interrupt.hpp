@@ -4,7 +4,13 @@
 
 namespace vae_cnn {
 
-/// Installs the handlers for its lifetime and restores the previous ones afterwards.
+/// Unblocks SIGINT and SIGTERM, which the launcher (main.cpp) blocks before LibTorch loads, so that
+/// one arriving in that first half second stays pending instead of killing the process with 143 and
+/// no word. A pending one is delivered now, to the handlers if an InterruptGuard is in place,
+/// otherwise with its default action. Every command calls it as soon as it is ready to be stopped.
+void release_held_interrupts();
+
+/// Installs the handlers for its lifetime (then releases held interrupts to them) and restores the previous ones afterwards.
 class InterruptGuard {
  public:
   InterruptGuard();

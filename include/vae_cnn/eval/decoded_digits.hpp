@@ -10,7 +10,10 @@
 
 namespace vae_cnn {
 
-/// [grid·grid, latent] points in the order the manifold is drawn: row 0 (top) holds z[1] = +range,
+/// Rows of the manifold: `grid` over the latent plane, 1 (along z[0]) for a latent of one dimension.
+int manifold_rows(int grid, std::int64_t latent_dim);
+
+/// [rows·grid, latent] points in the order the manifold is drawn: row 0 (top) holds z[1] = +range,
 /// column 0 holds z[0] = -range; the other latent dimensions are 0.
 torch::Tensor manifold_latents(int grid, double range, std::int64_t latent_dim);
 

@@ -10,10 +10,11 @@
 
 namespace vae_cnn {
 
-/// Draws `grid`×`grid` 28×28 digits (row-major as shown: row 0 on top holds z[1] = +range, column 0
+/// Draws `rows`×`grid` 28×28 digits (row-major as shown: row 0 on top holds z[1] = +range, column 0
 /// holds z[0] = -range; 0 = black), white on black, with ticks at digit centres labelled with their z
-/// values to one decimal, axis titles and a title.
-Image digit_manifold(const std::vector<std::uint8_t>& digits, int grid, double range, const std::string& title,
+/// values to one decimal, axis titles and a title. `rows` is `grid` for the latent plane, or 1 for a
+/// latent of one dimension: one row along z[0], with no z[1] axis.
+Image digit_manifold(const std::vector<std::uint8_t>& digits, int grid, int rows, double range, const std::string& title,
                      const Font& font);
 
 /// The top-left pixel of cell (row, column) in a digit_manifold picture of `grid` × `grid` digits.

@@ -22,6 +22,9 @@ struct ScatterOptions {
   int size = 900;                  ///< height in pixels; the legend adds width
   int annotate_every = 0;          ///< > 0: about one point in k (a hashed pick) also gets its digit beside it
   std::string warning;             ///< when set, written across the top of the plot area
+  /// A latent of one dimension: y is not drawn; each digit gets a row of its own (spread a little
+  /// within it, so that points do not hide each other) and the y axis names the digits.
+  bool rows_by_digit = false;
 };
 
 /// Paul Tol's colour-blind-safe "muted" qualitative palette, extended to ten classes.

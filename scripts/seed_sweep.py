@@ -12,17 +12,23 @@ a stop costs at most one epoch per run. After training, `vae_cnn eval --json` gi
 test loss = reconstruction + KL, and the encoder's health (hidden units alive, z_mean spread; dead
 when no unit fires or z_mean spreads by less than 0.01).
 
+Every finished run's figures are also appended to --results (measurements/seed_sweep.csv, kept in
+git), which is read first: a sweep of a hundred CPU-hours goes on across machines and sessions, and
+the README's tables can be checked against it. --report-only prints what is there without training.
+
 Prints one row per seed and, per configuration, the median and quartiles of the test loss, the
 number of dead encoders and of those left with at most 2 of their 16 hidden units. Only the standard library.
 """
 import argparse
 import concurrent.futures
+import csv
 import json
 import os
 import shlex
 import statistics
 import subprocess
 import sys
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIGS = ["default=", "torch=--init torch"]
@@ -56,11 +62,59 @@ def finished_epochs(out):
         return 0
 
 
-def run_one(args, config, extra, seed):
+RESULT_FIELDS = ["loss_kind", "config", "args", "seed", "epochs", "loss", "reconstruction", "kl",
+                 "hidden_units_alive", "hidden_units", "encoder_uses_input"]
+
+
+def key_of(args, config, seed):
+    return ("bce" if args.bce else "mse", config, str(seed), str(args.epochs))
+
+
+def read_recorded(path):
+    """{(loss_kind, config, seed, epochs): figures} of the runs recorded in the results file."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except FileNotFoundError:
+        return {}
+    recorded = {}
+    for row in rows:
+        recorded[(row["loss_kind"], row["config"], row["seed"], row["epochs"])] = {
+            "loss": float(row["loss"]), "reconstruction": float(row["reconstruction"]), "kl": float(row["kl"]),
+            "hidden_units_alive": int(row["hidden_units_alive"]), "hidden_units": int(row["hidden_units"]),
+            "encoder_uses_input": row["encoder_uses_input"] == "true"}
+    return recorded
+
+
+RECORD_LOCK = threading.Lock()
+
+
+def record(args, config, extra, seed, result):
+    with RECORD_LOCK:
+        new = not os.path.exists(args.results)
+        os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+        with open(args.results, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS)
+            if new:
+                writer.writeheader()
+            loss_kind, _, _, _ = key_of(args, config, seed)
+            writer.writerow({"loss_kind": loss_kind, "config": config, "args": " ".join(extra), "seed": seed,
+                             "epochs": args.epochs, "loss": f"{result['loss']:.6f}",
+                             "reconstruction": f"{result['reconstruction']:.6f}", "kl": f"{result['kl']:.6f}",
+                             "hidden_units_alive": result["hidden_units_alive"], "hidden_units": result["hidden_units"],
+                             "encoder_uses_input": "true" if result["encoder_uses_input"] else "false"})
+
+
+def run_one(args, config, extra, seed, recorded):
+    if key_of(args, config, seed) in recorded:
+        return recorded[key_of(args, config, seed)]
     out = run_dir(args, config, seed)
     result = read_result(out)
     if result is not None and result["weights"]["epochs"] == args.epochs:
+        record(args, config, extra, seed, result)
         return result
+    if args.report_only:
+        return None
     common = ["--epochs", str(args.epochs), "--threads", "1", "--device", "cpu"]
     checkpoint = os.path.join(out, "checkpoint.pt")
     if finished_epochs(out) < args.epochs:
@@ -76,7 +130,9 @@ def run_one(args, config, extra, seed):
     evaluation = [args.binary, "eval", "-w", os.path.join(out, weights[0]), "--data", args.data, "--iw", "1",
                   "--json", os.path.join(out, "eval.json")]
     subprocess.run(evaluation, stdout=subprocess.DEVNULL, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    return read_result(out)
+    result = read_result(out)
+    record(args, config, extra, seed, result)
+    return result
 
 
 def quartiles(values):
@@ -96,6 +152,9 @@ def main():
                         help="NAME=EXTRA TRAIN ARGS; default: " + " ".join(DEFAULT_CONFIGS))
     parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
     parser.add_argument("--work", default=os.path.join(ROOT, "build", "seed_sweep"))
+    parser.add_argument("--results", default=os.path.join(ROOT, "measurements", "seed_sweep.csv"),
+                        help="CSV of finished runs, read first and appended to")
+    parser.add_argument("--report-only", action="store_true", help="train nothing; report the runs finished")
     parser.add_argument("--binary", default=os.environ.get("VAE_CNN_BINARY", os.path.join(ROOT, "build", "vae_cnn")))
     args = parser.parse_args()
     configs = args.config or [parse_config(c) for c in DEFAULT_CONFIGS]
@@ -106,8 +165,10 @@ def main():
           f"{args.binary}; " + "; ".join(f"{name}: train {' '.join(extra) or '(no options)'}" for name, extra in configs),
           flush=True)
     results = {}
+    recorded = read_recorded(args.results)
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(run_one, args, name, extra, seed): (name, seed) for seed in seeds for name, extra in configs}
+        futures = {pool.submit(run_one, args, name, extra, seed, recorded): (name, seed)
+                   for seed in seeds for name, extra in configs}
         for future in concurrent.futures.as_completed(futures):
             try:
                 results[futures[future]] = future.result()
@@ -119,19 +180,24 @@ def main():
     for seed in seeds:
         row = f"{seed:>4}"
         for name, _ in configs:
-            r = results[(name, seed)]
+            r = results.get((name, seed))
+            if r is None:
+                row += f" | {'(not run yet)':>30} {'':>5} {'':>4}"
+                continue
             dead = "DEAD" if not r["encoder_uses_input"] else ""
             row += (f" | {r['loss']:12.3f} = {r['reconstruction']:8.3f} + {r['kl']:5.3f}"
                     f" {r['hidden_units_alive']:>2}/{r['hidden_units']:<2} {dead:>4}")
         print(row)
     print(f"{'config':>10} {'median':>9} {'q1':>9} {'q3':>9} {'dead':>6} {'<=2 alive':>10}   (test loss over seeds)")
     for name, _ in configs:
-        losses = [results[(name, seed)]["loss"] for seed in seeds]
-        dead = sum(not results[(name, seed)]["encoder_uses_input"] for seed in seeds)
+        done = [results[(name, seed)] for seed in seeds if results.get((name, seed)) is not None]
+        losses = [r["loss"] for r in done]
+        dead = sum(not r["encoder_uses_input"] for r in done)
         # Alive but starved: one or two hidden units left carry the code, and the loss shows it.
-        few = sum(results[(name, seed)]["hidden_units_alive"] <= 2 for seed in seeds)
+        few = sum(r["hidden_units_alive"] <= 2 for r in done)
         q1, median, q3 = quartiles(losses)
-        print(f"{name:>10} {median:9.3f} {q1:9.3f} {q3:9.3f} {dead:>3}/{len(seeds)} {few:>7}/{len(seeds)}")
+        print(f"{name:>10} {median:9.3f} {q1:9.3f} {q3:9.3f} {dead:>3}/{len(done)} {few:>7}/{len(done)}"
+              + ("" if len(done) == len(seeds) else f"   ({len(done)} of {len(seeds)} seeds run)"))
 
 
 if __name__ == "__main__":

@@ -23,13 +23,13 @@ pack() {
   mkdir -p "$inc" "$lib/pkgconfig" "$lib/cmake" "$carry/usr/share/cmake" "$carry/bin" "$carry/fonts" \
            "$carry/data/fashion-mnist"
   local header
-  for header in spdlog fmt cxxopts.hpp stb nlohmann gtest gmock graphviz gloo zlib.h zconf.h zip.h zipconf.h expat.h expat_external.h; do
+  for header in spdlog fmt cxxopts.hpp stb nlohmann gtest gmock graphviz gloo zlib.h zconf.h zip.h zipconf.h httplib.h expat.h expat_external.h; do
     cp -a "/usr/include/$header" "$inc/"
   done
     # The shared libraries that Debian's spdlog, fmt and Graphviz are, with what they need beyond
   # glibc and libstdc++; GoogleTest as Debian's static libraries.
   local name
-  for name in libspdlog libfmt libgvc libcgraph libcdt libpathplan libxdot libltdl libexpat libz libzip libbz2 libcrypto libpkgconf; do
+  for name in libspdlog libfmt libgvc libcgraph libcdt libpathplan libxdot libltdl libexpat libz libzip libbz2 libcrypto libssl libcpp-httplib libbrotlicommon libbrotlidec libbrotlienc libpkgconf; do
     cp -a /usr/lib/$multiarch/$name.so* "$lib/"
   done
   cp -a /usr/lib/$multiarch/libgtest*.a /usr/lib/$multiarch/libgmock*.a "$lib/"
@@ -41,7 +41,7 @@ pack() {
        keep' /usr/lib/$multiarch/graphviz/config6a > "$lib/graphviz/config6a"
   cp -a /usr/lib/$multiarch/cmake/spdlog /usr/lib/$multiarch/cmake/fmt /usr/lib/$multiarch/cmake/GTest "$lib/cmake/"
   cp -a /usr/share/cmake/nlohmann_json "$carry/usr/share/cmake/"
-  for name in libgvc libcgraph libcdt libpathplan libxdot zlib libzip expat; do
+  for name in libgvc libcgraph libcdt libpathplan libxdot zlib libzip expat cpp-httplib openssl libssl libcrypto libbrotlicommon libbrotlidec libbrotlienc; do
     [ -f "/usr/lib/$multiarch/pkgconfig/$name.pc" ] && cp "/usr/lib/$multiarch/pkgconfig/$name.pc" "$lib/pkgconfig/"
     [ -f "/usr/share/pkgconfig/$name.pc" ] && cp "/usr/share/pkgconfig/$name.pc" "$lib/pkgconfig/"
   done

@@ -40,7 +40,8 @@ packages=(
   libgraphviz-dev         # Graphviz's dot layout for the model diagrams of `plot`
   libzip-dev              # CRC-32 and size checks of every record of weights and checkpoints
   libcxxopts-dev libspdlog-dev libstb-dev zlib1g-dev
-  nlohmann-json3-dev      # the JSON report of `eval`
+  nlohmann-json3-dev      # the JSON report of `eval` and the API of `serve`
+  libcpp-httplib-dev      # the HTTP server of `serve`
   libgtest-dev
   clang-14 libclang-rt-14-dev libfuzzer-14-dev   # sanitizer build and fuzz targets (scripts/sanitize.sh, fuzz.sh)
   cppcheck                # static analysis (scripts/lint.sh)

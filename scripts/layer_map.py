@@ -19,6 +19,7 @@ LAYERS = ["base", "io", "data", "kernels", "model", "serialize", "train", "eval"
 # train and eval are one level: each may use the other's headers.
 LEVEL = {name: index for index, name in enumerate(LAYERS)}
 LEVEL["eval"] = LEVEL["train"]
+LEVEL["serve"] = LEVEL["cli"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"vae_cnn/([^"]+)"', re.MULTILINE)
 
 

@@ -30,6 +30,7 @@ const char* const kUsage =
     "  encode       latent means and log-variances of a split as CSV\n"
     "  decode       one digit decoded from a latent point\n"
     "  interpolate  digits along the line between two test images' latent means\n"
+    "  serve        explore the latent space in the browser (vae_cnn serve --help)\n"
     "\n"
     "options:\n"
     "  -h, --help     this text\n"
@@ -47,6 +48,7 @@ struct RunVisitor {
   int operator()(const PlotCommand& command) const { return run_plot(command); }
   int operator()(const EvalCommand& command) const { return run_eval(command); }
   int operator()(const InterpolateCommand& command) const { return run_interpolate(command); }
+  int operator()(const ServeCommand& command) const { return run_serve(command); }
 };
 
 
@@ -69,14 +71,17 @@ Command parse_cli(const std::vector<std::string>& args) {
   if (first == "plot") return parse_plot(rest);
   if (first == "eval") return parse_eval(rest);
   if (first == "interpolate") return parse_interpolate(rest);
+  if (first == "serve") return parse_serve(rest);
   if (!first.empty() && first[0] == '-') throw UsageError("unknown option '" + first + "' (try 'vae_cnn --help')");
   throw UsageError("unknown command '" + first + "' (try 'vae_cnn --help')");
 }
 
 int run_command(const Command& command) {
-  // train answers a held SIGINT or SIGTERM with its own handlers (InterruptGuard); the rest take
-  // the default action, as they always did.
-  if (!std::holds_alternative<TrainCommand>(command)) release_held_interrupts();
+  // train and serve answer a held SIGINT or SIGTERM with their own handlers (InterruptGuard); the
+  // rest take the default action, as they always did.
+  if (!std::holds_alternative<TrainCommand>(command) && !std::holds_alternative<ServeCommand>(command)) {
+    release_held_interrupts();
+  }
   return std::visit(RunVisitor{}, command);
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "vae_cnn/cli/cli.hpp"
 
@@ -13,6 +14,7 @@ namespace vae_cnn {
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
+std::atomic<const char*> g_first_notice{""};
 struct sigaction g_previous_int {};
 struct sigaction g_previous_term {};
 
@@ -27,8 +29,11 @@ extern "C" void on_stop_signal(int) {
     write_stderr(kNow, sizeof kNow - 1);
     ::_exit(kExitInterrupted);
   }
-  static const char kSoon[] = "\nvae_cnn: stopping after this batch (press Ctrl-C again to quit at once)\n";
-  write_stderr(kSoon, sizeof kSoon - 1);
+  static const char kPrefix[] = "\nvae_cnn: ";
+  write_stderr(kPrefix, sizeof kPrefix - 1);
+  const char* notice = g_first_notice.load();
+  write_stderr(notice, std::strlen(notice));
+  write_stderr("\n", 1);
 }
 
 sigset_t stop_signals() {
@@ -46,9 +51,11 @@ void release_held_interrupts() {
   ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
 }
 
-InterruptGuard::InterruptGuard() {
+InterruptGuard::InterruptGuard(const char* first_notice) {
   static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag must be safe in a signal handler");
+  static_assert(std::atomic<const char*>::is_always_lock_free, "the notice must be safe in a signal handler");
   g_stop_requested = false;
+  g_first_notice = first_notice;
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);

@@ -13,18 +13,6 @@
 #include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
-namespace {
-
-std::vector<double> parse_point(const std::string& text) {
-  std::vector<double> point;
-  std::istringstream fields(text);
-  std::string field;
-  while (std::getline(fields, field, ',')) point.push_back(parse_number("z", field));
-  if (point.empty() || text.back() == ',') throw UsageError("--z: '" + text + "' is not a comma-separated list of numbers");
-  return point;
-}
-
-}  // namespace
 
 Command parse_encode(const std::vector<std::string>& args) {
   cxxopts::Options options("vae_cnn encode", "Writes the latent means and log-variances of a split as CSV.");
@@ -73,7 +61,7 @@ Command parse_decode(const std::vector<std::string>& args) {
   DecodeCommand command;
   command.weights = required_option(result, "decode", "weights");
   if (!result.count("z")) throw UsageError("decode: --z is required (try 'vae_cnn decode --help')");
-  command.z = parse_point(result["z"].as<std::string>());
+  command.z = parse_number_list("--z", result["z"].as<std::string>());
   command.output = result["output"].as<std::string>();
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);

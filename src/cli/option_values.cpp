@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <optional>
 #include <cstdlib>
 
 #include "vae_cnn/errors.hpp"
@@ -72,14 +73,39 @@ std::int64_t parse_integer(const std::string& option, const std::string& text) {
   return value;
 }
 
-double parse_number(const std::string& option, const std::string& text) {
+namespace {
+
+std::optional<double> finite_number(const std::string& text) {
   errno = 0;
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(value)) {
-    throw UsageError("--" + option + ": '" + text + "' is not a finite number");
-  }
+  if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(value)) return std::nullopt;
   return value;
+}
+
+}  // namespace
+
+double parse_number(const std::string& option, const std::string& text) {
+  const auto value = finite_number(text);
+  if (!value) throw UsageError("--" + option + ": '" + text + "' is not a finite number");
+  return *value;
+}
+
+std::vector<double> parse_number_list(const std::string& label, const std::string& text) {
+  std::vector<double> numbers;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::string field = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto value = finite_number(field);
+    if (!value) {
+      throw UsageError(label + ": '" + field + "' (value " + std::to_string(numbers.size() + 1) + " of '" + text +
+                       "') is not a finite number");
+    }
+    numbers.push_back(*value);
+    if (comma == std::string::npos) return numbers;
+    start = comma + 1;
+  }
 }
 
 std::int64_t integer_option(const cxxopts::ParseResult& result, const std::string& option) {

@@ -84,8 +84,18 @@ struct InterpolateCommand {
   std::string device = "cpu";
 };
 
+/// `vae_cnn serve`.
+struct ServeCommand {
+  std::string weights;
+  std::string data_dir;  ///< empty: data/<the weights' data set>
+  std::string host = "127.0.0.1";
+  int port = 8080;       ///< 0: any free port
+  double range = 4.0;    ///< the map's axes run from -range to +range, as plot's
+  std::string device = "cpu";
+};
+
 using Command = std::variant<PrintText, TrainCommand, SummaryCommand, EncodeCommand, DecodeCommand, PlotCommand,
-                             EvalCommand, InterpolateCommand>;
+                             EvalCommand, InterpolateCommand, ServeCommand>;
 
 /// Per-command parsers: `args` are the words after the command name.
 Command parse_train(const std::vector<std::string>& args);
@@ -95,6 +105,7 @@ Command parse_decode(const std::vector<std::string>& args);
 Command parse_plot(const std::vector<std::string>& args);
 Command parse_eval(const std::vector<std::string>& args);
 Command parse_interpolate(const std::vector<std::string>& args);
+Command parse_serve(const std::vector<std::string>& args);
 
 /// Per-command runners; each returns the exit code.
 int run_train(const TrainCommand& command);
@@ -104,6 +115,7 @@ int run_decode(const DecodeCommand& command);
 int run_plot(const PlotCommand& command);
 int run_eval(const EvalCommand& command);
 int run_interpolate(const InterpolateCommand& command);
+int run_serve(const ServeCommand& command);
 
 /// Turns argv into a command; throws UsageError with a one-line message for anything it cannot use.
 Command parse_cli(const std::vector<std::string>& args);

@@ -13,7 +13,9 @@ void release_held_interrupts();
 /// Installs the handlers for its lifetime (then releases held interrupts to them) and restores the previous ones afterwards.
 class InterruptGuard {
  public:
-  InterruptGuard();
+  /// `first_notice` is written to stderr on the first signal (a second one ends the process at
+  /// once with 130); it must outlive the guard.
+  explicit InterruptGuard(const char* first_notice = "stopping after this batch (press Ctrl-C again to quit at once)");
   ~InterruptGuard();
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;

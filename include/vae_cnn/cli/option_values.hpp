@@ -25,6 +25,9 @@ std::vector<std::string> one_letter_long_option(std::vector<std::string> args, c
 /// "--epochs: 'abc' is not a whole number" and the like.
 std::int64_t parse_integer(const std::string& option, const std::string& text);
 double parse_number(const std::string& option, const std::string& text);
+/// "0.5,-1.2" as numbers; UsageError "<label>: 'x' (value 2 of '0.5,x') is not a finite number"
+/// for an empty, non-numeric, infinite or NaN field.
+std::vector<double> parse_number_list(const std::string& label, const std::string& text);
 
 /// The option's value as an integer or number (its default when not given).
 std::int64_t integer_option(const cxxopts::ParseResult& result, const std::string& option);

@@ -1,0 +1,119 @@
+// The explorer's JSON API called in-process: its numbers equal the library's (and so `vae_cnn
+// decode`/`encode`), and each bad request gets its 4xx with a one-line JSON error.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+#include "vae_cnn/eval/decoded_digits.hpp"
+#include "vae_cnn/serve/latent_api.hpp"
+
+namespace vae_cnn {
+namespace {
+
+using nlohmann::json;
+
+ExplorerModel& explorer() {
+  static ExplorerModel model = [] {
+    const std::string trained = testing::shared_training("serve_api_seed6", testing::small_real_run("", 2, 6));
+    return load_explorer_model(trained + "/vae_cnn.mnist.pt", testing::small_real_dir(), torch::kCPU);
+  }();
+  return model;
+}
+
+json body_of(const ApiReply& reply) {
+  EXPECT_EQ(reply.content_type, "application/json");
+  return json::parse(reply.body);
+}
+
+void expect_error(const ApiReply& reply, int status, const std::string& fragment, const std::string& context) {
+  EXPECT_EQ(reply.status, status) << context << ": " << reply.body;
+  const json body = json::parse(reply.body, nullptr, false);
+  ASSERT_TRUE(body.is_object() && body.contains("error")) << context << ": " << reply.body;
+  const std::string message = body["error"];
+  EXPECT_NE(message.find(fragment), std::string::npos) << context << ": " << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << context;
+}
+
+TEST(ServeApi, InfoAndLatentsDescribeTheModelAndItsTestSplit) {
+  const LatentApi api(explorer(), 4.0);
+  const json info = body_of(api.info());
+  EXPECT_EQ(info["latent_dim"], 2);
+  EXPECT_EQ(info["loss"], "mse");
+  EXPECT_EQ(info["epochs"], 2);
+  EXPECT_EQ(info["test_images"], 100);
+  EXPECT_NEAR(info["test_loss"].get<double>(), info["test_reconstruction"].get<double>() + info["test_kl"].get<double>(), 1e-3);
+  EXPECT_EQ(info["range"], 4.0);
+  const json latents = body_of(api.latents());
+  ASSERT_EQ(latents["labels"].size(), 100u);
+  ASSERT_EQ(latents["z_mean"].size(), 100u);
+  const auto means = explorer().test_codes.z_mean;
+  EXPECT_EQ(latents["z_mean"][7][1].get<double>(), static_cast<double>(means[7][1].item<float>()));
+  EXPECT_EQ(latents["labels"][7], explorer().test_codes.labels[7].item<std::int64_t>());
+}
+
+TEST(ServeApi, DecodeGivesTheLibrarysPixels) {
+  const LatentApi api(explorer(), 4.0);
+  const json reply = body_of(api.decode("0.5,-1.25", ""));
+  const auto expected = decode_to_bytes(explorer().weights.model, torch::tensor({0.5, -1.25}).to(torch::kFloat32).view({1, 2}));
+  EXPECT_EQ(reply["pixels"].get<std::vector<std::uint8_t>>(), expected);
+  const ApiReply png = api.decode("0.5,-1.25", "png");
+  EXPECT_EQ(png.content_type, "image/png");
+  EXPECT_EQ(png.body.substr(1, 3), "PNG");
+}
+
+TEST(ServeApi, EncodeOfATestImageEqualsTheSplitsEncoding) {
+  const LatentApi api(explorer(), 4.0);
+  const int index = 11;
+  const auto bytes = image_bytes(explorer().test.images.slice(0, index, index + 1));
+  const json reply = body_of(api.encode(json{{"pixels", bytes}}.dump()));
+  const auto z_mean = reply["z_mean"].get<std::vector<double>>();
+  ASSERT_EQ(z_mean.size(), 2u);
+  for (int d = 0; d < 2; ++d) {
+    EXPECT_NEAR(z_mean[static_cast<std::size_t>(d)], explorer().test_codes.z_mean[index][d].item<float>(), 1e-5) << d;
+  }
+  const json test = body_of(api.test_image(std::to_string(index)));
+  EXPECT_EQ(test["pixels"].get<std::vector<std::uint8_t>>(), bytes);
+  EXPECT_EQ(reply["reconstruction"], test["reconstruction"]);
+  EXPECT_EQ(test["label"], explorer().test_codes.labels[index].item<std::int64_t>());
+}
+
+TEST(ServeApi, LineRunsFromOneEndToTheOther) {
+  const LatentApi api(explorer(), 4.0);
+  const json reply = body_of(api.line("-1,0", "1,2", "5"));
+  ASSERT_EQ(reply["digits"].size(), 5u);
+  EXPECT_EQ(reply["digits"][0], body_of(api.decode("-1,0", ""))["pixels"]);
+  EXPECT_EQ(reply["digits"][4], body_of(api.decode("1,2", ""))["pixels"]);
+}
+
+TEST(ServeApi, BadRequestsGetTheir4xx) {
+  const LatentApi api(explorer(), 4.0);
+  expect_error(api.decode("1", ""), 400, "latent size is 2", "one value");
+  expect_error(api.decode("1,2,3", ""), 400, "latent size is 2", "three values");
+  expect_error(api.decode("1,nan", ""), 400, "not a finite number", "NaN");
+  expect_error(api.decode("inf,0", ""), 400, "not a finite number", "infinity");
+  expect_error(api.decode("1e999,0", ""), 400, "not a finite number", "overflow");
+  expect_error(api.decode("a,b", ""), 400, "not a finite number", "words");
+  expect_error(api.decode("", ""), 400, "not a finite number", "nothing");
+  expect_error(api.decode("1,", ""), 400, "not a finite number", "trailing comma");
+  expect_error(api.decode("0,0", "gif"), 400, "format", "format");
+  expect_error(api.encode("not json"), 400, "not JSON", "not JSON");
+  expect_error(api.encode("[1,2,3]"), 400, "784 grey levels", "an array");
+  expect_error(api.encode(json{{"pixels", std::vector<int>(783, 0)}}.dump()), 400, "784 grey levels", "783 pixels");
+  std::vector<json> pixels(784, 0);
+  pixels[5] = 256;
+  expect_error(api.encode(json{{"pixels", pixels}}.dump()), 400, "pixels[5]", "grey level 256");
+  pixels[5] = "white";
+  expect_error(api.encode(json{{"pixels", pixels}}.dump()), 400, "pixels[5]", "a word");
+  expect_error(api.encode(std::string(kMaxEncodeBody + 1, ' ')), 413, "at most", "too long a body");
+  expect_error(api.test_image("100"), 404, "no test image", "index past the end");
+  expect_error(api.test_image("-1"), 404, "no test image", "negative index");
+  expect_error(api.test_image("x"), 404, "no test image", "not an index");
+  expect_error(api.line("0,0", "1,1", "1"), 400, "steps", "one step");
+  expect_error(api.line("0,0", "1,1", "101"), 400, "steps", "too many steps");
+  expect_error(api.line("0,0", "1", "5"), 400, "to has 1 values", "short end");
+}
+
+}  // namespace
+}  // namespace vae_cnn

@@ -42,6 +42,7 @@ packages=(
   libcxxopts-dev libspdlog-dev libstb-dev zlib1g-dev
   nlohmann-json3-dev      # the JSON report of `eval` and the API of `serve`
   libcpp-httplib-dev      # the HTTP server of `serve`
+  chromium chromium-driver python3-selenium   # the browser test of `serve`'s page
   libgtest-dev
   clang-14 libclang-rt-14-dev libfuzzer-14-dev   # sanitizer build and fuzz targets (scripts/sanitize.sh, fuzz.sh)
   cppcheck                # static analysis (scripts/lint.sh)

@@ -4,6 +4,7 @@
 #include "vae_cnn/serve/explorer_server.hpp"
 
 #include <httplib.h>
+#include <ATen/Parallel.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -39,7 +40,21 @@ void add_page_routes(httplib::Server& server) {
   }
 }
 
+// Requests run side by side on the server's worker threads, each a batch of one: one intra-op
+// thread each, or every worker's OpenMP team of all cores would fight over them.
+void use_one_intra_op_thread() {
+  thread_local const bool set = [] {
+    at::set_num_threads(1);
+    return true;
+  }();
+  (void)set;
+}
+
 void add_api_routes(httplib::Server& server, const LatentApi& api) {
+  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    use_one_intra_op_thread();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   server.Get("/api/info", [&api](const httplib::Request&, httplib::Response& response) { send(response, api.info()); });
   server.Get("/api/latents", [&api](const httplib::Request&, httplib::Response& response) { send(response, api.latents()); });
   server.Get("/api/decode", [&api](const httplib::Request& request, httplib::Response& response) {
@@ -90,6 +105,9 @@ void serve_explorer(const LatentApi& api, const ServeOptions& options, const std
     ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   server.set_payload_max_length(kMaxEncodeBody);
+  // httplib writes a reply's headers and body separately: with Nagle's algorithm the body waited
+  // for the client's delayed ACK, 40 ms a request.
+  server.set_tcp_nodelay(true);
   add_page_routes(server);
   add_api_routes(server, api);
   add_error_replies(server);

@@ -97,6 +97,10 @@ TEST(ServeCli, AnswersOverHttpAndCtrlCEndsItWith130) {
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
   EXPECT_TRUE(json::parse(unknown->body).contains("error"));
+  const auto dots = client.Get("/../../etc/passwd");
+  ASSERT_TRUE(dots);
+  EXPECT_EQ(dots->status, 404);
+  EXPECT_EQ(dots->body.find("root:"), std::string::npos);
   const auto huge = client.Post("/api/encode", std::string(100000, ' '), "application/json");
   ASSERT_TRUE(huge);
   EXPECT_EQ(huge->status, 413);

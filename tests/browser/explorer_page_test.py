@@ -117,13 +117,24 @@ def run_checks(driver, url, args, failures):
     print(f"     page interactive {time.monotonic() - started:.2f} s after it was asked for", flush=True)
     points = driver.execute_script("return window.explorer.means.length")
     check(points == 1663, f"the map holds {points} points (1,663 test images)", failures)
+    latent = driver.execute_script("return window.explorer.info.latent_dim")
+    if latent > 2:
+        sliders = len(driver.find_elements(By.CSS_SELECTOR, "#sliders input[type=range]"))
+        selects = len(driver.find_elements(By.CSS_SELECTOR, "#dims select"))
+        check(sliders == latent - 2 and selects == 2,
+              f"latent size {latent}: {selects} selects choose the map's dimensions, {sliders} sliders set the rest",
+              failures)
+        # The third dimension's slider moved: the next decode carries its value.
+        driver.execute_script("""const s = document.querySelector('#sliders input');
+            s.value = 1.5; s.dispatchEvent(new Event('input'));""")
 
     map_canvas = driver.find_element(By.ID, "map")
     move_pointer_to(driver, map_canvas, [0.5, -1.0])
     WebDriverWait(driver, 20).until(lambda d: d.execute_script(
         "const e = window.explorer; return e.lastDecoded && !e.inFlight && !e.pendingZ"))
     z = driver.execute_script("return window.explorer.lastDecoded.z")
-    check(abs(z[0] - 0.5) < 0.05 and abs(z[1] + 1.0) < 0.05, f"the pointer is at z = {z} (asked for 0.5, -1)", failures)
+    check(len(z) == latent and abs(z[0] - 0.5) < 0.05 and abs(z[1] + 1.0) < 0.05 and all(abs(v - 1.5) < 1e-6 for v in z[2:]),
+          f"the pointer is at z = {z} (asked for 0.5, -1{', sliders 1.5' if latent > 2 else ''})", failures)
     expected_png = os.path.join(args.work, "decoded.png")
     subprocess.run([args.binary, "decode", "-w", args.weights, "--z", ",".join(repr(v) for v in z), "-o", expected_png],
                    check=True)
@@ -140,7 +151,7 @@ def run_checks(driver, url, args, failures):
     stroke.release().perform()
     WebDriverWait(driver, 20).until(lambda d: d.execute_script("return window.explorer.drawnZ !== null"))
     drawn = driver.execute_script("return window.explorer.drawnZ")
-    check(isinstance(drawn, list) and len(drawn) == 2, f"the drawn digit is marked on the map at z = {drawn}", failures)
+    check(isinstance(drawn, list) and len(drawn) == latent, f"the drawn digit is marked on the map at z = {drawn}", failures)
 
     move_pointer_to(driver, map_canvas, driver.execute_script("return window.explorer.means[0]"))
     ActionChains(driver).click().perform()
@@ -169,6 +180,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--weights", help="weights to serve (default: a short training run of its own)")
+    parser.add_argument("--latent-dim", default="2", help="latent size of that training run (2)")
     args = parser.parse_args()
     if webdriver is None or not os.path.exists("/usr/bin/chromedriver") or not shutil.which("chromium"):
         print("explorer_page_test: chromium, chromium-driver or python3-selenium missing (scripts/install_deps.sh)")
@@ -177,6 +189,7 @@ def main():
     if not args.weights:
         model = os.path.join(args.work, "model")
         subprocess.run([args.binary, "train", "--data", args.data, "--limit", "2048", "--epochs", "3", "--seed", "3",
+                        "--latent-dim", args.latent_dim,
                         "--lr-warmup", "0", "--threads", "2", "--overwrite", "--out", model], check=True,
                        stdout=subprocess.DEVNULL)
         args.weights = os.path.join(model, "vae_cnn.mnist.pt")

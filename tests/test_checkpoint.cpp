@@ -169,16 +169,18 @@ TEST(Checkpoint, TruncatedFilesAreRefusedAtEveryCut) {
 // Inputs on which the fuzzer (fuzz/weights_loader_fuzz.cpp) once found a fault; under
 // scripts/sanitize.sh an out-of-bounds read here fails the test.
 TEST(Checkpoint, InputsTheFuzzerFoundAreRefusedCleanly) {
-  const std::filesystem::path kept = std::string(VAE_CNN_SOURCE_DIR) + "/fuzz/regressions/weights_loader";
   int inputs = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(kept)) {
-    if (entry.path().filename().string().front() == '.') continue;
-    const std::string path = entry.path().string();
-    expect_throw_with<DataError>([&] { load_weights(path); }, {path});
-    expect_throw_with<DataError>([&] { load_checkpoint(path); }, {path});
-    ++inputs;
+  for (const char* target : {"weights_loader", "weights_structure"}) {
+    const std::filesystem::path kept = std::string(VAE_CNN_SOURCE_DIR) + "/fuzz/regressions/" + target;
+    for (const auto& entry : std::filesystem::directory_iterator(kept)) {
+      if (entry.path().filename().string().front() == '.') continue;
+      const std::string path = entry.path().string();
+      expect_throw_with<DataError>([&] { load_weights(path); }, {path});
+      expect_throw_with<DataError>([&] { load_checkpoint(path); }, {path});
+      ++inputs;
+    }
   }
-  EXPECT_GE(inputs, 1);
+  EXPECT_GE(inputs, 3);
 }
 
 TEST(Checkpoint, ForeignNewerAndMismatchedFilesAreRefused) {

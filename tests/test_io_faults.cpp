@@ -107,6 +107,10 @@ TEST(PickleFraming, AcceptsWhatPicklersWriteAndNamesTheFirstFault) {
   EXPECT_NE(framing_fault("ccollections\nOrderedDict"s).value_or("").find("unterminated"), std::string::npos);
   EXPECT_NE(framing_fault("N.N"s).value_or("").find("after STOP"), std::string::npos);
   EXPECT_NE(framing_fault(""s).value_or("").find("no STOP"), std::string::npos);
+  // A memo index LibTorch would grow its memo table to (4 billion entries) before storing anything.
+  EXPECT_NE(framing_fault("\x80\x02N" "r\x00\x00\x00\xf0" "."s).value_or("").find("memo index 4026531840 beyond"),
+            std::string::npos);
+  EXPECT_EQ(framing_fault("\x80\x02N" "r\x03\x00\x00\x00" "."s), std::nullopt);
 }
 
 TEST(MemoryBudget, RefusesOnlyWhatCannotFitAndSaysWhatWould) {

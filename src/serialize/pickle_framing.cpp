@@ -71,6 +71,14 @@ std::optional<std::string> pickle_framing_fault(const char* data, std::size_t si
       case Argument::kFixed:
         if (opcode == '.') return at == size ? std::nullopt : std::optional<std::string>("bytes after STOP" + where());
         if (width > left) return "argument runs past the end" + where();
+        // LibTorch's unpickler grows its memo table to the index a LONG_BINPUT names (16 bytes an
+        // entry) before storing: an index of 4 billion asked for 64 GB (found by
+        // fuzz/weights_structure_fuzz.cpp). Picklers number memo entries 0, 1, 2, ..., one per
+        // opcode at most, so no valid index reaches the pickle's size.
+        if (opcode == 'r' && little_endian(bytes + at, 4) >= size) {
+          return "memo index " + std::to_string(little_endian(bytes + at, 4)) + " beyond any a " + std::to_string(size) +
+                 "-byte pickle stores" + where();
+        }
         at += width;
         break;
       case Argument::kLines:

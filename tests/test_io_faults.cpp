@@ -111,6 +111,13 @@ TEST(PickleFraming, AcceptsWhatPicklersWriteAndNamesTheFirstFault) {
   EXPECT_NE(framing_fault("\x80\x02N" "r\x00\x00\x00\xf0" "."s).value_or("").find("memo index 4026531840 beyond"),
             std::string::npos);
   EXPECT_EQ(framing_fault("\x80\x02N" "r\x03\x00\x00\x00" "."s), std::nullopt);
+  // Opcodes that take more than the stack holds: LibTorch's unpickler read past its stack's end.
+  EXPECT_NE(framing_fault("\x80\x02" "a."s).value_or("").find("opcode 0x61 takes 2 items, and 0 are there at byte 2"),
+            std::string::npos);
+  EXPECT_NE(framing_fault("\x80\x02N" "u."s).value_or("").find("down to a mark, and there is none"), std::string::npos);
+  EXPECT_NE(framing_fault("\x80\x02" "(N" "u."s).value_or("").find("works on an item"), std::string::npos);
+  EXPECT_NE(framing_fault("\x80\x02" "(."s).value_or("").find("takes 1 items, and 0 are there"), std::string::npos);
+  EXPECT_EQ(framing_fault("\x80\x02" "]q\x00(K\x01K\x02e."s), std::nullopt);  // [1, 2] with APPENDS
 }
 
 TEST(MemoryBudget, RefusesOnlyWhatCannotFitAndSaysWhatWould) {

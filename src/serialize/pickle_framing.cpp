@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 namespace vae_cnn {
 namespace {
@@ -49,6 +50,81 @@ Argument argument_of(unsigned char opcode) {
   }
 }
 
+// What an opcode does to the unpickler's stack: items taken (`pops`, or everything down to the
+// last mark), then `pushes` items; `needs` items that must already be there (the list of APPENDS,
+// the value BINPUT stores). LibTorch's unpickler takes items with stack_.back() and the like
+// unchecked, so a pickle that takes more than is there crashed it (found by
+// fuzz/weights_structure_fuzz.cpp); here such a pickle is refused first.
+struct StackEffect {
+  int pops = 0;
+  int pushes = 0;
+  bool to_mark = false;
+  int needs = 0;
+};
+
+StackEffect stack_effect_of(unsigned char opcode) {
+  switch (opcode) {
+    case '(': case 0x80: case 0x95:  // MARK (handled apart), PROTO, FRAME
+      return {};
+    case '.': case '0':  // STOP, POP
+      return {1, 0};
+    case '1':  // POP_MARK
+      return {0, 0, true};
+    case '2':  // DUP
+      return {1, 2};
+    case 'a': case 'R': case 'b': case 0x81: case 0x86: case 0x93:  // APPEND REDUCE BUILD NEWOBJ TUPLE2 STACK_GLOBAL
+      return {2, 1};
+    case 's': case 0x92: case 0x87:  // SETITEM NEWOBJ_EX TUPLE3
+      return {3, 1};
+    case 0x85: case 'Q': case 0x98:  // TUPLE1 BINPERSID READONLY_BUFFER
+      return {1, 1};
+    case 'e': case 'u': case 0x90:  // APPENDS SETITEMS ADDITEMS: into the item below the mark
+      return {0, 0, true, 1};
+    case 'l': case 't': case 'd': case 0x91: case 'o': case 'i':  // LIST TUPLE DICT FROZENSET OBJ INST
+      return {0, 1, true};
+    case 'q': case 'r': case 'p': case 0x94:  // BINPUT LONG_BINPUT PUT MEMOIZE: store the top
+      return {0, 0, false, 1};
+    default:  // every other known opcode pushes one value (numbers, strings, GLOBAL, GET, ...)
+      return {0, 1};
+  }
+}
+
+// The stack's depth and its marks, as far as counting goes.
+class StackCount {
+ public:
+  // Applies `opcode`; a description of the fault when it takes more than is there.
+  std::optional<std::string> apply(unsigned char opcode) {
+    if (opcode == '(') {
+      marks_.push_back(depth_);
+      return std::nullopt;
+    }
+    const StackEffect effect = stack_effect_of(opcode);
+    const std::size_t floor = marks_.empty() ? 0 : marks_.back();
+    if (effect.to_mark) {
+      if (marks_.empty()) return std::string("takes items down to a mark, and there is none");
+      depth_ = marks_.back();
+      marks_.pop_back();
+    } else if (depth_ < floor + static_cast<std::size_t>(effect.pops)) {
+      return "takes " + std::to_string(effect.pops) + " items, and " + std::to_string(depth_ - floor) + " are there";
+    } else {
+      depth_ -= static_cast<std::size_t>(effect.pops);
+    }
+    if (depth_ < static_cast<std::size_t>(effect.needs)) return std::string("works on an item, and the stack is empty");
+    depth_ += static_cast<std::size_t>(effect.pushes);
+    return std::nullopt;
+  }
+
+ private:
+  std::size_t depth_ = 0;
+  std::vector<std::size_t> marks_;
+};
+
+std::string opcode_name(unsigned char opcode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "0x%02x", opcode);
+  return text;
+}
+
 std::uint64_t little_endian(const unsigned char* bytes, int count) {
   std::uint64_t value = 0;
   for (int i = count - 1; i >= 0; --i) value = (value << 8) | bytes[i];
@@ -60,12 +136,16 @@ std::uint64_t little_endian(const unsigned char* bytes, int count) {
 std::optional<std::string> pickle_framing_fault(const char* data, std::size_t size) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(data);
   std::size_t at = 0;
+  StackCount stack;
   while (at < size) {
     const std::size_t opcode_at = at;
     const unsigned char opcode = bytes[at++];
     const std::size_t left = size - at;
     const auto where = [&] { return " at byte " + std::to_string(opcode_at); };
     const Argument argument = argument_of(opcode);
+    if (argument.kind != Argument::kUnknown) {
+      if (const auto fault = stack.apply(opcode)) return "opcode " + opcode_name(opcode) + " " + *fault + where();
+    }
     const auto width = static_cast<std::size_t>(argument.width);
     switch (argument.kind) {
       case Argument::kFixed:
@@ -98,11 +178,8 @@ std::optional<std::string> pickle_framing_fault(const char* data, std::size_t si
         at += static_cast<std::size_t>(length);
         break;
       }
-      case Argument::kUnknown: {
-        char text[8];
-        std::snprintf(text, sizeof text, "0x%02x", opcode);
-        return std::string("unknown opcode ") + text + where();
-      }
+      case Argument::kUnknown:
+        return "unknown opcode " + opcode_name(opcode) + where();
     }
   }
   return "no STOP opcode before the end";

@@ -53,6 +53,17 @@ inline std::optional<std::vector<ZipRecord>> read_zip_records(const std::string&
   return records;
 }
 
+/// The largest record holding a tensor's data (".../data/<key>"), or records.end() when there is none:
+/// the one the tests damage (the encoder's dense layer in a weights file).
+inline std::vector<ZipRecord>::iterator largest_tensor_record(std::vector<ZipRecord>& records) {
+  auto largest = records.end();
+  for (auto it = records.begin(); it != records.end(); ++it) {
+    if (it->name.find("/data/") == std::string::npos) continue;
+    if (largest == records.end() || it->bytes.size() > largest->bytes.size()) largest = it;
+  }
+  return largest;
+}
+
 /// A zip archive of `records`, stored uncompressed as LibTorch writes them, with a correct directory.
 inline std::string write_zip_records(const std::vector<ZipRecord>& records) {
   zip_error_t error;

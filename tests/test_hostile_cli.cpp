@@ -36,10 +36,8 @@ TEST(Hostile, ADamagedCheckpointIsRefusedBeforeAnythingIsOverwritten) {
   std::filesystem::copy(shared_weights(), dir.file("run"));
   auto records = fuzzing::read_zip_records(slurp(dir.file("run/checkpoint.pt")));
   ASSERT_TRUE(records);
-  auto* largest = &records->front();
-  for (auto& record : *records) {
-    if (record.name.find("/data/") != std::string::npos && record.bytes.size() > largest->bytes.size()) largest = &record;
-  }
+  const auto largest = fuzzing::largest_tensor_record(*records);
+  ASSERT_NE(largest, records->end());
   largest->bytes.resize(largest->bytes.size() - 4);
   std::ofstream(dir.file("run/checkpoint.pt"), std::ios::binary) << fuzzing::write_zip_records(*records);
   const std::string weights_before = slurp(dir.file("run/vae_cnn.mnist.pt"));

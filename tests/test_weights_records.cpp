@@ -17,6 +17,7 @@
 namespace vae_cnn {
 namespace {
 
+using fuzzing::largest_tensor_record;
 using fuzzing::ZipRecord;
 using testing::expect_throw_with;
 using testing::ScratchDir;
@@ -25,16 +26,6 @@ using testing::slurp;
 std::string trained_dir() { return testing::shared_training("weights_records_seed4", testing::small_real_run("", 1, 4)); }
 std::string weights_path() { return trained_dir() + "/vae_cnn.mnist.pt"; }
 std::string checkpoint_path() { return trained_dir() + "/checkpoint.pt"; }
-
-// The largest tensor record (the encoder's dense layer, 200,704 bytes).
-std::vector<ZipRecord>::iterator largest_tensor_record(std::vector<ZipRecord>& records) {
-  auto largest = records.end();
-  for (auto it = records.begin(); it != records.end(); ++it) {
-    if (it->name.find("/data/") == std::string::npos) continue;
-    if (largest == records.end() || it->bytes.size() > largest->bytes.size()) largest = it;
-  }
-  return largest;
-}
 
 // `original` with its largest tensor record edited, written as a valid zip (CRCs right) into `dir`.
 std::string with_edited_record(const ScratchDir& dir, const std::string& original,

@@ -245,13 +245,16 @@ TEST(Checkpoint, ConflictingOptionsAreRefused) {
   EXPECT_EQ(merged.optimizer, OptimizerKind::kAdam);
   EXPECT_EQ(merged.kl_warmup, 0);
   EXPECT_EQ(merged.lr_warmup, 3);
+  EXPECT_EQ(merged.revive_epochs, TrainConfig{}.revive_epochs);
   // The warm-ups may change on resume.
   TrainConfig warmer = TrainConfig{};
   warmer.kl_warmup = 5;
   warmer.lr_warmup = 40;
-  const TrainConfig rewarmed = merge_resume_config(warmer, {"epochs", "kl-warmup", "lr-warmup"}, checkpoint);
+  warmer.revive_epochs = 0;
+  const TrainConfig rewarmed = merge_resume_config(warmer, {"epochs", "kl-warmup", "lr-warmup", "revive"}, checkpoint);
   EXPECT_EQ(rewarmed.kl_warmup, 5);
   EXPECT_EQ(rewarmed.lr_warmup, 40);
+  EXPECT_EQ(rewarmed.revive_epochs, 0);
   EXPECT_EQ(std::filesystem::path(merged.out_dir), dir.path());
 }
 

@@ -49,6 +49,8 @@ TEST(CliParsing, TrainRefusesEachBadValueNamingTheOption) {
       {"train --limit -5", "--limit must be 0 (all images) or more"},
       {"train --kl-warmup -1", "--kl-warmup"},
       {"train --lr-warmup -1", "--lr-warmup"},
+      {"train --revive -1", "--revive must be between 0 (never) and 1000000 epochs, got -1"},
+      {"train --revive 1000001", "--revive must be between 0 (never) and 1000000 epochs"},
       {"train --optimizer sgd", "--optimizer: 'sgd', expected adam or rmsprop"},
       {"train --init glorot", "--init: unknown initialisation 'glorot', expected keras or torch"},
       {"train --device tpu", "unknown device 'tpu'"},
@@ -65,6 +67,8 @@ TEST(CliParsing, TrainRefusesEachBadValueNamingTheOption) {
 
 TEST(CliParsing, TrainTakesTheSeedsDefaultsAndRecordsWhatWasGiven) {
   EXPECT_EQ(std::get<TrainCommand>(parse_cli(words("train"))).config.lr_warmup, 100);
+  EXPECT_EQ(std::get<TrainCommand>(parse_cli(words("train"))).config.revive_epochs, 10);
+  EXPECT_EQ(std::get<TrainCommand>(parse_cli(words("train --revive 0"))).config.revive_epochs, 0);
   const auto command = std::get<TrainCommand>(parse_cli(words("train --bce --lr-warmup 50 --seed 3")));
   EXPECT_EQ(command.config.loss, LossKind::kBce);
   EXPECT_EQ(command.config.epochs, 50);

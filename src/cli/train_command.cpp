@@ -33,6 +33,8 @@ cxxopts::Options train_options() {
        cxxopts::value<std::string>()->default_value("0"))
       ("lr-warmup", "optimizer steps over which the learning rate rises linearly to --lr (0 = none)",
        cxxopts::value<std::string>()->default_value("100"))
+      ("revive", "after each of the first N epochs, restart the encoder's dead hidden units (0 = never)",
+       cxxopts::value<std::string>()->default_value("10"))
       ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
       ("threads", "intra-op CPU threads (0 = all cores)", cxxopts::value<std::string>()->default_value("0"))
       ("seed", "random seed (default: drawn at random and logged)", cxxopts::value<std::string>())
@@ -65,6 +67,7 @@ Command parse_train(const std::vector<std::string>& args) {
   config.beta = number_option(result, "beta");
   config.kl_warmup = integer_option(result, "kl-warmup");
   config.lr_warmup = integer_option(result, "lr-warmup");
+  config.revive_epochs = integer_option(result, "revive");
   try {
     config.optimizer = parse_optimizer_kind(result["optimizer"].as<std::string>());
   } catch (const std::invalid_argument& error) {

@@ -14,10 +14,11 @@ std::string epoch_line(const EpochMetrics& m, std::int64_t epochs) {
       m.encoder.hidden_units > 0 ? fmt::format("  encoder {}/{} units, z spread {:.3g}", m.encoder.hidden_alive,
                                                m.encoder.hidden_units, m.encoder.z_mean_spread)
                                  : "";
+  const std::string revived = m.revived_units > 0 ? fmt::format(", {} restarted", m.revived_units) : "";
   return fmt::format(
-      "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s{}",
+      "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s{}{}",
       m.epoch, epochs, m.loss, m.reconstruction, m.kl, m.val_loss, m.val_reconstruction, m.val_kl, m.seconds,
-      m.images_per_second, encoder);
+      m.images_per_second, encoder, revived);
 }
 
 std::string data_line(const TrainConfig& config, const TrainSetup& setup) {
@@ -30,12 +31,15 @@ std::string data_line(const TrainConfig& config, const TrainSetup& setup) {
 }
 
 std::string optimizer_line(const TrainConfig& config, const TrainSetup& setup) {
-  return fmt::format("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}{}, init {}", setup.device,
+  return fmt::format("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}{}, init {}{}", setup.device,
                      setup.threads, setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch,
                      config.epochs, config.batch_size, config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop",
                      config.learning_rate,
                      config.lr_warmup > 0 ? fmt::format(" (warm-up over {} steps)", config.lr_warmup) : "",
-                     to_string(config.init));
+                     to_string(config.init),
+                     config.revive_epochs > 0
+                         ? fmt::format(", dead encoder units restarted after epochs 1..{}", config.revive_epochs)
+                         : "");
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ EncoderImpl::EncoderImpl(const ConvVaeOptions& options)
       z_log_var(register_module("z_log_var", nn::Linear(kHidden, options.latent_dim()))),
       kernels_(kernel_choice(options.fast_cpu_kernels())) {}
 
-torch::Tensor EncoderImpl::hidden(const torch::Tensor& x, Trace* trace) {
+torch::Tensor EncoderImpl::features(const torch::Tensor& x, Trace* trace) {
   record(trace, "encoder_input", "Input", x, x, nullptr);
   auto h1 = conv2d(*conv1, x, Activation::kRelu, kernels_);  // [N,32,14,14]
   record(trace, "conv1", "Conv2d 3x3 s2 + ReLU", x, h1, conv1.get());
@@ -60,6 +60,11 @@ torch::Tensor EncoderImpl::hidden(const torch::Tensor& x, Trace* trace) {
   record(trace, "conv2", "Conv2d 3x3 s2 + ReLU", h1, h2, conv2.get());
   auto flat = h2.flatten(1);  // [N,3136]
   record(trace, "flatten", "Flatten", h2, flat, nullptr);
+  return flat;
+}
+
+torch::Tensor EncoderImpl::hidden(const torch::Tensor& x, Trace* trace) {
+  const auto flat = features(x, trace);
   auto units = torch::relu(fc->forward(flat));  // [N,16]
   record(trace, "fc", "Linear + ReLU", flat, units, fc.get());
   return units;

@@ -68,6 +68,7 @@ GenericDict config_dict(const TrainConfig& config) {
   dict.insert(std::string("init"), to_string(config.init));
   dict.insert(std::string("kl_warmup"), config.kl_warmup);
   dict.insert(std::string("lr_warmup"), config.lr_warmup);
+  dict.insert(std::string("revive_epochs"), config.revive_epochs);
   dict.insert(std::string("device"), config.device);
   dict.insert(std::string("threads"), static_cast<std::int64_t>(config.threads));
   dict.insert(std::string("seed"), static_cast<std::int64_t>(config.seed));
@@ -100,6 +101,9 @@ TrainConfig config_from(const std::string& path, const GenericDict& dict) {
   if (dict.contains(std::string("kl_warmup"))) config.kl_warmup = require_int(path, dict, "kl_warmup");
   config.lr_warmup = 0;
   if (dict.contains(std::string("lr_warmup"))) config.lr_warmup = require_int(path, dict, "lr_warmup");
+  // Checkpoints from before unit revival trained without it, and resume without it.
+  config.revive_epochs = 0;
+  if (dict.contains(std::string("revive_epochs"))) config.revive_epochs = require_int(path, dict, "revive_epochs");
   // Checkpoints from before --init started from PyTorch's initialisation.
   config.init = InitKind::kTorch;
   if (dict.contains(std::string("init"))) {

@@ -123,6 +123,17 @@ void optimizer_state_from_dict(const std::string& path, const GenericDict& dict,
   }
 }
 
+void clear_state_slices(torch::optim::Optimizer& optimizer, const at::Tensor& parameter, std::int64_t dim,
+                        const at::Tensor& index) {
+  auto& states = optimizer.state();
+  const auto found = states.find(state_key(parameter));
+  if (found == states.end()) return;
+  torch::NoGradGuard no_grad;
+  for (const Buffer& buffer : buffers_of(*found->second)) {
+    if (buffer.tensor->defined()) buffer.tensor->index_fill_(dim, index.to(buffer.tensor->device()), 0);
+  }
+}
+
 void check_state_fits_parameters(const std::string& path, torch::optim::Optimizer& optimizer) {
   auto& states = optimizer.state();
   for (const auto& group : optimizer.param_groups()) {

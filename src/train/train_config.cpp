@@ -48,6 +48,8 @@ void validate_train_config(const TrainConfig& config) {
           "--kl-warmup must be 0 or more epochs, got " + std::to_string(config.kl_warmup));
   require(config.lr_warmup >= 0 && config.lr_warmup <= 1000000000,
           "--lr-warmup must be between 0 and 1000000000 steps, got " + std::to_string(config.lr_warmup));
+  require(config.revive_epochs >= 0 && config.revive_epochs <= kMaxEpochs,
+          "--revive must be between 0 (never) and 1000000 epochs, got " + std::to_string(config.revive_epochs));
   require(config.threads >= 0 && config.threads <= 1024, "--threads must be between 0 (all cores) and 1024, got " + std::to_string(config.threads));
   require(config.limit >= 0, "--limit must be 0 (all images) or more, got " + std::to_string(config.limit));
   require(!config.out_dir.empty(), "--out must name a folder");

@@ -112,6 +112,7 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   if (given(explicit_options, "beta")) merged.beta = given_config.beta;
   if (given(explicit_options, "kl-warmup")) merged.kl_warmup = given_config.kl_warmup;
   if (given(explicit_options, "lr-warmup")) merged.lr_warmup = given_config.lr_warmup;
+  if (given(explicit_options, "revive")) merged.revive_epochs = given_config.revive_epochs;
   if (given(explicit_options, "device")) merged.device = given_config.device;
   if (given(explicit_options, "threads")) merged.threads = given_config.threads;
   if (given(explicit_options, "limit")) merged.limit = given_config.limit;
@@ -240,6 +241,7 @@ FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
   options.kl_warmup = config.kl_warmup;
   options.learning_rate = config.learning_rate;
   options.lr_warmup = config.lr_warmup;
+  options.revive_epochs = config.revive_epochs;
   return options;
 }
 

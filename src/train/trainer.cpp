@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "vae_cnn/train/unit_revival.hpp"
+
 namespace vae_cnn {
 namespace {
 
@@ -243,6 +245,11 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
     metrics.val_reconstruction = validation.reconstruction;
     metrics.val_kl = validation.kl;
     if (test.size() >= 2) metrics.encoder = encoder_health(model, test.images, options.batch_size);
+    // After the health check, so the epoch's line reports the units that training left alive.
+    if (epoch <= options.revive_epochs) {
+      const auto probe = train.images.slice(0, 0, std::min(n, kRevivalProbeImages));
+      metrics.revived_units = revive_dead_hidden_units(model, optimizer, probe, options.batch_size);
+    }
     history.push_back(metrics);
     if (callbacks.on_epoch) callbacks.on_epoch(metrics);
   }

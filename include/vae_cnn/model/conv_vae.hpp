@@ -65,6 +65,8 @@ class EncoderImpl : public torch::nn::Module {
   /// x: [N,1,28,28] -> the ReLU outputs of the Dense(16) layer that both heads read, [N,16]. When
   /// every one of them is zero for every image, z_mean no longer depends on the input.
   torch::Tensor hidden(const torch::Tensor& x, Trace* trace = nullptr);
+  /// x: [N,1,28,28] -> the flattened convolution features the Dense(16) layer reads, [N,3136].
+  torch::Tensor features(const torch::Tensor& x, Trace* trace = nullptr);
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc{nullptr}, z_mean{nullptr}, z_log_var{nullptr};

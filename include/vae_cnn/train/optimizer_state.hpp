@@ -6,6 +6,7 @@
 
 #include "vae_cnn/torch_api.hpp"
 
+#include <cstdint>
 #include <string>
 
 #include "vae_cnn/serialize/pickled_dict.hpp"
@@ -23,6 +24,12 @@ GenericDict optimizer_state_to_dict(torch::optim::Optimizer& optimizer,
 /// parameter's shape, or the state is another optimizer's.
 void optimizer_state_from_dict(const std::string& path, const GenericDict& dict, torch::optim::Optimizer& optimizer,
                                const torch::OrderedDict<std::string, at::Tensor>& named_parameters);
+
+/// Zeroes the slices `index` along `dim` of every buffer `optimizer` keeps for `parameter` (Adam's
+/// moments, RMSprop's averages), so those entries restart as if never stepped; the step count,
+/// shared by the whole tensor, stays. Nothing happens before the parameter's first step.
+void clear_state_slices(torch::optim::Optimizer& optimizer, const at::Tensor& parameter, std::int64_t dim,
+                        const at::Tensor& index);
 
 /// After LibTorch's own archive was loaded into `optimizer` (checkpoints of format 1): every moment
 /// must have its parameter's shape, or DataError naming `path`.

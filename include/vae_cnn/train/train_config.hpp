@@ -33,6 +33,9 @@ struct TrainConfig {
   /// 20 seeds it left more of the encoder's hidden units alive and fewer runs stuck near a test loss
   /// of 45 (README, "Dead encoders").
   std::int64_t lr_warmup = 100;
+  /// Epochs after each of which the encoder's dead hidden units start again (unit_revival.hpp);
+  /// 0 = never.
+  std::int64_t revive_epochs = 10;
   std::string device = "auto";          ///< auto | cpu | cuda | cuda:N
   int threads = 0;                      ///< intra-op threads; 0 = all cores
   std::uint64_t seed = 0;               ///< seeds initialisation, shuffling and sampling
@@ -60,6 +63,9 @@ struct EpochMetrics {
   /// Measured on the test split after the epoch; hidden_units 0 when it was not (fewer than 2
   /// test images, or an epoch read back from metrics.csv, which does not record it).
   EncoderHealth encoder;
+  /// Dead hidden units started again after this epoch (TrainConfig::revive_epochs); not recorded
+  /// in metrics.csv.
+  std::int64_t revived_units = 0;
 };
 
 }  // namespace vae_cnn

@@ -63,6 +63,9 @@ struct FitOptions {
   std::int64_t kl_warmup = 0;  ///< see warmup_beta
   double learning_rate = 1e-3;
   std::int64_t lr_warmup = 0;  ///< see warmup_learning_rate
+  /// After each of epochs 1..revive_epochs the encoder's dead hidden units start again
+  /// (revive_dead_hidden_units, on the first kRevivalProbeImages training images); 0 = never.
+  std::int64_t revive_epochs = 0;
 };
 
 /// The KL weight the gradient of `epoch` (1-based) uses: beta·(epoch - 1)/warmup_epochs until it

@@ -13,7 +13,9 @@ namespace {
 // symmetric), but one that does would be dead on arrival; a few redraws settle it.
 constexpr int kDrawsPerUnit = 8;
 
-torch::Tensor probe_features(const ConvVae& model, const torch::Tensor& probe, std::int64_t batch_size) {
+// Not const: a module's forward pass is not a const member in LibTorch.
+// cppcheck-suppress constParameter
+torch::Tensor probe_features(ConvVae& model, const torch::Tensor& probe, std::int64_t batch_size) {
   std::vector<torch::Tensor> parts;
   for (std::int64_t start = 0; start < probe.size(0); start += batch_size) {
     parts.push_back(model->encoder->features(probe.slice(0, start, std::min(probe.size(0), start + batch_size))));

@@ -123,6 +123,19 @@ void optimizer_state_from_dict(const std::string& path, const GenericDict& dict,
   }
 }
 
+torch::optim::AdamParamState& adam_state_of(torch::optim::Optimizer& optimizer, const at::Tensor& parameter) {
+  auto& states = optimizer.state();
+  auto& slot = states[state_key(parameter)];
+  if (!slot) {
+    auto state = std::make_unique<torch::optim::AdamParamState>();
+    state->step(0);
+    state->exp_avg(torch::zeros_like(parameter, at::MemoryFormat::Preserve));
+    state->exp_avg_sq(torch::zeros_like(parameter, at::MemoryFormat::Preserve));
+    slot = std::move(state);
+  }
+  return dynamic_cast<torch::optim::AdamParamState&>(*slot);
+}
+
 void clear_state_slices(torch::optim::Optimizer& optimizer, const at::Tensor& parameter, std::int64_t dim,
                         const at::Tensor& index) {
   auto& states = optimizer.state();

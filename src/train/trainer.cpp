@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "vae_cnn/train/multi_tensor_adam.hpp"
 #include "vae_cnn/train/unit_revival.hpp"
 
 namespace vae_cnn {
@@ -117,7 +118,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(ConvVae& model, double l
     return std::make_unique<torch::optim::RMSprop>(model->parameters(),
                                                    torch::optim::RMSpropOptions(learning_rate).alpha(0.9).eps(1e-7));
   }
-  return std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(learning_rate));
+  return std::make_unique<MultiTensorAdam>(model->parameters(), torch::optim::AdamOptions(learning_rate));
 }
 
 double warmup_beta(double beta, std::int64_t warmup_epochs, std::int64_t epoch) {

@@ -25,6 +25,10 @@ GenericDict optimizer_state_to_dict(torch::optim::Optimizer& optimizer,
 void optimizer_state_from_dict(const std::string& path, const GenericDict& dict, torch::optim::Optimizer& optimizer,
                                const torch::OrderedDict<std::string, at::Tensor>& named_parameters);
 
+/// The Adam state `optimizer` keeps for `parameter`, made as LibTorch's Adam makes it on a
+/// parameter's first step (step 0, zero moments of its shape and layout) when there is none yet.
+torch::optim::AdamParamState& adam_state_of(torch::optim::Optimizer& optimizer, const at::Tensor& parameter);
+
 /// Zeroes the slices `index` along `dim` of every buffer `optimizer` keeps for `parameter` (Adam's
 /// moments, RMSprop's averages), so those entries restart as if never stepped; the step count,
 /// shared by the whole tensor, stays. Nothing happens before the parameter's first step.

@@ -1,0 +1,75 @@
+#include "vae_cnn/train/multi_tensor_adam.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include "vae_cnn/train/optimizer_state.hpp"
+
+namespace vae_cnn {
+namespace {
+
+// One parameter group's tensors that have gradients, with their state, in parameter order.
+struct GroupTensors {
+  std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs;
+  std::int64_t step = -1;
+  bool same_step = true;
+};
+
+GroupTensors gather(torch::optim::Optimizer& optimizer, torch::optim::OptimizerParamGroup& group) {
+  GroupTensors tensors;
+  for (auto& parameter : group.params()) {
+    if (!parameter.grad().defined()) continue;
+    auto& state = adam_state_of(optimizer, parameter);
+    if (tensors.step >= 0 && state.step() != tensors.step) tensors.same_step = false;
+    tensors.step = state.step();
+    tensors.params.push_back(parameter);
+    tensors.grads.push_back(parameter.grad());
+    tensors.exp_avgs.push_back(state.exp_avg());
+    tensors.exp_avg_sqs.push_back(state.exp_avg_sq());
+  }
+  return tensors;
+}
+
+}  // namespace
+
+torch::Tensor MultiTensorAdam::step(LossClosure closure) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss = {};
+  if (closure != nullptr) {
+    at::AutoGradMode enable_grad(true);
+    loss = closure();
+  }
+  for (auto& group : param_groups_) {
+    auto& options = static_cast<torch::optim::AdamOptions&>(group.options());
+    GroupTensors tensors;
+    const bool fusable = !options.amsgrad() && options.weight_decay() == 0;
+    if (fusable) tensors = gather(*this, group);
+    if (!fusable || !tensors.same_step) {
+      // Rare here (the trainer sets neither option, and every parameter steps every time); the
+      // per-tensor path of LibTorch's Adam, one group at a time, keeps them exact.
+      torch::optim::Adam single(group.params(), options);
+      single.state().swap(state_);
+      single.step();
+      single.state().swap(state_);
+      continue;
+    }
+    if (tensors.params.empty()) continue;
+    const std::int64_t step_now = tensors.step + 1;
+    for (const auto& parameter : tensors.params) adam_state_of(*this, parameter).step(step_now);
+    const auto [beta1, beta2] = options.betas();
+    const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step_now));
+    const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step_now));
+    // As torch::optim::Adam computes it per tensor, in the same order of operations.
+    at::_foreach_mul_(tensors.exp_avgs, beta1);
+    at::_foreach_add_(tensors.exp_avgs, tensors.grads, 1 - beta1);
+    at::_foreach_mul_(tensors.exp_avg_sqs, beta2);
+    at::_foreach_addcmul_(tensors.exp_avg_sqs, tensors.grads, tensors.grads, 1 - beta2);
+    auto denominators = at::_foreach_sqrt(tensors.exp_avg_sqs);
+    at::_foreach_div_(denominators, std::sqrt(bias_correction2));
+    at::_foreach_add_(denominators, options.eps());
+    at::_foreach_addcdiv_(tensors.params, tensors.exp_avgs, denominators, -options.lr() / bias_correction1);
+  }
+  return loss;
+}
+
+}  // namespace vae_cnn

@@ -111,6 +111,16 @@ TEST(EncoderAlarm, AQuietCodeWithUnitsAliveGetsThreeEpochsAndRecoveryIsNoted) {
   EXPECT_FALSE(EncoderAlarm().after_epoch(EpochMetrics{})) << "an unmeasured epoch says nothing";
 }
 
+TEST(EncoderAlarm, RestartedUnitsAreNamedAsAChanceOfRecovery) {
+  EpochMetrics restarted = epoch_with(2, 0, 0.0);
+  restarted.revived_units = 16;
+  const auto warning = EncoderAlarm().after_epoch(restarted);
+  ASSERT_TRUE(warning);
+  EXPECT_NE(warning->find("its 16 dead hidden units were restarted (--revive), which may bring it back"),
+            std::string::npos) << *warning;
+  EXPECT_EQ(warning->find("cannot recover"), std::string::npos) << *warning;
+}
+
 TEST(LearningRateWarmup, RisesLinearlyToTheRateThenStays) {
   EXPECT_DOUBLE_EQ(warmup_learning_rate(1e-3, 0, 1), 1e-3);
   EXPECT_DOUBLE_EQ(warmup_learning_rate(1e-3, 4, 1), 0.25e-3);

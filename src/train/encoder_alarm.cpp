@@ -26,8 +26,13 @@ std::optional<std::string> EncoderAlarm::after_epoch(const EpochMetrics& metrics
   if (sounded_ || (health.hidden_alive > 0 && epochs_unused_ < kDeadEpochsBeforeAlarm)) return std::nullopt;
   sounded_ = true;
   const std::string how_long = epochs_unused_ > 1 ? " for " + std::to_string(epochs_unused_) + " epochs" : "";
-  const std::string outlook = health.hidden_alive == 0 ? "with no hidden unit alive it cannot recover"
-                                                       : "training rarely recovers from this";
+  std::string outlook = "training rarely recovers from this";
+  if (health.hidden_alive == 0) {
+    outlook = metrics.revived_units > 0
+                  ? "its " + std::to_string(metrics.revived_units) +
+                        " dead hidden units were restarted (--revive), which may bring it back"
+                  : "with no hidden unit alive it cannot recover";
+  }
   return "warning: after epoch " + epoch + " the encoder has stopped using its input" + how_long + " (" +
          describe(health) + " on the test images): every image gets nearly the same code, so the decoder "
          "can only draw the average digit, and " + outlook + ". Start again with another --seed (or a lower --lr).";

@@ -4,7 +4,7 @@ optimizer, trained the way a plain PyTorch port does it, on the same IDX files a
 
     /usr/bin/python3 scripts/reference_train.py DATA_DIR [--epochs N] [--batch-size N] [--threads N] [--bce]
                                                          [--seed N] [--limit N] [--validate] [--device cpu|cuda]
-                                                         [--init keras|torch]
+                                                         [--init keras|torch] [--lr-warmup N] [--revive N]
 
 Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (training pass only,
 as `vae_cnn train`'s metrics.csv counts it); with --validate the line goes on with
@@ -81,6 +81,46 @@ def validate(model, images, batch_size, bce):
     return reconstruction + kl, reconstruction, kl
 
 
+REVIVAL_PROBE_IMAGES = 4096
+DRAWS_PER_UNIT = 8
+
+
+@torch.no_grad()
+def revive_dead_hidden_units(model, optimizer, probe, batch_size):
+    """As `vae_cnn train --revive` does after an epoch (src/train/unit_revival.cpp), drawing the
+    same numbers from the default generator: every unit of the encoder's Dense(16) that is positive
+    for no probe image gets a new glorot_uniform row, a zero bias and zero outgoing weights in both
+    heads, and its Adam moments are cleared. Returns how many units."""
+    encoder = model.encoder
+    was_training = model.training
+    model.eval()
+    features = torch.cat([F.relu(encoder.conv2(F.relu(encoder.conv1(probe[i:i + batch_size])))).flatten(1)
+                          for i in range(0, probe.shape[0], batch_size)])
+    model.train(was_training)
+    weight, bias = encoder.fc.weight, encoder.fc.bias
+    dead = [unit for unit, peak in enumerate(torch.addmm(bias, features, weight.t()).max(0).values.tolist())
+            if peak <= 0]
+    if not dead:
+        return 0
+    bound = (6.0 / (weight.shape[0] + weight.shape[1])) ** 0.5
+    for unit in dead:
+        for _ in range(DRAWS_PER_UNIT):
+            row = torch.empty(weight.shape[1]).uniform_(-bound, bound).to(weight.device)
+            if (features @ row).max().item() > 0:
+                break
+        weight[unit] = row
+    bias[dead] = 0
+    encoder.z_mean.weight[:, dead] = 0
+    encoder.z_log_var.weight[:, dead] = 0
+    for tensor, index in ((weight, dead), (bias, dead), (encoder.z_mean.weight, (slice(None), dead)),
+                          (encoder.z_log_var.weight, (slice(None), dead))):
+        state = optimizer.state.get(tensor, {})
+        for moment in ("exp_avg", "exp_avg_sq"):
+            if moment in state:
+                state[moment][index] = 0
+    return len(dead)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir")
@@ -96,6 +136,8 @@ def main():
                         help="initial weights, as vae_cnn train --init")
     parser.add_argument("--lr-warmup", type=int, default=100,
                         help="optimizer steps over which the learning rate rises linearly to 1e-3, as vae_cnn train")
+    parser.add_argument("--revive", type=int, default=10,
+                        help="restart the encoder's dead hidden units after each of the first N epochs, as vae_cnn train")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
@@ -146,6 +188,9 @@ def main():
         if test_images is not None:
             val_loss, val_reconstruction, val_kl = validate(model, test_images, args.batch_size, args.bce)
             line += f" val_loss {val_loss:.4f} val_reconstruction {val_reconstruction:.4f} val_kl {val_kl:.4f}"
+        if epoch <= args.revive:
+            revived = revive_dead_hidden_units(model, optimizer, images[:REVIVAL_PROBE_IMAGES], args.batch_size)
+            line += f" revived {revived}"
         if rank == 0:
             print(line, flush=True)
 

@@ -188,7 +188,7 @@ def main():
             row += (f" | {r['loss']:12.3f} = {r['reconstruction']:8.3f} + {r['kl']:5.3f}"
                     f" {r['hidden_units_alive']:>2}/{r['hidden_units']:<2} {dead:>4}")
         print(row)
-    print(f"{'config':>10} {'median':>9} {'q1':>9} {'q3':>9} {'dead':>6} {'<=2 alive':>10}   (test loss over seeds)")
+    print(f"{'config':>10} {'median':>9} {'q1':>9} {'q3':>9} {'dead':>6} {'<=2 alive':>10} {'alive':>6}   (test loss over seeds; median units alive)")
     for name, _ in configs:
         done = [results[(name, seed)] for seed in seeds if results.get((name, seed)) is not None]
         losses = [r["loss"] for r in done]
@@ -196,7 +196,8 @@ def main():
         # Alive but starved: one or two hidden units left carry the code, and the loss shows it.
         few = sum(r["hidden_units_alive"] <= 2 for r in done)
         q1, median, q3 = quartiles(losses)
-        print(f"{name:>10} {median:9.3f} {q1:9.3f} {q3:9.3f} {dead:>3}/{len(done)} {few:>7}/{len(done)}"
+        alive = statistics.median(r["hidden_units_alive"] for r in done) if done else float("nan")
+        print(f"{name:>10} {median:9.3f} {q1:9.3f} {q3:9.3f} {dead:>3}/{len(done)} {few:>7}/{len(done)} {alive:6g}"
               + ("" if len(done) == len(seeds) else f"   ({len(done)} of {len(seeds)} seeds run)"))
 
 

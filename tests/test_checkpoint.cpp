@@ -251,7 +251,11 @@ TEST(Checkpoint, ConflictingOptionsAreRefused) {
   warmer.kl_warmup = 5;
   warmer.lr_warmup = 40;
   warmer.revive_epochs = 0;
-  const TrainConfig rewarmed = merge_resume_config(warmer, {"epochs", "kl-warmup", "lr-warmup", "revive"}, checkpoint);
+  warmer.precision = Precision::kBf16;
+  const TrainConfig rewarmed =
+      merge_resume_config(warmer, {"epochs", "kl-warmup", "lr-warmup", "revive", "precision"}, checkpoint);
+  EXPECT_EQ(merged.precision, Precision::kFp32);
+  EXPECT_EQ(rewarmed.precision, Precision::kBf16);
   EXPECT_EQ(rewarmed.kl_warmup, 5);
   EXPECT_EQ(rewarmed.lr_warmup, 40);
   EXPECT_EQ(rewarmed.revive_epochs, 0);

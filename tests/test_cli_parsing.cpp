@@ -49,6 +49,7 @@ TEST(CliParsing, TrainRefusesEachBadValueNamingTheOption) {
       {"train --limit -5", "--limit must be 0 (all images) or more"},
       {"train --kl-warmup -1", "--kl-warmup"},
       {"train --lr-warmup -1", "--lr-warmup"},
+      {"train --precision fp16", "--precision: 'fp16', expected fp32 or bf16"},
       {"train --revive -1", "--revive must be between 0 (never) and 1000000 epochs, got -1"},
       {"train --revive 1000001", "--revive must be between 0 (never) and 1000000 epochs"},
       {"train --optimizer sgd", "--optimizer: 'sgd', expected adam or rmsprop"},

@@ -33,6 +33,8 @@ cxxopts::Options train_options() {
        cxxopts::value<std::string>()->default_value("0"))
       ("lr-warmup", "optimizer steps over which the learning rate rises linearly to --lr (0 = none)",
        cxxopts::value<std::string>()->default_value("100"))
+      ("precision", "fp32, or bf16: the training forward pass in bfloat16 (autocast), weights and loss in fp32",
+       cxxopts::value<std::string>()->default_value("fp32"))
       ("revive", "after each of the first N epochs, restart the encoder's dead hidden units (0 = never)",
        cxxopts::value<std::string>()->default_value("10"))
       ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
@@ -72,6 +74,11 @@ Command parse_train(const std::vector<std::string>& args) {
     config.optimizer = parse_optimizer_kind(result["optimizer"].as<std::string>());
   } catch (const std::invalid_argument& error) {
     throw UsageError(std::string("--optimizer: ") + error.what());
+  }
+  try {
+    config.precision = parse_precision(result["precision"].as<std::string>());
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(std::string("--precision: ") + error.what());
   }
   try {
     config.init = parse_init_kind(result["init"].as<std::string>());

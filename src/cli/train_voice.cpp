@@ -31,12 +31,12 @@ std::string data_line(const TrainConfig& config, const TrainSetup& setup) {
 }
 
 std::string optimizer_line(const TrainConfig& config, const TrainSetup& setup) {
-  return fmt::format("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}{}, init {}{}", setup.device,
+  return fmt::format("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}{}, init {}{}{}", setup.device,
                      setup.threads, setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch,
                      config.epochs, config.batch_size, config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop",
                      config.learning_rate,
                      config.lr_warmup > 0 ? fmt::format(" (warm-up over {} steps)", config.lr_warmup) : "",
-                     to_string(config.init),
+                     to_string(config.init), config.precision == Precision::kBf16 ? ", bf16 autocast" : "",
                      config.revive_epochs > 0
                          ? fmt::format(", dead encoder units restarted after epochs 1..{}", config.revive_epochs)
                          : "");

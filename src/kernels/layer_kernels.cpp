@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "vae_cnn/kernels/autocast_scope.hpp"
 #include "vae_cnn/kernels/kernel_taps.hpp"
 #include "vae_cnn/kernels/single_channel_conv.hpp"
 #include "vae_cnn/kernels/single_channel_deconv.hpp"
@@ -10,10 +11,11 @@
 namespace vae_cnn {
 namespace {
 
-// The fast kernels take float tensors on the CPU; CUDA's cuDNN and other precisions stay with
-// LibTorch's layers.
+// The fast kernels take float tensors on the CPU; CUDA's cuDNN, other precisions and autocast
+// (which only LibTorch's layers go through) stay with LibTorch's layers.
 bool fast_path(KernelChoice choice, const torch::Tensor& x) {
-  return choice == KernelChoice::kFastCpu && x.device().is_cpu() && x.scalar_type() == torch::kFloat;
+  return choice == KernelChoice::kFastCpu && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+         !autocast_enabled_on(x.device());
 }
 
 template <std::size_t D>

@@ -69,6 +69,7 @@ GenericDict config_dict(const TrainConfig& config) {
   dict.insert(std::string("kl_warmup"), config.kl_warmup);
   dict.insert(std::string("lr_warmup"), config.lr_warmup);
   dict.insert(std::string("revive_epochs"), config.revive_epochs);
+  dict.insert(std::string("precision"), to_string(config.precision));
   dict.insert(std::string("device"), config.device);
   dict.insert(std::string("threads"), static_cast<std::int64_t>(config.threads));
   dict.insert(std::string("seed"), static_cast<std::int64_t>(config.seed));
@@ -77,42 +78,41 @@ GenericDict config_dict(const TrainConfig& config) {
   return dict;
 }
 
+// A recorded option held as its name (loss, optimizer, init, precision): parsed back, or `absent`
+// when the checkpoint predates the option.
+template <class Parse>
+auto recorded_choice(const std::string& path, const GenericDict& dict, const char* field, Parse parse,
+                     decltype(parse(std::string())) absent) {
+  if (!dict.contains(std::string(field))) return absent;
+  try {
+    return parse(require_string(path, dict, field));
+  } catch (const std::invalid_argument& error) {
+    throw DataError(path, std::string("config field '") + field + "': " + error.what());
+  }
+}
+
 TrainConfig config_from(const std::string& path, const GenericDict& dict) {
   TrainConfig config;
   config.data_dir = require_string(path, dict, "data_dir");
-  try {
-    config.loss = parse_loss_kind(require_string(path, dict, "loss"));
-  } catch (const std::invalid_argument& error) {
-    throw DataError(path, std::string("config field 'loss': ") + error.what());
-  }
+  require_string(path, dict, "loss");  // always recorded
+  config.loss = recorded_choice(path, dict, "loss", parse_loss_kind, LossKind::kMse);
   config.epochs = require_int(path, dict, "epochs");
   config.batch_size = require_int(path, dict, "batch_size");
   config.learning_rate = require_double(path, dict, "learning_rate");
   config.latent_dim = require_int(path, dict, "latent_dim");
   config.beta = require_double(path, dict, "beta");
   // Checkpoints from before these options trained with Adam and no warm-up.
-  if (dict.contains(std::string("optimizer"))) {
-    try {
-      config.optimizer = parse_optimizer_kind(require_string(path, dict, "optimizer"));
-    } catch (const std::invalid_argument& error) {
-      throw DataError(path, std::string("config field 'optimizer': ") + error.what());
-    }
-  }
+  config.optimizer = recorded_choice(path, dict, "optimizer", parse_optimizer_kind, OptimizerKind::kAdam);
   if (dict.contains(std::string("kl_warmup"))) config.kl_warmup = require_int(path, dict, "kl_warmup");
   config.lr_warmup = 0;
   if (dict.contains(std::string("lr_warmup"))) config.lr_warmup = require_int(path, dict, "lr_warmup");
   // Checkpoints from before unit revival trained without it, and resume without it.
   config.revive_epochs = 0;
   if (dict.contains(std::string("revive_epochs"))) config.revive_epochs = require_int(path, dict, "revive_epochs");
+  // Checkpoints from before --precision trained in fp32.
+  config.precision = recorded_choice(path, dict, "precision", parse_precision, Precision::kFp32);
   // Checkpoints from before --init started from PyTorch's initialisation.
-  config.init = InitKind::kTorch;
-  if (dict.contains(std::string("init"))) {
-    try {
-      config.init = parse_init_kind(require_string(path, dict, "init"));
-    } catch (const std::invalid_argument& error) {
-      throw DataError(path, std::string("config field 'init': ") + error.what());
-    }
-  }
+  config.init = recorded_choice(path, dict, "init", parse_init_kind, InitKind::kTorch);
   config.device = require_string(path, dict, "device");
   config.threads = static_cast<int>(require_int(path, dict, "threads"));
   config.seed = static_cast<std::uint64_t>(require_int(path, dict, "seed"));

@@ -113,6 +113,7 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   if (given(explicit_options, "kl-warmup")) merged.kl_warmup = given_config.kl_warmup;
   if (given(explicit_options, "lr-warmup")) merged.lr_warmup = given_config.lr_warmup;
   if (given(explicit_options, "revive")) merged.revive_epochs = given_config.revive_epochs;
+  if (given(explicit_options, "precision")) merged.precision = given_config.precision;
   if (given(explicit_options, "device")) merged.device = given_config.device;
   if (given(explicit_options, "threads")) merged.threads = given_config.threads;
   if (given(explicit_options, "limit")) merged.limit = given_config.limit;
@@ -242,6 +243,7 @@ FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
   options.learning_rate = config.learning_rate;
   options.lr_warmup = config.lr_warmup;
   options.revive_epochs = config.revive_epochs;
+  options.precision = config.precision;
   return options;
 }
 

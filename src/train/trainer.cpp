@@ -57,8 +57,19 @@ RowShard own_rows(std::int64_t batch_images, const DataParallelGroup* group) {
 // The loss of a rank's rows of a batch: `images` are those rows, `batch_epsilon` the ε of the
 // whole batch, of which the rows' share is taken.
 VaeLoss loss_on_rows(ConvVae& model, const torch::Tensor& images, const torch::Tensor& batch_epsilon, RowShard rows,
-                     LossKind loss, double beta) {
-  return vae_loss(model->forward_with_epsilon(images, batch_epsilon.slice(0, rows.begin, rows.end)), images, loss, beta);
+                     LossKind loss, double beta, Precision precision = Precision::kFp32) {
+  const auto epsilon = batch_epsilon.slice(0, rows.begin, rows.end);
+  if (precision == Precision::kFp32) return vae_loss(model->forward_with_epsilon(images, epsilon), images, loss, beta);
+  VaeOutput output;
+  {
+    const AutocastScope autocast(precision, images.device());
+    output = model->forward_with_epsilon(images, epsilon);
+  }
+  // The loss in fp32: its sums over 784 pixels are where bfloat16's 8-bit mantissa would show.
+  for (auto* tensor : {&output.logits, &output.reconstruction, &output.z_mean, &output.z_log_var, &output.z}) {
+    *tensor = tensor->to(torch::kFloat);
+  }
+  return vae_loss(output, images, loss, beta);
 }
 
 // One all-reduce per step carries everything the ranks must agree on: the gradients (each rank's
@@ -166,7 +177,7 @@ StepResult train_step(const FitContext& fit, const torch::Tensor& order, std::in
   StepResult result{torch::zeros({3}, fit.train.images.options())};
   if (rows.size() > 0) {
     const auto images = fit.train.images.index_select(0, indices.slice(0, rows.begin, rows.end));
-    const VaeLoss terms = loss_on_rows(fit.model, images, epsilon, rows, options.loss, beta_now);
+    const VaeLoss terms = loss_on_rows(fit.model, images, epsilon, rows, options.loss, beta_now, options.precision);
     // This rank's share of the batch mean: the ranks' gradients then add up to the whole batch's.
     (rows.size() == batch_images ? terms.total : terms.total * (static_cast<double>(rows.size()) / batch_images))
         .backward();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "vae_cnn/kernels/autocast_scope.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/encoder_health.hpp"
 #include "vae_cnn/model/loss.hpp"
@@ -36,6 +37,8 @@ struct TrainConfig {
   /// Epochs after each of which the encoder's dead hidden units start again (unit_revival.hpp);
   /// 0 = never.
   std::int64_t revive_epochs = 10;
+  /// bf16: the training forward pass under autocast to bfloat16, weights and loss in fp32.
+  Precision precision = Precision::kFp32;
   std::string device = "auto";          ///< auto | cpu | cuda | cuda:N
   int threads = 0;                      ///< intra-op threads; 0 = all cores
   std::uint64_t seed = 0;               ///< seeds initialisation, shuffling and sampling

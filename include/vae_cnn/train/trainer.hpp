@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vae_cnn/data/dataset.hpp"
+#include "vae_cnn/kernels/autocast_scope.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/loss.hpp"
 #include "vae_cnn/train/process_group.hpp"
@@ -66,6 +67,9 @@ struct FitOptions {
   /// After each of epochs 1..revive_epochs the encoder's dead hidden units start again
   /// (revive_dead_hidden_units, on the first kRevivalProbeImages training images); 0 = never.
   std::int64_t revive_epochs = 0;
+  /// kBf16: the training forward pass under autocast to bfloat16 (autocast_scope.hpp); the loss,
+  /// the gradients' master weights, the optimizer and validation stay fp32.
+  Precision precision = Precision::kFp32;
 };
 
 /// The KL weight the gradient of `epoch` (1-based) uses: beta·(epoch - 1)/warmup_epochs until it

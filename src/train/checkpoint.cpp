@@ -78,12 +78,9 @@ GenericDict config_dict(const TrainConfig& config) {
   return dict;
 }
 
-// A recorded option held as its name (loss, optimizer, init, precision): parsed back, or `absent`
-// when the checkpoint predates the option.
+// A recorded option held as its name (loss, optimizer, init, precision), parsed back.
 template <class Parse>
-auto recorded_choice(const std::string& path, const GenericDict& dict, const char* field, Parse parse,
-                     decltype(parse(std::string())) absent) {
-  if (!dict.contains(std::string(field))) return absent;
+auto recorded_choice(const std::string& path, const GenericDict& dict, const char* field, Parse parse) {
   try {
     return parse(require_string(path, dict, field));
   } catch (const std::invalid_argument& error) {
@@ -91,11 +88,17 @@ auto recorded_choice(const std::string& path, const GenericDict& dict, const cha
   }
 }
 
+// The same for an option added later: `absent` when the checkpoint predates it.
+template <class Parse>
+auto recorded_choice(const std::string& path, const GenericDict& dict, const char* field, Parse parse,
+                     decltype(parse(std::string())) absent) {
+  return dict.contains(std::string(field)) ? recorded_choice(path, dict, field, parse) : absent;
+}
+
 TrainConfig config_from(const std::string& path, const GenericDict& dict) {
   TrainConfig config;
   config.data_dir = require_string(path, dict, "data_dir");
-  require_string(path, dict, "loss");  // always recorded
-  config.loss = recorded_choice(path, dict, "loss", parse_loss_kind, LossKind::kMse);
+  config.loss = recorded_choice(path, dict, "loss", parse_loss_kind);
   config.epochs = require_int(path, dict, "epochs");
   config.batch_size = require_int(path, dict, "batch_size");
   config.learning_rate = require_double(path, dict, "learning_rate");

@@ -11,6 +11,7 @@ namespace {
 // One parameter group's tensors that have gradients, with their state, in parameter order.
 struct GroupTensors {
   std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs;
+  std::vector<torch::optim::AdamParamState*> states;
   std::int64_t step = -1;
   bool same_step = true;
 };
@@ -26,6 +27,7 @@ GroupTensors gather(torch::optim::Optimizer& optimizer, torch::optim::OptimizerP
     tensors.grads.push_back(parameter.grad());
     tensors.exp_avgs.push_back(state.exp_avg());
     tensors.exp_avg_sqs.push_back(state.exp_avg_sq());
+    tensors.states.push_back(&state);
   }
   return tensors;
 }
@@ -55,7 +57,7 @@ torch::Tensor MultiTensorAdam::step(LossClosure closure) {
     }
     if (tensors.params.empty()) continue;
     const std::int64_t step_now = tensors.step + 1;
-    for (const auto& parameter : tensors.params) adam_state_of(*this, parameter).step(step_now);
+    for (auto* state : tensors.states) state->step(step_now);
     const auto [beta1, beta2] = options.betas();
     const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step_now));
     const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step_now));

@@ -36,11 +36,10 @@ std::int64_t revive_dead_hidden_units(ConvVae& model, torch::optim::Optimizer& o
   model->train(was_training);
   auto& weight = encoder.fc->weight;  // [16,3136]
   auto& bias = encoder.fc->bias;
-  const auto peaks = std::get<0>(torch::addmm(bias, features, weight.t()).max(0)).cpu();
-  std::vector<std::int64_t> dead;
-  for (std::int64_t unit = 0; unit < peaks.size(0); ++unit) {
-    if (peaks[unit].item<float>() <= 0) dead.push_back(unit);
-  }
+  const auto peaks = std::get<0>(torch::addmm(bias, features, weight.t()).max(0));
+  const auto dead_units = peaks.le(0).nonzero().view(-1).cpu();  // one read-back for all units
+  const std::vector<std::int64_t> dead(dead_units.data_ptr<std::int64_t>(),
+                                       dead_units.data_ptr<std::int64_t>() + dead_units.numel());
   if (dead.empty()) return 0;
   const double fan_in = static_cast<double>(weight.size(1)), fan_out = static_cast<double>(weight.size(0));
   const double bound = std::sqrt(6.0 / (fan_in + fan_out));  // Keras' glorot_uniform for this layer

@@ -4,67 +4,123 @@ run side by side in one process tree: same data, batch, thread count and epochs,
 repetitions. Contestants: vae_cnn built on Debian's LibTorch 1.13 (build/) and on PyPI's LibTorch 2.x
 (build-torch2/, where built), and the reference under Debian's PyTorch 1.13 (/usr/bin/python3) and
 under today's PyTorch (.venv-libtorch/, where installed). Prints images/s (median, min, max over
-every epoch after the first of each run), ms per step, peak resident memory, the ratios of the
-medians, and `vae_cnn plot`'s and `eval`'s wall time.
+every epoch after the first of each run), seconds per epoch, ms per step, peak resident memory (on a
+GPU also the process's peak GPU memory as nvidia-smi reports it), the ratios of the medians, and
+`vae_cnn plot`'s and `eval`'s wall time.
 
     /usr/bin/python3 scripts/benchmark.py [--data data/mnist] [--epochs 3] [--repeats 3] [--threads 2]
                                           [--device cpu|cuda] [--binary B] [--binary2 B] [--python P] [--python2 P]
+                                          [--precision fp32|bf16] [--compile] [--eager-too]
+
+--precision goes to every contestant; --compile adds the reference under torch.compile (with the
+last Python given), --eager-too adds vae_cnn with --no-cuda-graph (with the first binary).
 
 Only the standard library: the references import torch themselves.
 """
 import argparse
 import csv
+import gzip
 import os
 import re
+import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def timed(command):
-    """Runs `command`; returns (stdout, its peak resident memory in MiB). os.wait4 gives the
-    child's own rusage, so no /usr/bin/time is needed (the GPU machine has none)."""
+class GpuMemoryWatch:
+    """The most GPU memory nvidia-smi reports for one process, polled every 50 ms while it runs
+    (its CUDA context included, for every contestant alike); None without nvidia-smi."""
+
+    def __init__(self, pid):
+        self.pid, self.peak = pid, None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.poll, daemon=True) if shutil.which("nvidia-smi") else None
+        if self.thread:
+            self.thread.start()
+
+    def poll(self):
+        while not self.done.wait(0.05):
+            try:
+                out = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=5).stdout
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            for line in out.splitlines():
+                fields = [field.strip() for field in line.split(",")]
+                if len(fields) == 2 and fields[0] == str(self.pid) and fields[1].isdigit():
+                    self.peak = max(self.peak or 0, int(fields[1]))
+
+    def stop(self):
+        self.done.set()
+        if self.thread:
+            self.thread.join()
+        return self.peak
+
+
+def timed(command, watch_gpu=False):
+    """Runs `command`; returns (stdout, its peak resident memory in MiB, its peak GPU memory in MiB
+    where watch_gpu and nvidia-smi tell, else None). os.wait4 gives the child's own rusage, so
+    no /usr/bin/time is needed (the GPU machine has none)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        watch = GpuMemoryWatch(child.pid) if watch_gpu else None
         _, status, usage = os.wait4(child.pid, 0)
+        gpu_peak = watch.stop() if watch else None
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if child.returncode != 0:
             sys.exit(f"benchmark: {' '.join(command)} failed ({child.returncode}): {err.read().strip()[-500:]}")
-        return out.read(), usage.ru_maxrss / 1024.0
+        return out.read(), usage.ru_maxrss / 1024.0, gpu_peak
 
 
-def run_vae_cnn(binary, args, seed, out):
+def training_images(args):
+    """Images per epoch: the IDX header's count, or --limit below it."""
+    for name in ("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"):
+        path = os.path.join(args.data, name)
+        if os.path.exists(path):
+            with (gzip.open if name.endswith(".gz") else open)(path, "rb") as f:
+                count = struct.unpack(">II", f.read(8))[1]
+            return min(count, args.limit) if args.limit else count
+    sys.exit(f"benchmark: no train-images-idx3-ubyte[.gz] in {args.data}")
+
+
+def run_vae_cnn(binary, extra, args, seed, out):
     command = [binary, "train", "--data", args.data, "--epochs", str(args.epochs), "--threads", str(args.threads),
-               "--batch-size", str(args.batch_size), "--seed", str(seed), "--device", args.device, "--out", out]
+               "--batch-size", str(args.batch_size), "--seed", str(seed), "--device", args.device, "--out", out,
+               "--precision", args.precision] + extra
     if args.limit:
         command += ["--limit", str(args.limit)]
-    _, rss = timed(command)
+    _, rss, gpu = timed(command, watch_gpu=args.device.startswith("cuda"))
     with open(os.path.join(out, "metrics.csv")) as f:
         rows = list(csv.DictReader(f))
-    return [float(r["images_per_second"]) for r in rows[1:]], rss
+    return [float(r["images_per_second"]) for r in rows[1:]], rss, gpu
 
 
-def run_reference(python, args, seed):
+def run_reference(python, extra, args, seed):
     command = [python, os.path.join(ROOT, "scripts", "reference_train.py"), args.data,
                "--epochs", str(args.epochs), "--threads", str(args.threads), "--batch-size", str(args.batch_size),
-               "--seed", str(seed), "--device", args.device]
+               "--seed", str(seed), "--device", args.device] + extra
+    if args.precision != "fp32":
+        command += ["--precision", args.precision]  # older copies of the reference know no --precision
     if args.limit:
         command += ["--limit", str(args.limit)]
-    out, rss = timed(command)
+    out, rss, gpu = timed(command, watch_gpu=args.device.startswith("cuda"))
     speeds = [float(m.group(1)) for m in re.finditer(r"images_per_second ([0-9.]+)", out)]
-    return speeds[1:], rss
+    return speeds[1:], rss, gpu
 
 
-def describe(name, speeds, rss, batch):
+def describe(name, speeds, rss, gpu, batch, images):
     median = statistics.median(speeds)
-    return (f"{name:<28} {median:9.0f} {min(speeds):9.0f} {max(speeds):9.0f} {1000.0 * batch / median:9.1f}"
-            f" {rss:9.0f}")
+    return (f"{name:<44} {median:9.0f} {min(speeds):9.0f} {max(speeds):9.0f} {images / median:9.3f}"
+            f" {1000.0 * batch / median:9.2f} {rss:9.0f} {'-' if gpu is None else f'{gpu:.0f}':>9}")
 
 
 def main():
@@ -84,6 +140,9 @@ def main():
                         help="today's PyTorch for the reference")
     parser.add_argument("--device", default="cpu", help="cpu or cuda, for every contestant")
     parser.add_argument("--iw", type=int, default=10, help="importance samples for the eval figure")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="for every contestant")
+    parser.add_argument("--compile", action="store_true", help="also the reference under torch.compile")
+    parser.add_argument("--eager-too", action="store_true", help="also vae_cnn with --no-cuda-graph")
     args = parser.parse_args()
     if args.epochs < 2:
         sys.exit("benchmark: --epochs must be at least 2 (the first is warm-up)")
@@ -94,46 +153,58 @@ def main():
         except OSError:
             return ""
 
-    # (label, kind, program) of every contestant present: "ours" runs a vae_cnn binary, "reference"
-    # a Python with torch. Absent ones (a build not made, a Python without torch) are left out.
+    # (label, kind, program, extra arguments) of every contestant present: "ours" runs a vae_cnn
+    # binary, "reference" a Python with torch. Absent ones (a build not made, a Python without
+    # torch) are left out.
     contestants = []
     for binary in (args.binary, args.binary2):
         version = re.search(r"LibTorch ([0-9.]+)", output_of([binary, "--version"]))
-        if version and all(program != binary for _, _, program in contestants):
-            contestants.append((f"vae_cnn, LibTorch {version.group(1)}", "ours", binary))
+        if version and all(program != binary for _, _, program, _ in contestants):
+            contestants.append((f"vae_cnn, LibTorch {version.group(1)}", "ours", binary, []))
     for python in (args.python, args.python2):
         version = output_of([python, "-c", "import torch; print(torch.__version__)"]).strip().split("+")[0]
         if version:
-            contestants.append((f"reference, PyTorch {version}", "reference", python))
-    if not any(kind == "ours" for _, kind, _ in contestants) or not any(kind == "reference" for _, kind, _ in contestants):
+            contestants.append((f"reference, PyTorch {version}", "reference", python, []))
+    if not any(kind == "ours" for _, kind, _, _ in contestants) or \
+            not any(kind == "reference" for _, kind, _, _ in contestants):
         sys.exit("benchmark: needs a vae_cnn binary and a Python with torch; found: " +
-                 (", ".join(label for label, _, _ in contestants) or "none"))
-    first_binary = next(program for _, kind, program in contestants if kind == "ours")
-    speeds_of = {label: [] for label, _, _ in contestants}
-    rss_of = {label: [] for label, _, _ in contestants}
+                 (", ".join(label for label, _, _, _ in contestants) or "none"))
+    first_binary = next(program for _, kind, program, _ in contestants if kind == "ours")
+    if args.eager_too:
+        label = next(label for label, _, program, _ in contestants if program == first_binary)
+        contestants.append((f"{label}, --no-cuda-graph", "ours", first_binary, ["--no-cuda-graph"]))
+    if args.compile:
+        label, _, python, _ = [c for c in contestants if c[1] == "reference"][-1]
+        contestants.append((f"{label}, torch.compile", "reference", python, ["--compile"]))
+    images = training_images(args)
+    speeds_of = {label: [] for label, _, _, _ in contestants}
+    rss_of = {label: [] for label, _, _, _ in contestants}
+    gpu_of = {label: [] for label, _, _, _ in contestants}
     with tempfile.TemporaryDirectory() as scratch:
         for repeat in range(args.repeats):
             # Take turns in a rotating order so drifting machine load hits every contestant alike.
             shift = repeat % len(contestants)
-            for index, (label, kind, program) in enumerate(contestants[shift:] + contestants[:shift]):
+            for index, (label, kind, program, extra) in enumerate(contestants[shift:] + contestants[:shift]):
                 if kind == "ours":
                     out = os.path.join(scratch, f"run{repeat}-{index}")
-                    speeds, rss = run_vae_cnn(program, args, repeat + 1, out)
-                    if program == first_binary and repeat == 0:
+                    speeds, rss, gpu = run_vae_cnn(program, extra, args, repeat + 1, out)
+                    if program == first_binary and not extra and repeat == 0:
                         first_run = out
                 else:
-                    speeds, rss = run_reference(program, args, repeat + 1)
+                    speeds, rss, gpu = run_reference(program, extra, args, repeat + 1)
                 speeds_of[label] += speeds
                 rss_of[label].append(rss)
-                print(f"  repeat {repeat + 1} {label:<28}: " + " ".join(f"{s:.0f}" for s in speeds) + " images/s",
+                if gpu is not None:
+                    gpu_of[label].append(gpu)
+                print(f"  repeat {repeat + 1} {label:<44}: " + " ".join(f"{s:.0f}" for s in speeds) + " images/s",
                       flush=True)
         weights = [f for f in os.listdir(first_run) if f.startswith("vae_cnn.")][0]
         start = time.perf_counter()
-        _, plot_rss = timed([first_binary, "plot", "-w", os.path.join(first_run, weights), "--data", args.data,
+        _, plot_rss, _ = timed([first_binary, "plot", "-w", os.path.join(first_run, weights), "--data", args.data,
                              "--out", os.path.join(scratch, "plots")])
         plot_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        eval_out, eval_rss = timed([first_binary, "eval", "-w", os.path.join(first_run, weights), "--data",
+        eval_out, eval_rss, _ = timed([first_binary, "eval", "-w", os.path.join(first_run, weights), "--data",
                                     args.data, "--iw", str(args.iw)])
         eval_seconds = time.perf_counter() - start
         speed = re.search(r"([0-9.]+) images/s with K = ([0-9]+)", eval_out)
@@ -141,15 +212,18 @@ def main():
                      f"{eval_seconds:.2f} s wall for the whole process, peak {eval_rss:.0f} MiB")
 
     print(f"\n{args.repeats} runs each of {args.epochs} epochs (first excluded), batch {args.batch_size}, "
-          f"{args.threads} threads, device {args.device}, data {args.data}{f' (first {args.limit})' if args.limit else ''}")
-    print(f"{'':<28} {'median':>9} {'min':>9} {'max':>9} {'ms/step':>9} {'peak MiB':>9}")
-    for label, _, _ in contestants:
-        print(describe(label, speeds_of[label], max(rss_of[label]), args.batch_size))
+          f"{args.precision}, {args.threads} threads, device {args.device}, data {args.data} ({images} images"
+          f"{f', first {args.limit}' if args.limit else ''})")
+    print(f"{'images/s':<44} {'median':>9} {'min':>9} {'max':>9} {'s/epoch':>9} {'ms/step':>9} {'peak MiB':>9}"
+          f" {'GPU MiB':>9}")
+    for label, _, _, _ in contestants:
+        print(describe(label, speeds_of[label], max(rss_of[label]), max(gpu_of[label], default=None),
+                       args.batch_size, images))
     medians = {label: statistics.median(speeds) for label, speeds in speeds_of.items()}
-    for ours, kind, _ in contestants:
+    for ours, kind, _, _ in contestants:
         if kind != "ours":
             continue
-        for theirs, other_kind, _ in contestants:
+        for theirs, other_kind, _, _ in contestants:
             if other_kind == "reference":
                 print(f"ratio {ours} / {theirs}: {medians[ours] / medians[theirs]:.2f}")
     print(f"vae_cnn plot: {plot_seconds:.2f} s wall, peak {plot_rss:.0f} MiB")

@@ -5,9 +5,11 @@ optimizer, trained the way a plain PyTorch port does it, on the same IDX files a
     /usr/bin/python3 scripts/reference_train.py DATA_DIR [--epochs N] [--batch-size N] [--threads N] [--bce]
                                                          [--seed N] [--limit N] [--validate] [--device cpu|cuda]
                                                          [--init keras|torch] [--lr-warmup N] [--revive N]
+                                                         [--precision fp32|bf16] [--compile]
 
 Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (training pass only,
-as `vae_cnn train`'s metrics.csv counts it); with --validate the line goes on with
+as `vae_cnn train`'s metrics.csv counts it), and at the end, on a GPU, "peak_gpu_mib M" (the
+most memory torch's allocator held for tensors); with --validate the line goes on with
 "val_loss V val_reconstruction R val_kl K", the test split's mean loss terms after the epoch
 (Keras' validation_data, ε sampled as in training), for comparing final test losses.
 
@@ -15,6 +17,10 @@ Started with torch.distributed's environment (WORLD_SIZE above 1, RANK, MASTER_A
 torchrun sets them) it trains the way a plain PyTorch DDP port does: a Gloo process group,
 DistributedDataParallel, each rank taking its rows of every global batch of --batch-size, the
 same shuffled order on every rank; only rank 0 prints: images/s of the whole epoch, loss of its own rows.
+
+--precision bf16 runs the forward pass under torch.autocast to bfloat16 and the loss in fp32, as
+`vae_cnn train --precision bf16` does; --compile passes the training forward through torch.compile
+(its first epoch includes the compilation).
 """
 import argparse
 import os
@@ -54,13 +60,19 @@ def forward(model, x, generator=None):
 
 
 class TrainingForward(torch.nn.Module):
-    """The training pass as one module call, the call DistributedDataParallel hooks into."""
+    """The training pass as one module call, the call DistributedDataParallel hooks into; its
+    outputs in fp32 whatever autocast computed them in, so the loss is taken in fp32."""
 
-    def __init__(self, model):
+    def __init__(self, model, precision="fp32"):
         super().__init__()
         self.model = model
+        self.precision = precision
 
     def forward(self, x):
+        if self.precision == "bf16":
+            with torch.autocast(x.device.type, dtype=torch.bfloat16):
+                outputs = forward(self.model, x)
+            return tuple(output.float() for output in outputs)
         return forward(self.model, x)
 
 
@@ -138,6 +150,9 @@ def main():
                         help="optimizer steps over which the learning rate rises linearly to 1e-3, as vae_cnn train")
     parser.add_argument("--revive", type=int, default=10,
                         help="restart the encoder's dead hidden units after each of the first N epochs, as vae_cnn train")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="bf16: the forward pass under autocast to bfloat16, as vae_cnn train --precision")
+    parser.add_argument("--compile", action="store_true", help="the training forward through torch.compile")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
@@ -157,7 +172,9 @@ def main():
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
-    step = TrainingForward(model)
+    step = TrainingForward(model, args.precision)
+    if args.compile:
+        step = torch.compile(step)
     if world_size > 1:
         torch.distributed.init_process_group("gloo")
         step = torch.nn.parallel.DistributedDataParallel(step)
@@ -193,6 +210,8 @@ def main():
             line += f" revived {revived}"
         if rank == 0:
             print(line, flush=True)
+    if device.type == "cuda" and rank == 0:
+        print(f"peak_gpu_mib {torch.cuda.max_memory_allocated(device) / 2**20:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ TEST(CliParsing, TrainTakesTheSeedsDefaultsAndRecordsWhatWasGiven) {
   EXPECT_EQ(std::get<TrainCommand>(parse_cli(words("train"))).config.lr_warmup, 100);
   EXPECT_EQ(std::get<TrainCommand>(parse_cli(words("train"))).config.revive_epochs, 10);
   EXPECT_EQ(std::get<TrainCommand>(parse_cli(words("train --revive 0"))).config.revive_epochs, 0);
+  EXPECT_TRUE(std::get<TrainCommand>(parse_cli(words("train"))).config.cuda_graph);
+  EXPECT_FALSE(std::get<TrainCommand>(parse_cli(words("train --no-cuda-graph"))).config.cuda_graph);
   const auto command = std::get<TrainCommand>(parse_cli(words("train --bce --lr-warmup 50 --seed 3")));
   EXPECT_EQ(command.config.loss, LossKind::kBce);
   EXPECT_EQ(command.config.epochs, 50);

@@ -38,6 +38,7 @@ cxxopts::Options train_options() {
       ("revive", "after each of the first N epochs, restart the encoder's dead hidden units (0 = never)",
        cxxopts::value<std::string>()->default_value("10"))
       ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
+      ("no-cuda-graph", "on a GPU, launch every step's kernels instead of replaying the step recorded as a CUDA graph")
       ("threads", "intra-op CPU threads (0 = all cores)", cxxopts::value<std::string>()->default_value("0"))
       ("seed", "random seed (default: drawn at random and logged)", cxxopts::value<std::string>())
       ("limit", "train on the first N training images only (0 = all)", cxxopts::value<std::string>()->default_value("0"))
@@ -86,6 +87,7 @@ Command parse_train(const std::vector<std::string>& args) {
     throw UsageError(std::string("--init: ") + error.what());
   }
   config.device = result["device"].as<std::string>();
+  config.cuda_graph = result.count("no-cuda-graph") == 0;
   config.threads = static_cast<int>(std::clamp<std::int64_t>(integer_option(result, "threads"), -1, 1 << 20));
   config.limit = integer_option(result, "limit");
   config.out_dir = result["out"].as<std::string>();

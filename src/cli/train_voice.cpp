@@ -61,6 +61,10 @@ TrainHooks TrainVoice::hooks() {
     if (progress.batch == progress.num_batches) bar_.finish_epoch(progress);
   };
   hooks.on_epoch = [this](const EpochMetrics& metrics) { say_epoch(metrics); };
+  hooks.on_notice = [this](const std::string& notice) {
+    bar_.clear();
+    log_->warn("{}", notice);
+  };
   return hooks;
 }
 
@@ -81,6 +85,12 @@ void TrainVoice::say_start(const TrainSetup& setup, ConvVae& model) {
                setup.available_train_images);
   }
   log_->info("{}", optimizer_line(config_, setup));
+  // Only a GPU has a choice to report; on the CPU every step is launched eagerly.
+  if (setup.device.rfind("cuda", 0) == 0) {
+    log_->info("{}", setup.eager_step_reason.empty()
+                         ? std::string("training step: recorded once as a CUDA graph, replayed for every full batch")
+                         : "training step: launched eagerly (" + setup.eager_step_reason + ")");
+  }
   if (setup.world_size > 1) {
     log_->info("data-parallel over {} ranks (c10d {}): each takes its share of every batch of {}; this is rank 0",
                setup.world_size, setup.collectives, config_.batch_size);

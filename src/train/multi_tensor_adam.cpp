@@ -74,4 +74,58 @@ torch::Tensor MultiTensorAdam::step(LossClosure closure) {
   return loss;
 }
 
+std::string MultiTensorAdam::graph_step_unavailable_reason() {
+  if (param_groups_.size() != 1) return "the optimizer has several parameter groups";
+  const auto& options = static_cast<const torch::optim::AdamOptions&>(param_groups_.front().options());
+  if (options.amsgrad() || options.weight_decay() != 0) return "amsgrad and weight decay are not recorded";
+  std::int64_t first_count = -1;
+  for (const auto& parameter : param_groups_.front().params()) {
+    const std::int64_t count = adam_state_of(*this, parameter).step();
+    if (first_count >= 0 && count != first_count) return "the parameters' step counts differ";
+    first_count = count;
+  }
+  return "";
+}
+
+void MultiTensorAdam::prepare_graph_step() {
+  auto& group = param_groups_.front();
+  const auto& options = static_cast<const torch::optim::AdamOptions&>(group.options());
+  std::int64_t step_now = 0;
+  for (const auto& parameter : group.params()) {
+    auto& state = adam_state_of(*this, parameter);
+    step_now = state.step() + 1;
+    state.step(step_now);
+  }
+  const auto [beta1, beta2] = options.betas();
+  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step_now));
+  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step_now));
+  if (!neg_step_size_.defined()) {
+    const auto on_device = torch::TensorOptions(torch::kFloat).device(group.params().front().device());
+    neg_step_size_ = torch::empty({}, on_device);
+    bias_correction2_root_ = torch::empty({}, on_device);
+  }
+  neg_step_size_.fill_(-options.lr() / bias_correction1);
+  bias_correction2_root_.fill_(std::sqrt(bias_correction2));
+}
+
+void MultiTensorAdam::apply_graph_step() {
+  torch::NoGradGuard no_grad;
+  auto& group = param_groups_.front();
+  const auto& options = static_cast<const torch::optim::AdamOptions&>(group.options());
+  const GroupTensors tensors = gather(*this, group);
+  const auto [beta1, beta2] = options.betas();
+  // The constant factors may be frozen into a graph; the two that change per step are tensors.
+  at::_foreach_mul_(tensors.exp_avgs, beta1);
+  at::_foreach_add_(tensors.exp_avgs, tensors.grads, 1 - beta1);
+  at::_foreach_mul_(tensors.exp_avg_sqs, beta2);
+  at::_foreach_addcmul_(tensors.exp_avg_sqs, tensors.grads, tensors.grads, 1 - beta2);
+  auto denominators = at::_foreach_sqrt(tensors.exp_avg_sqs);
+  for (std::size_t i = 0; i < tensors.params.size(); ++i) {
+    // Inside a graph these per-tensor launches cost nothing extra; LibTorch 1.13's multi-tensor
+    // ops take no tensor-valued factor.
+    denominators[i].div_(bias_correction2_root_).add_(options.eps()).div_(neg_step_size_);
+    tensors.params[i].addcdiv_(tensors.exp_avgs[i], denominators[i]);
+  }
+}
+
 }  // namespace vae_cnn

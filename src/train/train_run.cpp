@@ -244,6 +244,7 @@ FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
   options.lr_warmup = config.lr_warmup;
   options.revive_epochs = config.revive_epochs;
   options.precision = config.precision;
+  options.cuda_graph = config.cuda_graph;
   return options;
 }
 
@@ -268,6 +269,8 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   ConvVae model = starting_model(config, resume, place);
   check_memory(config, train, model, place, setup.world_size);
   auto optimizer = starting_optimizer(config, model, resume, place.device);
+  const FitOptions options = fit_options(config, setup.first_epoch);
+  setup.eager_step_reason = step_recording_unavailable_reason(options, *optimizer, place.device, place.group.get());
   if (hooks.on_start && place.rank_zero) hooks.on_start(setup, model);
 
   WeightsMetadata metadata;
@@ -278,6 +281,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   FitCallbacks callbacks;
   if (place.rank_zero) callbacks.on_batch = hooks.on_batch;
   callbacks.should_stop = hooks.should_stop;
+  if (place.rank_zero) callbacks.on_notice = hooks.on_notice;
   callbacks.on_epoch = [&](const EpochMetrics& metrics) {
     history.push_back(metrics);
     metadata.epochs = metrics.epoch;
@@ -288,7 +292,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
     write_metrics_csv(setup.metrics_path, history);
     if (hooks.on_epoch) hooks.on_epoch(metrics);
   };
-  fit(model, *optimizer, train, test, fit_options(config, setup.first_epoch), callbacks, place.group.get());
+  fit(model, *optimizer, train, test, options, callbacks, place.group.get());
   return history;
 }
 

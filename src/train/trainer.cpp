@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "vae_cnn/train/multi_tensor_adam.hpp"
+#include "vae_cnn/train/step_graph.hpp"
 #include "vae_cnn/train/unit_revival.hpp"
 
 namespace vae_cnn {
@@ -132,6 +133,17 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(ConvVae& model, double l
   return std::make_unique<MultiTensorAdam>(model->parameters(), torch::optim::AdamOptions(learning_rate));
 }
 
+std::string step_recording_unavailable_reason(const FitOptions& options, torch::optim::Optimizer& optimizer,
+                                              torch::Device device, const DataParallelGroup* group) {
+  if (!options.cuda_graph) return "--no-cuda-graph";
+  const std::string device_reason = StepGraph::unavailable_reason(device);
+  if (!device_reason.empty()) return device_reason;
+  if (group != nullptr) return "a data-parallel step reduces across ranks on the host's schedule";
+  auto* adam = dynamic_cast<MultiTensorAdam*>(&optimizer);
+  if (adam == nullptr) return "only the Adam step is recorded";
+  return adam->graph_step_unavailable_reason();
+}
+
 double warmup_beta(double beta, std::int64_t warmup_epochs, std::int64_t epoch) {
   if (warmup_epochs <= 0) return beta;
   return beta * std::min(1.0, static_cast<double>(epoch - 1) / static_cast<double>(warmup_epochs));
@@ -144,6 +156,27 @@ double warmup_learning_rate(double learning_rate, std::int64_t warmup_steps, std
 
 namespace {
 
+// Steps taken eagerly before the first recording: cuDNN and cuBLAS choose their algorithms and
+// set up their workspaces then, which a recording must not contain.
+constexpr std::int64_t kEagerStepsBeforeRecording = 3;
+
+// The step of full batches as a recorded CUDA graph: its input (the batch's indices) and output
+// (the loss sums) are tensors that stay put, written before and read after each replay.
+struct RecordedStep {
+  RecordedStep(torch::Device device, MultiTensorAdam& adam, std::int64_t batch_size)
+      : graph(device),
+        adam(adam),
+        indices(torch::empty({batch_size}, torch::TensorOptions(torch::kLong).device(device))),
+        sums(torch::zeros({3}, torch::TensorOptions(torch::kFloat).device(device))) {}
+
+  StepGraph graph;  // first: its stream is current while the tensors below are made and used
+  MultiTensorAdam& adam;
+  torch::Tensor indices, sums;
+  double beta = -1;                 ///< the KL weight frozen into the recording
+  std::int64_t eager_steps = 0;     ///< taken in this fit before the recording
+  bool failed = false;              ///< recording failed: every step goes eagerly
+};
+
 // What every step of one fit() call works with.
 struct FitContext {
   ConvVae& model;
@@ -153,6 +186,7 @@ struct FitContext {
   const FitCallbacks& callbacks;
   DataParallelGroup* group;
   std::int64_t num_batches;
+  RecordedStep* recorded;  ///< null where the step is not recorded
 
   bool stop_requested() const { return callbacks.should_stop && callbacks.should_stop(); }
 };
@@ -162,6 +196,71 @@ struct StepResult {
   bool group_stops = false;   ///< a rank of the group was asked to stop
 };
 
+void set_warmup_learning_rate(const FitContext& fit, std::int64_t epoch, std::int64_t batch) {
+  if (fit.options.lr_warmup <= 0) return;
+  const double rate = warmup_learning_rate(fit.options.learning_rate, fit.options.lr_warmup,
+                                           (epoch - 1) * fit.num_batches + batch + 1);
+  for (auto& param_group : fit.optimizer.param_groups()) param_group.options().set_lr(rate);
+}
+
+// The device work of a whole-batch step on the rows `recorded.indices` names, its loss sums into
+// `recorded.sums`: no host reads or writes, so that it can be recorded. The gradients must be
+// undefined before, so that backward writes them rather than adding to them.
+void whole_batch_step(const FitContext& fit, RecordedStep& recorded) {
+  const std::int64_t batch_images = recorded.indices.size(0);
+  const auto epsilon = torch::randn({batch_images, fit.model->options().latent_dim()}, fit.train.images.options());
+  const auto images = fit.train.images.index_select(0, recorded.indices);
+  const VaeLoss terms =
+      loss_on_rows(fit.model, images, epsilon, RowShard{0, batch_images}, fit.options.loss, recorded.beta,
+                   fit.options.precision);
+  terms.total.backward();
+  recorded.adam.apply_graph_step();
+  const auto reported =
+      recorded.beta == fit.options.beta ? terms.total : terms.reconstruction + fit.options.beta * terms.kl;
+  recorded.sums.copy_(torch::stack({reported, terms.reconstruction, terms.kl}).detach() * batch_images);
+}
+
+void forget_gradients(ConvVae& model) {
+  for (auto& parameter : model->parameters()) parameter.mutable_grad() = torch::Tensor();
+}
+
+// Takes the step of batch `batch` (rows `indices`) through the recording, recording it first
+// where there is none for this KL weight. Returns false, having done nothing, for a batch that
+// goes eagerly: a short last batch, the first few steps, or after a failed recording.
+bool recorded_step(const FitContext& fit, const torch::Tensor& indices, std::int64_t epoch, std::int64_t batch,
+                   double beta_now, StepResult& result) {
+  RecordedStep& recorded = *fit.recorded;
+  if (recorded.failed || indices.size(0) != recorded.indices.size(0)) return false;
+  if (!recorded.graph.recorded() && recorded.eager_steps < kEagerStepsBeforeRecording) {
+    ++recorded.eager_steps;
+    return false;
+  }
+  set_warmup_learning_rate(fit, epoch, batch);
+  recorded.indices.copy_(indices);
+  recorded.adam.prepare_graph_step();
+  if (!recorded.graph.recorded() || recorded.beta != beta_now) {
+    recorded.beta = beta_now;
+    forget_gradients(fit.model);
+    try {
+      recorded.graph.record([&] { whole_batch_step(fit, recorded); });
+    } catch (const std::exception& error) {
+      recorded.failed = true;
+      if (fit.callbacks.on_notice) {
+        fit.callbacks.on_notice(std::string("the training step could not be recorded as a CUDA graph (") +
+                                error.what() + "); every step is launched eagerly from here on");
+      }
+      // This batch's step was counted and prepared: take it with the same arithmetic, unrecorded.
+      forget_gradients(fit.model);
+      whole_batch_step(fit, recorded);
+      result.sums = recorded.sums.clone();
+      return true;
+    }
+  }
+  recorded.graph.replay();
+  result.sums = recorded.sums.clone();
+  return true;
+}
+
 // One optimizer step on batch `batch` of the epoch's `order`, the KL weighted by `beta_now`.
 StepResult train_step(const FitContext& fit, const torch::Tensor& order, std::int64_t epoch, std::int64_t batch,
                       double beta_now) {
@@ -169,12 +268,14 @@ StepResult train_step(const FitContext& fit, const torch::Tensor& order, std::in
   const std::int64_t n = fit.train.size();
   const auto indices = order.slice(0, batch * options.batch_size, std::min(n, (batch + 1) * options.batch_size));
   const std::int64_t batch_images = indices.size(0);
+  StepResult result;
+  if (fit.recorded != nullptr && recorded_step(fit, indices, epoch, batch, beta_now, result)) return result;
   // Drawn exactly as the forward pass of the whole batch would draw it, so one process's run and a
   // group's take the same ε.
   const auto epsilon = torch::randn({batch_images, fit.model->options().latent_dim()}, fit.train.images.options());
   const RowShard rows = own_rows(batch_images, fit.group);
   fit.optimizer.zero_grad();
-  StepResult result{torch::zeros({3}, fit.train.images.options())};
+  result.sums = torch::zeros({3}, fit.train.images.options());
   if (rows.size() > 0) {
     const auto images = fit.train.images.index_select(0, indices.slice(0, rows.begin, rows.end));
     const VaeLoss terms = loss_on_rows(fit.model, images, epsilon, rows, options.loss, beta_now, options.precision);
@@ -188,11 +289,7 @@ StepResult train_step(const FitContext& fit, const torch::Tensor& order, std::in
   // A group decides together, in the step's all-reduce, so that every rank stops at this batch.
   result.group_stops =
       fit.group != nullptr && sum_over_ranks(*fit.group, fit.model, result.sums, fit.stop_requested());
-  if (options.lr_warmup > 0) {
-    const double rate =
-        warmup_learning_rate(options.learning_rate, options.lr_warmup, (epoch - 1) * fit.num_batches + batch + 1);
-    for (auto& param_group : fit.optimizer.param_groups()) param_group.options().set_lr(rate);
-  }
+  set_warmup_learning_rate(fit, epoch, batch);
   fit.optimizer.step();
   return result;
 }
@@ -238,7 +335,13 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
                               DataParallelGroup* group) {
   TORCH_CHECK(train.size() > 0, "fit: the training split is empty");
   const std::int64_t n = train.size();
-  const FitContext context{model, optimizer, train, options, callbacks, group, (n + options.batch_size - 1) / options.batch_size};
+  std::unique_ptr<RecordedStep> recorded;
+  if (step_recording_unavailable_reason(options, optimizer, train.images.device(), group).empty()) {
+    recorded = std::make_unique<RecordedStep>(train.images.device(), dynamic_cast<MultiTensorAdam&>(optimizer),
+                                              std::min(n, options.batch_size));
+  }
+  const FitContext context{model,        optimizer, train, options, callbacks, group,
+                           (n + options.batch_size - 1) / options.batch_size, recorded.get()};
   std::vector<EpochMetrics> history;
   for (std::int64_t epoch = options.first_epoch; epoch <= options.epochs; ++epoch) {
     const auto start = Clock::now();

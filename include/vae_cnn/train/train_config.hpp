@@ -39,6 +39,9 @@ struct TrainConfig {
   std::int64_t revive_epochs = 10;
   /// bf16: the training forward pass under autocast to bfloat16, weights and loss in fp32.
   Precision precision = Precision::kFp32;
+  /// On a GPU, replay the step as a recorded CUDA graph (FitOptions::cuda_graph). How the step is
+  /// launched, not what it computes: not recorded in checkpoints.
+  bool cuda_graph = true;
   std::string device = "auto";          ///< auto | cpu | cuda | cuda:N
   int threads = 0;                      ///< intra-op threads; 0 = all cores
   std::uint64_t seed = 0;               ///< seeds initialisation, shuffling and sampling

@@ -31,6 +31,9 @@ struct TrainSetup {
   std::string lock_path;           ///< <out>/.vae_cnn.lock, held for the whole run (rank 0 only)
   int world_size = 1;              ///< ranks in the run; 1 without torchrun
   std::string collectives;         ///< "Gloo" or "NCCL" where world_size > 1
+  /// Why the steps are launched eagerly rather than replayed as a recorded CUDA graph, or "" when
+  /// they are replayed (step_recording_unavailable_reason).
+  std::string eager_step_reason;
 };
 
 /// on_start, on_batch and on_epoch report the run: in a data-parallel run only rank 0 calls them.
@@ -40,6 +43,7 @@ struct TrainHooks {
   std::function<void(const BatchProgress&)> on_batch;
   std::function<void(const EpochMetrics&)> on_epoch;           ///< after the epoch's files are written
   std::function<bool()> should_stop;                           ///< polled after every batch
+  std::function<void(const std::string&)> on_notice;           ///< FitCallbacks::on_notice
 };
 
 /// The checkpoint file of an output folder.

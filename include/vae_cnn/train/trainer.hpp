@@ -70,6 +70,9 @@ struct FitOptions {
   /// kBf16: the training forward pass under autocast to bfloat16 (autocast_scope.hpp); the loss,
   /// the gradients' master weights, the optimizer and validation stay fp32.
   Precision precision = Precision::kFp32;
+  /// On a GPU, record the step of full batches once as a CUDA graph and replay it (see
+  /// step_recording_unavailable_reason); false: launch every step's kernels eagerly.
+  bool cuda_graph = true;
 };
 
 /// The KL weight the gradient of `epoch` (1-based) uses: beta·(epoch - 1)/warmup_epochs until it
@@ -85,6 +88,9 @@ struct FitCallbacks {
   std::function<void(const BatchProgress&)> on_batch;  ///< may be empty
   std::function<void(const EpochMetrics&)> on_epoch;   ///< after validation; may be empty
   std::function<bool()> should_stop;                   ///< polled after every batch; may be empty
+  /// Something the user should know that changes how, not what, the run trains (a CUDA graph
+  /// that could not be recorded); may be empty.
+  std::function<void(const std::string&)> on_notice;
 };
 
 /// One shared step: the VAE loss of a batch (used by training and evaluation alike); ε from `noise`
@@ -115,6 +121,15 @@ EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double 
 std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer, const Dataset& train,
                               const Dataset& test, const FitOptions& options, const FitCallbacks& callbacks,
                               DataParallelGroup* group = nullptr);
+
+/// Why fit() will launch every step eagerly instead of replaying one recorded CUDA graph for the
+/// full batches (after a few eager steps), or "" when it will record: it does on a GPU, without a
+/// data-parallel group, with the trainer's Adam (MultiTensorAdam), unless options.cuda_graph is
+/// false. A recording that fails at run time falls back to eager steps and says so through
+/// FitCallbacks::on_notice. The recorded step is the eager one's arithmetic but for rounding in
+/// Adam's update (MultiTensorAdam::apply_graph_step).
+std::string step_recording_unavailable_reason(const FitOptions& options, torch::optim::Optimizer& optimizer,
+                                              torch::Device device, const DataParallelGroup* group);
 
 /// Adam (the seed's) or RMSprop with Keras' defaults (ρ 0.9, ε 1e-7 added to the root, as Keras 2
 /// and LibTorch do), at the given learning rate.

@@ -12,7 +12,7 @@
 #   scripts/gpu_check.sh bench   there, in a second call (each call has 10 minutes): the benchmark on
 #                                Fashion-MNIST, batch 128 and 1,024, fp32 and bf16, vae_cnn (recorded
 #                                step and --no-cuda-graph) against the PyTorch reference, eager and
-#                                (fp32) torch.compile; builds first where build-gpu/ is missing
+#                                (batch 128, fp32) torch.compile; builds first where build-gpu/ is missing
 # Both work here too, on the CPU, with the pip LibTorch (VAE_CNN_GPU_PYTHON=.venv-libtorch/bin/python;
 # VAE_CNN_GPU_CHECK_EPOCHS=2 for short precision runs, VAE_CNN_GPU_CHECK_LIMIT=2048 and
 # VAE_CNN_GPU_CHECK_REPEATS=1 for a short benchmark; VAE_CNN_GPU_BUILD=build-torch2 to use a build
@@ -88,7 +88,7 @@ build_here() {
 # The test loss (reconstruction + KL, importance-weighted with K = 1) of a finished run.
 test_loss() {
   "$build/vae_cnn" eval -w "$1" --device "$device" --iw 1 --json "$1.eval.json" >/dev/null 2>&1 &&
-    "$python" -c 'import json, sys; print(f"{json.load(open(sys.argv[1]))[\"loss\"]:.3f}")' "$1.eval.json" 2>/dev/null ||
+    "$python" -c 'import json, sys; print("%.3f" % json.load(open(sys.argv[1]))["loss"])' "$1.eval.json" ||
     echo "?"
 }
 
@@ -102,7 +102,7 @@ run() {
   echo "gpu_check: the GPU tests (OnTheGpu.*, StepRecording.*):"
   "$build/tests/vae_cnn_unit_tests" --gtest_filter='OnTheGpu.*:StepRecording.*' 2>&1 | grep -E "^\[ +(OK|FAILED|SKIPPED) +\]|Failure|Expected|Which is|error" || true
   echo "gpu_check: the whole suite:"
-  (cd "$build" && ctest -j 12 --output-on-failure > "$out/ctest.log" 2>&1; tail -n 25 "$out/ctest.log") || true
+  (cd "$build" && ctest -j "$(nproc)" --output-on-failure > "$out/ctest.log" 2>&1; tail -n 25 "$out/ctest.log") || true
 
   local work="$out/runs"
   rm -rf "$work"
@@ -161,10 +161,11 @@ bench() {
   echo "gpu_check: benchmark on $device, data/fashion-mnist"
   for batch in 128 1024; do
     for precision in fp32 bf16; do
-      # torch.compile's compilation takes a minute per run: fp32 only, to keep within one call.
+      # torch.compile's compilation takes a minute per run: at batch 128 in fp32 only, to keep
+      # the whole benchmark within one call.
       "$python" "$root/scripts/benchmark.py" --data "$carry/data/fashion-mnist" --device "$device" --epochs 3 \
         --repeats "${VAE_CNN_GPU_CHECK_REPEATS:-2}" --batch-size "$batch" --precision "$precision" --eager-too \
-        $([ "$precision" = fp32 ] && echo --compile) --binary "$build/vae_cnn" --binary2 /nonexistent \
+        $([ "$precision$batch" = fp32128 ] && echo --compile) --binary "$build/vae_cnn" --binary2 /nonexistent \
         --python "$python" --python2 /nonexistent --threads 8 --limit "$limit" 2>&1 | grep -v "^  repeat"
     done
   done

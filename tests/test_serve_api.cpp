@@ -7,6 +7,7 @@
 
 #include "test_support.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
+#include "vae_cnn/eval/model_evaluation.hpp"
 #include "vae_cnn/serve/latent_api.hpp"
 
 namespace vae_cnn {
@@ -44,6 +45,11 @@ TEST(ServeApi, InfoAndLatentsDescribeTheModelAndItsTestSplit) {
   EXPECT_EQ(info["epochs"], 2);
   EXPECT_EQ(info["test_images"], 100);
   EXPECT_NEAR(info["test_loss"].get<double>(), info["test_reconstruction"].get<double>() + info["test_kl"].get<double>(), 1e-3);
+  // The page's figure is `vae_cnn eval`'s.
+  ExplorerModel& model = explorer();
+  const ModelEvaluation evaluation = evaluate_model(model.weights.model, model.test, model.weights.metadata, 1, 0);
+  EXPECT_DOUBLE_EQ(info["test_loss"].get<double>(), evaluation.metrics.loss);
+  EXPECT_DOUBLE_EQ(info["test_kl"].get<double>(), evaluation.metrics.kl);
   EXPECT_EQ(info["range"], 4.0);
   const json latents = body_of(api.latents());
   ASSERT_EQ(latents["labels"].size(), 100u);

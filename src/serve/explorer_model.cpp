@@ -1,6 +1,6 @@
 #include "vae_cnn/serve/explorer_model.hpp"
 
-#include "vae_cnn/eval/model_evaluation.hpp"
+#include "vae_cnn/train/trainer.hpp"
 
 namespace vae_cnn {
 
@@ -11,12 +11,13 @@ ExplorerModel load_explorer_model(const std::string& weights_path, const std::st
   explorer.data_dir = data_dir_for(explorer.weights.metadata, data_dir);
   explorer.test = load_split(explorer.data_dir, Split::kTest);
   explorer.test_codes = encode_dataset(explorer.weights.model, explorer.test);
-  // One importance sample: the loss terms are what the page shows, not a log-likelihood.
-  const ModelEvaluation evaluation =
-      evaluate_model(explorer.weights.model, explorer.test, explorer.weights.metadata, 1, 0);
-  explorer.test_loss = evaluation.metrics.loss;
-  explorer.test_reconstruction = evaluation.metrics.reconstruction;
-  explorer.test_kl = evaluation.metrics.kl;
+  // The page shows the loss terms only (validation's, as `eval` prints them); the rest of
+  // evaluate_model (codes once more, encoder health, a log-likelihood) would only slow start-up.
+  const WeightsMetadata& metadata = explorer.weights.metadata;
+  const EvalMetrics metrics = evaluate(explorer.weights.model, explorer.test, metadata.loss, metadata.beta, 128);
+  explorer.test_loss = metrics.loss;
+  explorer.test_reconstruction = metrics.reconstruction;
+  explorer.test_kl = metrics.kl;
   return explorer;
 }
 

@@ -1,6 +1,7 @@
 #include "vae_cnn/train/multi_tensor_adam.hpp"
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "vae_cnn/train/optimizer_state.hpp"
@@ -32,6 +33,24 @@ GroupTensors gather(torch::optim::Optimizer& optimizer, torch::optim::OptimizerP
   return tensors;
 }
 
+// Adam's bias corrections 1 - β1^t and 1 - β2^t of step t.
+std::pair<double, double> bias_corrections(const torch::optim::AdamOptions& options, std::int64_t step) {
+  const auto [beta1, beta2] = options.betas();
+  return {1 - std::pow(beta1, static_cast<double>(step)), 1 - std::pow(beta2, static_cast<double>(step))};
+}
+
+// The moments' update from the gradients, as torch::optim::Adam computes it per tensor, in the same
+// order of operations; returns √v of every tensor, the denominators before their correction. Its
+// factors are constants, so a CUDA graph may hold them.
+std::vector<at::Tensor> update_moments(const GroupTensors& tensors, const torch::optim::AdamOptions& options) {
+  const auto [beta1, beta2] = options.betas();
+  at::_foreach_mul_(tensors.exp_avgs, beta1);
+  at::_foreach_add_(tensors.exp_avgs, tensors.grads, 1 - beta1);
+  at::_foreach_mul_(tensors.exp_avg_sqs, beta2);
+  at::_foreach_addcmul_(tensors.exp_avg_sqs, tensors.grads, tensors.grads, 1 - beta2);
+  return at::_foreach_sqrt(tensors.exp_avg_sqs);
+}
+
 }  // namespace
 
 torch::Tensor MultiTensorAdam::step(LossClosure closure) {
@@ -58,15 +77,8 @@ torch::Tensor MultiTensorAdam::step(LossClosure closure) {
     if (tensors.params.empty()) continue;
     const std::int64_t step_now = tensors.step + 1;
     for (auto* state : tensors.states) state->step(step_now);
-    const auto [beta1, beta2] = options.betas();
-    const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step_now));
-    const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step_now));
-    // As torch::optim::Adam computes it per tensor, in the same order of operations.
-    at::_foreach_mul_(tensors.exp_avgs, beta1);
-    at::_foreach_add_(tensors.exp_avgs, tensors.grads, 1 - beta1);
-    at::_foreach_mul_(tensors.exp_avg_sqs, beta2);
-    at::_foreach_addcmul_(tensors.exp_avg_sqs, tensors.grads, tensors.grads, 1 - beta2);
-    auto denominators = at::_foreach_sqrt(tensors.exp_avg_sqs);
+    const auto [bias_correction1, bias_correction2] = bias_corrections(options, step_now);
+    auto denominators = update_moments(tensors, options);
     at::_foreach_div_(denominators, std::sqrt(bias_correction2));
     at::_foreach_add_(denominators, options.eps());
     at::_foreach_addcdiv_(tensors.params, tensors.exp_avgs, denominators, -options.lr() / bias_correction1);
@@ -96,9 +108,7 @@ void MultiTensorAdam::prepare_graph_step() {
     step_now = state.step() + 1;
     state.step(step_now);
   }
-  const auto [beta1, beta2] = options.betas();
-  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step_now));
-  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step_now));
+  const auto [bias_correction1, bias_correction2] = bias_corrections(options, step_now);
   if (!neg_step_size_.defined()) {
     const auto on_device = torch::TensorOptions(torch::kFloat).device(group.params().front().device());
     neg_step_size_ = torch::empty({}, on_device);
@@ -113,13 +123,8 @@ void MultiTensorAdam::apply_graph_step() {
   auto& group = param_groups_.front();
   const auto& options = static_cast<const torch::optim::AdamOptions&>(group.options());
   const GroupTensors tensors = gather(*this, group);
-  const auto [beta1, beta2] = options.betas();
-  // The constant factors may be frozen into a graph; the two that change per step are tensors.
-  at::_foreach_mul_(tensors.exp_avgs, beta1);
-  at::_foreach_add_(tensors.exp_avgs, tensors.grads, 1 - beta1);
-  at::_foreach_mul_(tensors.exp_avg_sqs, beta2);
-  at::_foreach_addcmul_(tensors.exp_avg_sqs, tensors.grads, tensors.grads, 1 - beta2);
-  auto denominators = at::_foreach_sqrt(tensors.exp_avg_sqs);
+  auto denominators = update_moments(tensors, options);
+  // The two factors that change per step are device scalars (prepare_graph_step).
   for (std::size_t i = 0; i < tensors.params.size(); ++i) {
     // Inside a graph these per-tensor launches cost nothing extra; LibTorch 1.13's multi-tensor
     // ops take no tensor-valued factor.

@@ -192,7 +192,9 @@ struct FitContext {
 };
 
 struct StepResult {
-  torch::Tensor sums;         ///< this rank's sums of the reported loss, reconstruction and KL
+  /// This rank's sums of the reported loss, reconstruction and KL; valid until the next step (a
+  /// recorded step's output tensor is overwritten by the next replay).
+  torch::Tensor sums;
   bool group_stops = false;   ///< a rank of the group was asked to stop
 };
 
@@ -224,6 +226,23 @@ void forget_gradients(ConvVae& model) {
   for (auto& parameter : model->parameters()) parameter.mutable_grad() = torch::Tensor();
 }
 
+// Records the whole-batch step for KL weight `beta_now`; false, having said why, when that fails.
+bool record_whole_batch_step(const FitContext& fit, RecordedStep& recorded, double beta_now) {
+  recorded.beta = beta_now;
+  forget_gradients(fit.model);
+  try {
+    recorded.graph.record([&] { whole_batch_step(fit, recorded); });
+    return true;
+  } catch (const std::exception& error) {
+    recorded.failed = true;
+    if (fit.callbacks.on_notice) {
+      fit.callbacks.on_notice(std::string("the training step could not be recorded as a CUDA graph (") +
+                              error.what() + "); every step is launched eagerly from here on");
+    }
+    return false;
+  }
+}
+
 // Takes the step of batch `batch` (rows `indices`) through the recording, recording it first
 // where there is none for this KL weight. Returns false, having done nothing, for a batch that
 // goes eagerly: a short last batch, the first few steps, or after a failed recording.
@@ -238,26 +257,16 @@ bool recorded_step(const FitContext& fit, const torch::Tensor& indices, std::int
   set_warmup_learning_rate(fit, epoch, batch);
   recorded.indices.copy_(indices);
   recorded.adam.prepare_graph_step();
-  if (!recorded.graph.recorded() || recorded.beta != beta_now) {
-    recorded.beta = beta_now;
+  const bool replayable = (recorded.graph.recorded() && recorded.beta == beta_now) ||
+                          record_whole_batch_step(fit, recorded, beta_now);
+  if (replayable) {
+    recorded.graph.replay();
+  } else {
+    // This batch's step was counted and prepared: take it with the same arithmetic, unrecorded.
     forget_gradients(fit.model);
-    try {
-      recorded.graph.record([&] { whole_batch_step(fit, recorded); });
-    } catch (const std::exception& error) {
-      recorded.failed = true;
-      if (fit.callbacks.on_notice) {
-        fit.callbacks.on_notice(std::string("the training step could not be recorded as a CUDA graph (") +
-                                error.what() + "); every step is launched eagerly from here on");
-      }
-      // This batch's step was counted and prepared: take it with the same arithmetic, unrecorded.
-      forget_gradients(fit.model);
-      whole_batch_step(fit, recorded);
-      result.sums = recorded.sums.clone();
-      return true;
-    }
+    whole_batch_step(fit, recorded);
   }
-  recorded.graph.replay();
-  result.sums = recorded.sums.clone();
+  result.sums = recorded.sums;
   return true;
 }
 

@@ -1,0 +1,2 @@
+// Hostile use, round three (see the file's tests).
+#include "cli_support.hpp"

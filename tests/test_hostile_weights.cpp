@@ -1,0 +1,2 @@
+// Hostile weights files and checkpoints, round three.
+#include "test_support.hpp"

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "damaged_font.hpp"
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/render/title_text.hpp"
@@ -150,6 +151,83 @@ TEST(Font, TruncatedOrDamagedFontFilesAreRefusedNamingTheFile) {
   testing::write_bytes(dir.file("flipped.ttf"), flipped);
   expect_throw_with<DataError>([&] { Font font(dir.file("flipped.ttf")); }, {dir.file("flipped.ttf"), "checksum"});
   Font whole(real);  // and the real file passes the same checks
+  EXPECT_GT(whole.text_width("vae", 20), 0);
+}
+
+// Damage inside tables whose checksums are right again: the table directory check passes them, and
+// stb_truetype would read wherever the damaged field points (far outside the file).
+TEST(Font, OffsetsAndCountsInsideTablesAreCheckedBeforeStbTruetypeReadsThem) {
+  using testing::DamagedFont;
+  const DamagedFont real;
+  const std::uint32_t cmap = real.table("cmap"), glyf = real.table("glyf"), loca = real.table("loca");
+  const std::uint32_t glyphs = real.get16(real.table("maxp") + 4);
+  ASSERT_EQ(real.get16(real.table("head") + 50), 1) << "DejaVu Sans' loca holds 32-bit offsets";
+  // The Unicode map stb_truetype uses: the last (3,10) or (0,*) record, format 12 in DejaVu Sans.
+  std::uint32_t unicode_map = 0;
+  for (std::uint32_t i = 0; i < real.get16(cmap + 2); ++i) {
+    const std::uint32_t record = cmap + 4 + 8 * i;
+    const std::uint16_t platform = real.get16(record), encoding = real.get16(record + 2);
+    if (platform == 0 || (platform == 3 && (encoding == 1 || encoding == 10))) unicode_map = cmap + real.get32(record + 4);
+  }
+  ASSERT_EQ(real.get16(unicode_map), 12);
+  // The first composite glyph, and the first simple one with an outline.
+  std::uint32_t composite = 0, simple = 0;
+  for (std::uint32_t g = 0; g < glyphs && (composite == 0 || simple == 0); ++g) {
+    const std::uint32_t begin = real.get32(loca + 4 * g), end = real.get32(loca + 4 * g + 4);
+    if (begin == end) continue;
+    const auto contours = static_cast<std::int16_t>(real.get16(glyf + begin));
+    if (contours < 0 && composite == 0) composite = g;
+    if (contours > 0 && simple == 0) simple = g;
+  }
+  ASSERT_GT(composite, 0u);
+  // DejaVu Sans kerns through GPOS pair adjustment by classes (lookup type 2, format 2).
+  const std::uint32_t gpos = real.table("GPOS"), lookups = gpos + real.get16(gpos + 8);
+  std::uint32_t class_pairs = 0;
+  for (std::uint32_t i = 0; i < real.get16(lookups) && class_pairs == 0; ++i) {
+    const std::uint32_t lookup = lookups + real.get16(lookups + 2 + 2 * i);
+    const std::uint32_t subtable = lookup + real.get16(lookup + 6);
+    if (real.get16(lookup) == 2 && real.get16(subtable) == 2) class_pairs = subtable;
+  }
+  ASSERT_GT(class_pairs, 0u);
+
+  const struct {
+    const char* what;
+    std::function<void(DamagedFont&)> damage;
+    std::string expected;
+  } cases[] = {
+      // The last character map record, (3,10), is the one stb_truetype takes.
+      {"Unicode map far outside", [&](DamagedFont& f) { f.put32(cmap + 4 + 8 * 4 + 4, 0x7fff0000); },
+       "table 'cmap' is read at bytes 2147418112"},
+      {"map groups past the table", [&](DamagedFont& f) { f.put32(unicode_map + 12, 0x00ffffff); }, "table 'cmap' (its Unicode map) is read"},
+      {"character to a glyph that is not there", [&](DamagedFont& f) { f.put32(unicode_map + 16 + 8, 60000); },
+       "maps character"},
+      {"loca far outside glyf", [&](DamagedFont& f) { f.put32(loca + 4 * 10, 0x7fff0000); }, "table 'loca' puts glyph 9"},
+      {"unknown loca format", [&](DamagedFont& f) { f.put16(f.table("head") + 50, 7); }, "glyph index format 7"},
+      {"more metrics than glyphs", [&](DamagedFont& f) { f.put16(f.table("hhea") + 34, 65535); }, "long horizontal metrics"},
+      {"instructions past the glyph",
+       [&](DamagedFont& f) {
+         const std::uint32_t at = glyf + f.get32(loca + 4 * simple);
+         f.put16(at + 10 + 2 * f.get16(at), 0xffff);
+       },
+       "glyph " + std::to_string(simple) + " is read at bytes"},
+      {"composite made of itself",
+       [&](DamagedFont& f) { f.put16(glyf + f.get32(loca + 4 * composite) + 12, static_cast<std::uint16_t>(composite)); },
+       "glyph " + std::to_string(composite) + " is made of itself"},
+      {"kern pairs past the table", [&](DamagedFont& f) { f.put16(f.table("kern") + 10, 0xffff); }, "table 'kern' is read"},
+      {"GPOS class records past the table", [&](DamagedFont& f) { f.put16(class_pairs + 12, 0xffff); },
+       "table 'GPOS' is read"},
+  };
+  ScratchDir dir;
+  for (const auto& c : cases) {
+    DamagedFont font;
+    c.damage(font);
+    font.save(dir.file("damaged.ttf"));
+    SCOPED_TRACE(c.what);
+    expect_throw_with<DataError>([&] { Font loaded(dir.file("damaged.ttf")); },
+                                 {dir.file("damaged.ttf") + ": not a usable TrueType font: ", c.expected});
+  }
+  real.save(dir.file("undamaged.ttf"));  // checksums recomputed alike: the real font still loads
+  Font whole(dir.file("undamaged.ttf"));
   EXPECT_GT(whole.text_width("vae", 20), 0);
 }
 

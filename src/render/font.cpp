@@ -11,6 +11,7 @@
 
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/render/font.hpp"
+#include "vae_cnn/render/font_tables.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -36,40 +37,6 @@ std::vector<int> code_points(const std::string& text) {
   return points;
 }
 
-std::uint32_t big_endian_u32(const unsigned char* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
-
-// stb_truetype trusts the table directory and reads wherever it points, so a truncated or damaged
-// font file made `plot` read past the buffer (and crash). Every table must lie inside the file and
-// add up to its recorded checksum (TrueType's sum of big-endian words; the head table counts its
-// checkSumAdjustment field as 0). Returns what is wrong, or "" when nothing is.
-std::string font_table_problem(const std::vector<unsigned char>& data) {
-  if (data.size() < 12) return "truncated (no table directory)";
-  const std::size_t tables = (std::size_t{data[4]} << 8) | data[5];
-  if (tables == 0 || data.size() < 12 + 16 * tables) return "truncated (table directory cut short)";
-  for (std::size_t t = 0; t < tables; ++t) {
-    const unsigned char* record = data.data() + 12 + 16 * t;
-    const std::string tag(reinterpret_cast<const char*>(record), 4);
-    const std::uint64_t offset = big_endian_u32(record + 8), length = big_endian_u32(record + 12);
-    if (offset + length > data.size()) {
-      return "truncated or damaged: table '" + tag + "' reaches byte " + std::to_string(offset + length) + " of " +
-             std::to_string(data.size());
-    }
-    std::uint32_t sum = 0;
-    for (std::uint64_t i = 0; i < length; i += 4) {
-      unsigned char word[4] = {0, 0, 0, 0};
-      for (std::uint64_t k = 0; k < 4 && i + k < length; ++k) {
-        const bool adjustment = tag == "head" && i + k >= 8 && i + k < 12;
-        word[k] = adjustment ? 0 : data[offset + i + k];
-      }
-      sum += big_endian_u32(word);
-    }
-    if (sum != big_endian_u32(record + 4)) return "damaged: table '" + tag + "' does not match its checksum";
-  }
-  return "";
-}
-
 }  // namespace
 
 struct Font::State {
@@ -81,7 +48,7 @@ Font::Font(const std::string& path) : state_(std::make_unique<State>()) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, "cannot open the font file");
   state_->data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  const std::string problem = font_table_problem(state_->data);
+  const std::string problem = truetype_problem(state_->data);
   if (!problem.empty()) throw DataError(path, "not a usable TrueType font: " + problem);
   const int offset = stbtt_GetFontOffsetForIndex(state_->data.data(), 0);
   if (offset < 0 || stbtt_InitFont(&state_->info, state_->data.data(), offset) == 0) {

@@ -67,6 +67,41 @@ TEST(AtomicWrite, FileSizeLimitFailsCleanlyAndKeepsTheOldFile) {
   EXPECT_EQ(slurp(path), std::string(1000, 'x'));
 }
 
+// The temporary file is created, never opened: a link planted under its name (here this process's
+// own, the name a write of `path` will use) is replaced, and the file it names keeps its bytes.
+TEST(AtomicWrite, ALinkPlantedUnderTheTemporaryNameIsNotWrittenThrough) {
+  ScratchDir dir;
+  const std::string victim = dir.file("victim");
+  write_file_atomically(victim, std::string("precious"));
+  const std::string path = dir.file("metrics.csv");
+  std::filesystem::create_symlink(victim, path + ".tmp-" + std::to_string(::getpid()));
+  write_file_atomically(path, std::string("epoch\n"));
+  EXPECT_EQ(slurp(victim), "precious");
+  EXPECT_EQ(slurp(path), "epoch\n");
+  EXPECT_FALSE(std::filesystem::is_symlink(path));
+}
+
+TEST(AtomicWrite, AReplacedFileKeepsItsPermissions) {
+  ScratchDir dir;
+  const std::string path = dir.file("checkpoint.pt");
+  write_file_atomically(path, std::string("first"));
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  write_file_atomically(path, std::string("second"));
+  EXPECT_EQ(std::filesystem::status(path).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(slurp(path), "second");
+}
+
+TEST(FolderLock, APlantedLinkIsRefusedAndWhatItNamesKept) {
+  ScratchDir dir;
+  const std::string victim = dir.file("victim");
+  write_file_atomically(victim, std::string("precious"));
+  std::filesystem::create_symlink(victim, dir.file(".vae_cnn.lock"));
+  testing::expect_throw_with<WriteError>([&] { FolderLock lock(dir.path().string(), "test"); },
+                                         {dir.file(".vae_cnn.lock"), "is a symbolic link"});
+  EXPECT_EQ(slurp(victim), "precious");
+}
+
 TEST(FolderLock, SecondHolderIsRefusedNamingTheFirstUntilItLetsGo) {
   ScratchDir dir;
   {

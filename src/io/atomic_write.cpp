@@ -64,11 +64,37 @@ void write_in_place(const std::string& target, const std::string& path, const ch
   if (::close(fd) != 0) throw WriteError(path, std::string("cannot close: ") + std::strerror(errno));
 }
 
+// O_EXCL and O_NOFOLLOW: a link or file planted under the temporary name is never written through.
+// One left by a killed run of the same pid (or planted) is removed, then created afresh.
+int create_temporary(const std::string& temporary, const std::string& path) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST || attempt > 0) break;
+    ::unlink(temporary.c_str());  // removes a link itself, never its target
+  }
+  throw WriteError(path, std::string("cannot create: ") + std::strerror(errno));
+}
+
+// A replaced file keeps its permissions and owner (a 600 checkpoint must not come back 644). The
+// owner first: chown may clear set-id bits, which the mode then puts back. Changing the owner needs
+// privileges a user rarely has; then at least the group is kept where allowed.
+void keep_mode_and_owner(int fd, const std::string& path) {
+  struct stat old {};
+  if (::lstat(path.c_str(), &old) != 0 || !S_ISREG(old.st_mode)) return;  // a new file: umask decides
+  if (::fchown(fd, old.st_uid, old.st_gid) != 0) {
+    [[maybe_unused]] const int group_kept = ::fchown(fd, static_cast<uid_t>(-1), old.st_gid);
+  }
+  if (::fchmod(fd, old.st_mode & 07777) != 0) {
+    throw WriteError(path, std::string("cannot keep the file's permissions: ") + std::strerror(errno));
+  }
+}
+
 void replace_regular_file(const std::string& path, const char* data, std::size_t size) {
   const std::string temporary = temporary_name_for(path);
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw WriteError(path, std::string("cannot create: ") + std::strerror(errno));
+  const int fd = create_temporary(temporary, path);
   try {
+    keep_mode_and_owner(fd, path);
     write_all(fd, data, size, path);
     if (::fsync(fd) != 0) throw WriteError(path, std::string("cannot flush: ") + std::strerror(errno));
   } catch (...) {
@@ -125,6 +151,29 @@ WriteTarget resolve_write_target(const std::string& path) {
     current = link.front() == '/' ? link : folder_of(current) + link;
   }
   throw WriteError(path, "too many levels of symbolic links");
+}
+
+void refuse_planted_link(const std::string& path) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) == 0 && S_ISLNK(info.st_mode)) {
+    throw WriteError(path, "is a symbolic link where vae_cnn keeps a file of its own; it follows no link there "
+                           "(remove the link)");
+  }
+}
+
+void check_folder_takes_files(const std::string& folder) {
+  const std::string probe = (folder.empty() ? std::string(".") : folder) + "/.vae_cnn.write-test-" + std::to_string(::getpid());
+  std::signal(SIGXFSZ, SIG_IGN);
+  const int fd = create_temporary(probe, folder);
+  try {
+    write_all(fd, "ok\n", 3, folder);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(probe.c_str());
+    throw;
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {

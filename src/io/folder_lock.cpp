@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,8 +33,20 @@ std::string read_holder(int fd) {
 
 FolderLock::FolderLock(const std::string& folder, const std::string& holder)
     : path_((std::filesystem::path(folder) / ".vae_cnn.lock").string()) {
-  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: the lock file is truncated and written below, so a link planted in its place would
+  // send that into whatever file it names. O_NONBLOCK: a FIFO planted there must not hang the open.
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd_ < 0 && errno == ELOOP) {
+    throw WriteError(path_, "is a symbolic link; the lock file is vae_cnn's own and it follows no link there "
+                            "(remove the link)");
+  }
   if (fd_ < 0) throw WriteError(path_, std::string("cannot create the lock file: ") + std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw WriteError(path_, "is not a regular file; the lock file is vae_cnn's own (remove what is there)");
+  }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     const std::string running = error == EWOULDBLOCK ? read_holder(fd_) : "";

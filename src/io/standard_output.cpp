@@ -2,6 +2,9 @@
 // failed write until the end of the run.
 #include "vae_cnn/io/standard_output.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -24,6 +27,13 @@ namespace {
 }
 
 }  // namespace
+
+void require_open_standard_output(const std::string& why) {
+  if (::fcntl(STDOUT_FILENO, F_GETFD) == -1 && errno == EBADF) {
+    throw WriteError("standard output", "is closed, and " + why +
+                                            " (send it to a file or to /dev/null instead of closing it)");
+  }
+}
 
 void write_to_standard_output(const std::string& text) {
   std::cout.flush();

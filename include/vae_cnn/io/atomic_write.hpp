@@ -19,9 +19,19 @@ struct WriteTarget {
 };
 WriteTarget resolve_write_target(const std::string& path);
 
-/// Replaces `path` with `bytes` atomically; throws WriteError naming the file on any failure
-/// (no space, no permission, file-size limit), leaving the previous file untouched.
+/// Replaces `path` with `bytes` atomically, keeping the old file's permissions and owner; throws
+/// WriteError naming the file on any failure (no space, no permission, file-size limit), leaving
+/// the previous file untouched.
 void write_file_atomically(const std::string& path, const std::string& bytes);
 void write_file_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes);
+
+/// Throws WriteError when `path` is a symbolic link. The files vae_cnn keeps in its output folder
+/// (checkpoint, weights, metrics, log) are its own: a link planted there would send their bytes
+/// into whatever file it names, so it is refused instead of followed.
+void refuse_planted_link(const std::string& path);
+
+/// Proves `folder` takes a file now (creates, writes and removes a probe, never through a link);
+/// throws WriteError naming the folder and the cause.
+void check_folder_takes_files(const std::string& folder);
 
 }  // namespace vae_cnn

@@ -9,6 +9,7 @@
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/cli/train_voice.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/standard_output.hpp"
 #include "vae_cnn/data/device.hpp"
 #include "vae_cnn/train/train_run.hpp"
 
@@ -46,7 +47,7 @@ cxxopts::Options train_options() {
       ("dist-timeout", "under torchrun: seconds ranks wait for each other (rendezvous, every all-reduce)",
        cxxopts::value<std::string>()->default_value("300"))
       ("verbose", "also log the data files read and the output folder's lock")
-      ("overwrite", "start over in an --out folder that holds another run's checkpoint")
+      ("overwrite", "replace the run an --out folder holds: start over there, or continue --resume CHECKPOINT there")
       ("resume", "continue from a checkpoint (default: <out>/checkpoint.pt) up to --epochs in total",
        cxxopts::value<std::string>()->implicit_value(""))
       ("h,help", "this text");
@@ -101,7 +102,11 @@ Command parse_train(const std::vector<std::string>& args) {
   config.overwrite = result.count("overwrite") > 0;
   command.resume = result.count("resume") > 0;
   if (command.resume) command.resume_path = result["resume"].as<std::string>();
-  if (command.resume && config.overwrite) throw UsageError("--resume and --overwrite exclude each other");
+  // --overwrite with --resume CHECKPOINT lets that run continue in an --out holding another run.
+  if (command.resume && config.overwrite && command.resume_path.empty()) {
+    throw UsageError("--resume and --overwrite exclude each other (--overwrite goes with --resume CHECKPOINT "
+                     "--out DIR only, to replace the run in DIR)");
+  }
   command.seed_given = result.count("seed") > 0;
   if (command.seed_given) {
     const std::int64_t seed = integer_option(result, "seed");
@@ -128,10 +133,16 @@ std::optional<Checkpoint> checkpoint_to_resume(const TrainCommand& command, Trai
   }
   Checkpoint checkpoint = load_checkpoint(path);
   config = merge_resume_config(config, command.explicit_options, checkpoint);
+  // The data folder's own message points at scripts/fetch_data.sh; a moved folder wants --data.
+  if (command.explicit_options.count("data") == 0 && !std::filesystem::is_directory(config.data_dir)) {
+    throw DataError(config.data_dir, "no such data folder: " + path + " was trained on it; pass --data DIR to name "
+                                     "where that data is now");
+  }
   return checkpoint;
 }
 
 int run_train(const TrainCommand& command) {
+  require_open_standard_output("vae_cnn train reports every epoch there");
   // First, so that Ctrl-C or SIGTERM during the slow setup still ends the run at a batch boundary.
   InterruptGuard interrupt;
   TrainConfig config = command.config;

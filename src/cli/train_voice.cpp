@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
+#include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/model/summary.hpp"
 
 namespace vae_cnn {
@@ -49,7 +51,7 @@ TrainVoice::TrainVoice(const TrainConfig& config, const Checkpoint* resume, bool
       resume_(resume),
       verbose_(verbose),
       note_(std::move(note)),
-      log_path_((std::filesystem::path(config.out_dir) / "train.log").string()),
+      log_path_(train_log_path_in(config.out_dir)),
       log_(resume ? read_text_if_present(log_path_) : ""),
       bar_(stdout, is_terminal(stdout), config.epochs) {}
 
@@ -85,6 +87,11 @@ void TrainVoice::say_start(const TrainSetup& setup, ConvVae& model) {
                setup.available_train_images);
   }
   log_->info("{}", optimizer_line(config_, setup));
+  const unsigned cores = std::thread::hardware_concurrency();
+  if (cores > 0 && config_.threads > static_cast<int>(cores)) {
+    log_->warn("--threads {} is more than the {} cores of this machine: the threads take turns on them and every "
+               "step slows down; --threads 0 uses each core once", config_.threads, cores);
+  }
   // Only a GPU has a choice to report; on the CPU every step is launched eagerly.
   if (setup.device.rfind("cuda", 0) == 0) {
     log_->info("{}", setup.eager_step_reason.empty()
@@ -106,6 +113,7 @@ void TrainVoice::say_epoch(const EpochMetrics& metrics) {
   bar_.clear();
   log_->info("{}", epoch_line(metrics, config_.epochs));
   if (const auto alarm = alarm_.after_epoch(metrics)) log_->warn("{}", *alarm);
+  refuse_planted_link(log_path_);
   log_.save(log_path_);
 }
 
@@ -113,6 +121,7 @@ void TrainVoice::finished(const std::vector<EpochMetrics>& history) {
   if (!started_) return;
   log_->info("done: {} epochs; final val_loss {:.3f}; files in {}", history.size(), history.back().val_loss,
              config_.out_dir);
+  refuse_planted_link(log_path_);
   log_.save(log_path_);
 }
 
@@ -133,6 +142,7 @@ void TrainVoice::failed(const std::string& message) {
   log_.silence_console();  // the CLI edge prints it on stderr
   log_->error("{}", message);
   try {
+    refuse_planted_link(log_path_);
     log_.save(log_path_);
   } catch (const std::exception&) {
     // The folder refused the log as well; the error itself still reaches stderr.

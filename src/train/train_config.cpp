@@ -52,7 +52,8 @@ void validate_train_config(const TrainConfig& config) {
           "--revive must be between 0 (never) and 1000000 epochs, got " + std::to_string(config.revive_epochs));
   require(config.threads >= 0 && config.threads <= 1024, "--threads must be between 0 (all cores) and 1024, got " + std::to_string(config.threads));
   require(config.limit >= 0, "--limit must be 0 (all images) or more, got " + std::to_string(config.limit));
-  require(!config.out_dir.empty(), "--out must name a folder");
+  require(!config.out_dir.empty(), "--out: the folder name is empty, expected an output folder");
+  require(!config.data_dir.empty(), "--data: the folder name is empty, expected a data folder");
 }
 
 }  // namespace vae_cnn

@@ -2,6 +2,7 @@
 // so a bad option or an unwritable folder fails in a second, not after an hour of training.
 #include "vae_cnn/train/train_run.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/folder_lock.hpp"
+#include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/io/system_memory.hpp"
 #include "vae_cnn/data/device.hpp"
 #include "vae_cnn/train/memory_budget.hpp"
@@ -33,9 +35,7 @@ void prepare_output_folder(const std::string& out_dir) {
   fs::create_directories(out_dir, error);
   if (error) throw WriteError(out_dir, "cannot create the output folder: " + error.message());
   // Proves the folder takes files now rather than when the first epoch ends.
-  const std::string probe = (fs::path(out_dir) / ".write-test").string();
-  write_file_atomically(probe, std::string("ok\n"));
-  fs::remove(probe, error);
+  check_folder_takes_files(out_dir);
 }
 
 Dataset first_images(const Dataset& data, std::int64_t limit) {
@@ -77,6 +77,10 @@ std::uint64_t seed_of_first_rank(DataParallelGroup& group, std::uint64_t own_see
 
 std::string checkpoint_path_in(const std::string& out_dir) { return (fs::path(out_dir) / "checkpoint.pt").string(); }
 
+std::string train_log_path_in(const std::string& out_dir) { return (fs::path(out_dir) / "train.log").string(); }
+
+std::string weights_file_name(const std::string& dataset) { return "vae_cnn." + dataset + ".pt"; }
+
 TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<std::string>& explicit_options,
                                 const Checkpoint& checkpoint) {
   const TrainConfig& recorded = checkpoint.config;
@@ -117,7 +121,7 @@ TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<
   if (given(explicit_options, "device")) merged.device = given_config.device;
   if (given(explicit_options, "threads")) merged.threads = given_config.threads;
   if (given(explicit_options, "limit")) merged.limit = given_config.limit;
-  merged.overwrite = false;
+  merged.overwrite = given_config.overwrite;  // only with an explicit --resume CHECKPOINT (parse_train)
   merged.group_timeout_seconds = given_config.group_timeout_seconds;
   merged.out_dir = given(explicit_options, "out") ? given_config.out_dir
                                                   : fs::path(checkpoint.path).parent_path().lexically_normal().string();
@@ -159,10 +163,37 @@ void settle_place(TrainConfig& config, bool resuming, RunPlace& place) {
   if (place.group != nullptr && !resuming) config.seed = seed_of_first_rank(*place.group, config.seed);
 }
 
-// A fresh run must not replace another run's files without being asked to.
+// The files a run leaves in its folder (checkpoint.pt, metrics.csv, vae_cnn.<data set>.pt), sorted:
+// any of them means the folder holds a run.
+std::vector<std::string> run_files_in(const std::string& out_dir) {
+  std::vector<std::string> found;
+  std::error_code error;
+  for (fs::directory_iterator entry(out_dir, error), end; !error && entry != end; entry.increment(error)) {
+    const std::string name = entry->path().filename().string();
+    const bool weights = name.size() > 11 && name.rfind("vae_cnn.", 0) == 0 && name.compare(name.size() - 3, 3, ".pt") == 0;
+    if (name == "checkpoint.pt" || name == "metrics.csv" || weights) found.push_back(name);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::string listed(const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return text;
+}
+
+// A fresh run must not replace another run's files without being asked to: its checkpoint, or its
+// weights and metrics when the checkpoint is gone (deleted to save space, or copied elsewhere).
 void refuse_to_replace_a_run(const TrainConfig& config) {
   const std::string existing = checkpoint_path_in(config.out_dir);
-  if (config.overwrite || !fs::exists(existing)) return;
+  if (config.overwrite) return;
+  if (!fs::exists(existing)) {
+    const std::vector<std::string> files = run_files_in(config.out_dir);
+    if (files.empty()) return;
+    throw WriteError(config.out_dir, "holds " + listed(files) + " of an earlier run but no checkpoint.pt to resume it "
+                                     "from; choose another --out, or replace them with --overwrite");
+  }
   std::string what = "another run";
   try {
     const Checkpoint previous = load_checkpoint(existing);
@@ -175,6 +206,41 @@ void refuse_to_replace_a_run(const TrainConfig& config) {
                    "; continue it with --resume, or start over with --overwrite");
 }
 
+// `--resume A/checkpoint.pt --out B` continues A's run in B: B must be A's own folder or hold no run,
+// unless --overwrite says to replace the run there.
+void refuse_to_resume_over_another_run(const TrainConfig& config, const Checkpoint& resume) {
+  if (config.overwrite) return;
+  std::string source_folder = fs::path(resume.path).parent_path().string();
+  if (source_folder.empty()) source_folder = ".";
+  if (same_file(source_folder, config.out_dir)) return;
+  const std::vector<std::string> files = run_files_in(config.out_dir);
+  if (files.empty()) return;
+  throw UsageError("--out " + config.out_dir + " holds another run (" + listed(files) + "); resuming " + resume.path +
+                   " there would replace it: choose another --out, or replace that run with --overwrite");
+}
+
+// What must hold of the options before anything is created: checked here, not when the first
+// epoch's files are written (a data folder whose name cannot be part of a file name failed then).
+void check_run_names(const TrainConfig& config) {
+  const std::string dataset = dataset_name(config.data_dir);
+  const bool control = std::any_of(dataset.begin(), dataset.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  if (control) {
+    throw UsageError("--data " + config.data_dir + ": the data set's name (the folder's name) holds a control "
+                     "character; it names the weights file and travels in it, so it must be printable");
+  }
+  constexpr std::size_t kMostFileNameBytes = 255;  // NAME_MAX of Linux file systems
+  const std::string weights = weights_file_name(dataset);
+  if (weights.size() > kMostFileNameBytes) {
+    throw UsageError("--data " + config.data_dir + ": the data set's name (the folder's name) is " +
+                     std::to_string(dataset.size()) + " bytes; the weights file " + "vae_cnn.<name>.pt allows at most " +
+                     std::to_string(kMostFileNameBytes - (weights.size() - dataset.size())) + " (rename the folder)");
+  }
+  if (same_file(config.out_dir, config.data_dir)) {
+    throw UsageError("--out " + config.out_dir + " is the data folder --data " + config.data_dir +
+                     ": a run's files do not go among the data set's; choose another --out");
+  }
+}
+
 TrainSetup describe_setup(const TrainConfig& config, const DataSplits& data, const Dataset& train,
                           const Dataset& test, const RunPlace& place) {
   TrainSetup setup;
@@ -185,7 +251,7 @@ TrainSetup describe_setup(const TrainConfig& config, const DataSplits& data, con
   setup.device = place.device.str();
   setup.threads = place.threads;
   setup.seed = config.seed;
-  setup.weights_path = (fs::path(config.out_dir) / ("vae_cnn." + data.name + ".pt")).string();
+  setup.weights_path = (fs::path(config.out_dir) / weights_file_name(data.name)).string();
   setup.metrics_path = (fs::path(config.out_dir) / "metrics.csv").string();
   setup.checkpoint_path = checkpoint_path_in(config.out_dir);
   setup.data_files = data.files;
@@ -252,15 +318,23 @@ FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
 
 std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const TrainHooks& hooks, Checkpoint* resume) {
   validate_train_config(given_config);
+  check_run_names(given_config);
   TrainConfig config = given_config;
   RunPlace place;
   settle_place(config, resume != nullptr, place);
   if (place.rank_zero && resume == nullptr) refuse_to_replace_a_run(config);
+  if (place.rank_zero && resume != nullptr) refuse_to_resume_over_another_run(config, *resume);
   const DataSplits data = load_data_dir(config.data_dir);
   if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
   const Dataset train = to_device(first_images(data.train, config.limit), place.device);
   const Dataset test = to_device(data.test, place.device);
   TrainSetup setup = describe_setup(config, data, train, test, place);
+  if (place.rank_zero) {
+    // Before an epoch is spent: the same check guards every write of these files (on_epoch, TrainVoice).
+    for (const std::string& path : {setup.checkpoint_path, setup.weights_path, setup.metrics_path, train_log_path_in(config.out_dir)}) {
+      refuse_planted_link(path);
+    }
+  }
   std::vector<EpochMetrics> history;
   if (resume != nullptr) {
     history = resume->history;
@@ -286,6 +360,9 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
     history.push_back(metrics);
     metadata.epochs = metrics.epoch;
     if (!place.rank_zero) return;
+    for (const std::string* path : {&setup.checkpoint_path, &setup.weights_path, &setup.metrics_path}) {
+      refuse_planted_link(*path);
+    }
     // The checkpoint first: it alone is enough to rebuild the other two files.
     save_checkpoint(setup.checkpoint_path, model, *optimizer, metadata, config, history, place.device);
     save_weights(setup.weights_path, model, metadata);

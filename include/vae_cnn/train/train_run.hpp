@@ -49,6 +49,12 @@ struct TrainHooks {
 /// The checkpoint file of an output folder.
 std::string checkpoint_path_in(const std::string& out_dir);
 
+/// The log file of an output folder (train.log).
+std::string train_log_path_in(const std::string& out_dir);
+
+/// "vae_cnn.<dataset>.pt": the name of a run's weights file in its output folder.
+std::string weights_file_name(const std::string& dataset);
+
 /// The options a resumed run uses: those given on the command line (`given`, with the names of
 /// the options the user set explicitly) over those recorded in the checkpoint. Latent size, loss
 /// and data set must agree; `--epochs` must exceed the epochs already done. Throws UsageError.

@@ -8,6 +8,7 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/model_evaluation.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/data/device.hpp"
 #include "vae_cnn/number_text.hpp"
 
@@ -31,7 +32,9 @@ Command parse_eval(const std::vector<std::string>& args) {
   if (result.count("help")) return PrintText{options.help()};
   EvalCommand command;
   command.weights = required_option(result, "eval", "weights");
+  require_file_name("-w/--weights", command.weights, "a weights file");
   if (result.count("data")) command.data_dir = result["data"].as<std::string>();
+  if (result.count("data")) require_file_name("--data", command.data_dir, "a data folder");
   command.train_split = train_split_option(result);
   command.samples = integer_option(result, "iw");
   if (command.samples < 1 || command.samples > 100000) {
@@ -39,6 +42,7 @@ Command parse_eval(const std::vector<std::string>& args) {
   }
   command.seed = seed_option(result);
   if (result.count("json")) command.json = result["json"].as<std::string>();
+  if (result.count("json")) require_file_name("--json", command.json, "a JSON file");
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);
   return command;
@@ -86,6 +90,11 @@ int run_eval(const EvalCommand& command) {
   const WeightsMetadata& meta = weights.metadata;
   const std::string data_dir = data_dir_for(meta, command.data_dir);
   const std::string split = command.train_split ? "train" : "test";
+  if (!command.json.empty()) {
+    std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
+    inputs.push_back({"-w", command.weights});
+    refuse_output_over_input({"--json", command.json}, inputs);
+  }
   Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
   if (data.size() == 0) throw DataError(data_dir, "the " + split + " split has no images");
   data.images = data.images.to(resolve_device(command.device));

@@ -7,6 +7,7 @@
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
+#include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/number_text.hpp"
 #include "vae_cnn/render/digit_grid.hpp"
 #include "vae_cnn/data/device.hpp"
@@ -31,6 +32,7 @@ Command parse_interpolate(const std::vector<std::string>& args) {
   if (result.count("help")) return PrintText{options.help()};
   InterpolateCommand command;
   command.weights = required_option(result, "interpolate", "weights");
+  require_file_name("-w/--weights", command.weights, "a weights file");
   for (const char* option : {"from", "to"}) {
     if (!result.count(option)) throw UsageError(std::string("interpolate: --") + option + " is required (try 'vae_cnn interpolate --help')");
   }
@@ -42,7 +44,9 @@ Command parse_interpolate(const std::vector<std::string>& args) {
     throw UsageError("--steps: " + std::to_string(command.steps) + ", expected 2 to 100");
   }
   if (result.count("data")) command.data_dir = result["data"].as<std::string>();
+  if (result.count("data")) require_file_name("--data", command.data_dir, "a data folder");
   command.output = result["output"].as<std::string>();
+  require_file_name("-o/--output", command.output, "a PNG file");
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);
   return command;
@@ -51,6 +55,9 @@ Command parse_interpolate(const std::vector<std::string>& args) {
 int run_interpolate(const InterpolateCommand& command) {
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
   const std::string data_dir = data_dir_for(weights.metadata, command.data_dir);
+  std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
+  inputs.push_back({"-w", command.weights});
+  refuse_output_over_input({"-o", command.output}, inputs);
   const Dataset test = load_split(data_dir, Split::kTest);
   for (const std::int64_t index : {command.from, command.to}) {
     if (index >= test.size()) {

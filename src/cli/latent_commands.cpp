@@ -7,6 +7,7 @@
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/latent_codes.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/io/standard_output.hpp"
 #include "vae_cnn/render/png.hpp"
 #include "vae_cnn/data/device.hpp"
@@ -27,9 +28,12 @@ Command parse_encode(const std::vector<std::string>& args) {
   if (result.count("help")) return PrintText{options.help()};
   EncodeCommand command;
   command.weights = required_option(result, "encode", "weights");
+  require_file_name("-w/--weights", command.weights, "a weights file");
   if (result.count("data")) command.data_dir = result["data"].as<std::string>();
+  if (result.count("data")) require_file_name("--data", command.data_dir, "a data folder");
   command.train_split = train_split_option(result);
   if (result.count("output")) command.output = result["output"].as<std::string>();
+  if (result.count("output")) require_file_name("-o/--output", command.output, "a CSV file (leave -o out for standard output)");
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);
   return command;
@@ -38,6 +42,11 @@ Command parse_encode(const std::vector<std::string>& args) {
 int run_encode(const EncodeCommand& command) {
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
   const std::string data_dir = data_dir_for(weights.metadata, command.data_dir);
+  if (!command.output.empty()) {
+    std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
+    inputs.push_back({"-w", command.weights});
+    refuse_output_over_input({"-o", command.output}, inputs);
+  }
   const Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
   const std::string csv = latent_codes_csv(encode_dataset(weights.model, data));
   if (command.output.empty()) {
@@ -60,15 +69,18 @@ Command parse_decode(const std::vector<std::string>& args) {
   if (result.count("help")) return PrintText{options.help()};
   DecodeCommand command;
   command.weights = required_option(result, "decode", "weights");
+  require_file_name("-w/--weights", command.weights, "a weights file");
   if (!result.count("z")) throw UsageError("decode: --z is required (try 'vae_cnn decode --help')");
   command.z = parse_number_list("--z", result["z"].as<std::string>());
   command.output = result["output"].as<std::string>();
+  require_file_name("-o/--output", command.output, "a PNG file");
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);
   return command;
 }
 
 int run_decode(const DecodeCommand& command) {
+  refuse_output_over_input({"-o", command.output}, {{"-w", command.weights}});
   const torch::Device device = resolve_device(command.device);
   LoadedWeights weights = load_weights(command.weights, device);
   const auto latent = weights.metadata.latent_dim;

@@ -2,6 +2,7 @@
 // show, has them drawn, then prints one line per picture written and per note.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "vae_cnn/cli/cli.hpp"
@@ -9,6 +10,7 @@
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/data/device.hpp"
 #include "vae_cnn/eval/plot_inputs.hpp"
+#include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/render/plot_set.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
 
@@ -33,8 +35,11 @@ Command parse_plot(const std::vector<std::string>& args) {
   if (result.count("help")) return PrintText{options.help()};
   PlotCommand command;
   command.weights = required_option(result, "plot", "weights");
+  require_file_name("-w/--weights", command.weights, "a weights file");
   if (result.count("data")) command.data_dir = result["data"].as<std::string>();
+  if (result.count("data")) require_file_name("--data", command.data_dir, "a data folder");
   command.options.out_dir = result["out"].as<std::string>();
+  require_file_name("--out", command.options.out_dir, "a folder for the pictures");
   command.inputs.grid = integer_option(result, "grid");
   command.inputs.range = number_option(result, "range");
   command.options.annotate = result.count("annotate") > 0;
@@ -49,10 +54,26 @@ Command parse_plot(const std::vector<std::string>& args) {
   return command;
 }
 
+namespace {
+
+// No picture may land on a file plot reads: the weights, the metrics.csv beside them, the data.
+void refuse_pictures_over_inputs(const PlotCommand& command, const std::string& data_dir) {
+  std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
+  inputs.push_back({"-w", command.weights});
+  inputs.push_back({"the metrics beside -w", (std::filesystem::path(command.weights).parent_path() / "metrics.csv").string()});
+  for (const char* picture : kPlotFiles) {
+    refuse_output_over_input({"--out", (std::filesystem::path(command.options.out_dir) / picture).string()}, inputs);
+  }
+}
+
+}  // namespace
+
 int run_plot(const PlotCommand& command) {
   const auto start = std::chrono::steady_clock::now();
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
-  const Dataset test = load_split(data_dir_for(weights.metadata, command.data_dir), Split::kTest);
+  const std::string data_dir = data_dir_for(weights.metadata, command.data_dir);
+  refuse_pictures_over_inputs(command, data_dir);
+  const Dataset test = load_split(data_dir, Split::kTest);
   PlotInputs inputs = compute_plot_inputs(weights.model, weights.metadata, test, command.inputs);
   read_history_beside(command.weights, inputs);
   const PlotReport report = write_plots(inputs, command.options);

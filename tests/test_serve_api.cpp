@@ -8,6 +8,7 @@
 #include "test_support.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/model_evaluation.hpp"
+#include "vae_cnn/serve/api_router.hpp"
 #include "vae_cnn/serve/latent_api.hpp"
 
 namespace vae_cnn {
@@ -99,7 +100,10 @@ TEST(ServeApi, BadRequestsGetTheir4xx) {
   expect_error(api.decode("1,2,3", ""), 400, "latent size is 2", "three values");
   expect_error(api.decode("1,nan", ""), 400, "not a finite number", "NaN");
   expect_error(api.decode("inf,0", ""), 400, "not a finite number", "infinity");
-  expect_error(api.decode("1e999,0", ""), 400, "not a finite number", "overflow");
+  expect_error(api.decode("1e999,0", ""), 400, "'1e999' (value 1 of '1e999,0') is too large", "overflow");
+  expect_error(api.decode("0,1e39", ""), 400, "is too large for a latent value: at most 3.4e+38", "beyond float32");
+  expect_error(api.decode("1e-50,0", ""), 400, "is too small for a latent value: 0, or at least 1.2e-38", "below float32");
+  expect_error(api.decode(std::string("0\0,0", 4), ""), 400, "'0\\x00' (value 1 of '0\\x00,0') is not a finite number", "a NUL byte after a number");
   expect_error(api.decode("a,b", ""), 400, "not a finite number", "words");
   expect_error(api.decode("", ""), 400, "not a finite number", "nothing");
   expect_error(api.decode("1,", ""), 400, "not a finite number", "trailing comma");
@@ -116,9 +120,36 @@ TEST(ServeApi, BadRequestsGetTheir4xx) {
   expect_error(api.test_image("100"), 404, "no test image", "index past the end");
   expect_error(api.test_image("-1"), 404, "no test image", "negative index");
   expect_error(api.test_image("x"), 404, "no test image", "not an index");
+  for (const std::string& loose : std::vector<std::string>{"+5", " 5", "5 ", "05", std::string("5\0junk", 6), "5.0", "0x5"}) {
+    expect_error(api.test_image(loose), 404, "no test image", "loose index '" + loose + "'");
+  }
+  expect_error(api.line("0,0", "1,1", std::string("5\0", 2)), 400, "steps", "a NUL byte after steps");
   expect_error(api.line("0,0", "1,1", "1"), 400, "steps", "one step");
   expect_error(api.line("0,0", "1,1", "101"), 400, "steps", "too many steps");
   expect_error(api.line("0,0", "1", "5"), 400, "to has 1 values", "short end");
+}
+
+// The server's one entry (answer_request): routes by exact path after percent-decoding, refuses
+// the wrong method and a parameter given twice, and shows any bytes as valid JSON.
+TEST(ServeApi, RequestsAreRoutedByExactPathsAndEveryReplyIsJson) {
+  const LatentApi api(explorer(), 4.0);
+  const auto answer = [&api](const std::string& method, const std::string& path, const std::string& query,
+                             const std::string& body = "") { return answer_request(api, {method, path, query, body}); };
+  EXPECT_EQ(answer("GET", "/", "").content_type.rfind("text/html", 0), 0u);
+  EXPECT_EQ(answer("GET", "/explorer.js", "").status, 200);
+  EXPECT_EQ(answer("HEAD", "/api/info", "").status, 200);
+  EXPECT_EQ(body_of(answer("GET", "/api/test/%37", "")).at("index"), 7) << "a percent-encoded digit is the digit";
+  EXPECT_EQ(answer("GET", "/api/decode", "z=0.5%2C-1").status, 200);
+  expect_error(answer("GET", "/api/nothing", ""), 404, "no such path: /api/nothing", "unknown path");
+  expect_error(answer("GET", "/api/info/", ""), 404, "no such path", "a trailing slash");
+  expect_error(answer("GET", "/%ff", ""), 404, "no such path: /\xef\xbf\xbd", "not UTF-8");
+  expect_error(answer("DELETE", "/api/info", ""), 405, "takes GET, not DELETE", "wrong method");
+  expect_error(answer("GET", "/api/encode", ""), 405, "takes POST", "encode by GET");
+  expect_error(answer("GET", "/api/decode", "z=0,0&z=1,1"), 400, "'z' given more than once", "z twice");
+  expect_error(answer("POST", "/api/encode", "", "\xff"), 400, "not JSON", "a body not UTF-8");
+  const ApiReply shown = answer("GET", "/api/decode", "z=%ff%00%0a");
+  expect_error(shown, 400, "z: '", "bytes in z");
+  EXPECT_TRUE(json::accept(shown.body)) << shown.body;
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ Command parse_decode(const std::vector<std::string>& args) {
   command.weights = required_option(result, "decode", "weights");
   require_file_name("-w/--weights", command.weights, "a weights file");
   if (!result.count("z")) throw UsageError("decode: --z is required (try 'vae_cnn decode --help')");
-  command.z = parse_number_list("--z", result["z"].as<std::string>());
+  command.z = parse_latent_values("--z", result["z"].as<std::string>());
   command.output = result["output"].as<std::string>();
   require_file_name("-o/--output", command.output, "a PNG file");
   command.device = result["device"].as<std::string>();

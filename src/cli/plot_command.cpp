@@ -41,7 +41,7 @@ Command parse_plot(const std::vector<std::string>& args) {
   command.options.out_dir = result["out"].as<std::string>();
   require_file_name("--out", command.options.out_dir, "a folder for the pictures");
   command.inputs.grid = integer_option(result, "grid");
-  command.inputs.range = number_option(result, "range");
+  command.inputs.range = range_option(result);
   command.options.annotate = result.count("annotate") > 0;
   command.inputs.sample_seed = seed_option(result);
   try {

@@ -32,8 +32,7 @@ Command parse_serve(const std::vector<std::string>& args) {
   const std::int64_t port = integer_option(result, "port");
   if (port < 0 || port > 65535) throw UsageError("--port must be between 0 (any free port) and 65535, got " + std::to_string(port));
   command.port = static_cast<int>(port);
-  command.range = number_option(result, "range");
-  if (!(command.range > 0 && command.range <= 1e6)) throw UsageError("--range must be above 0 and at most 1000000");
+  command.range = range_option(result);
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);
   return command;
@@ -48,8 +47,8 @@ int run_serve(const ServeCommand& command) {
   serve_explorer(
       api, {command.host, command.port},
       [&](int port) {
-        std::printf("serving %s (%s, %lld test images) at http://%s:%d/  (Ctrl-C to stop)\n", command.weights.c_str(),
-                    model.data_dir.c_str(), static_cast<long long>(model.test.size()), command.host.c_str(), port);
+        std::printf("serving %s (%s, %lld test images) at %s  (Ctrl-C to stop)\n", command.weights.c_str(),
+                    model.data_dir.c_str(), static_cast<long long>(model.test.size()), page_url(command.host, port).c_str());
         std::fflush(stdout);
       },
       [] { return InterruptGuard::requested(); });

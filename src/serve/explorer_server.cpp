@@ -1,6 +1,6 @@
-// cpp-httplib (Debian's libcpp-httplib-dev): a maintained, packaged HTTP/1.1 server with a thread
-// pool and request-size limits, small enough to link into a command-line tool; we write no HTTP
-// parsing of our own.
+// cpp-httplib (Debian's libcpp-httplib-dev): a maintained, packaged HTTP/1.1 parser small enough
+// to link into a command-line tool; we write no HTTP parsing of our own. Its connections are
+// bounded by BoundedHttpServer, its requests answered by answer_request (api_router.hpp).
 #include "vae_cnn/serve/explorer_server.hpp"
 
 #include <httplib.h>
@@ -8,13 +8,15 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <optional>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <thread>
 
 #include "vae_cnn/errors.hpp"
-#include "vae_cnn/serve/page_files.hpp"
+#include "vae_cnn/serve/api_router.hpp"
+#include "vae_cnn/serve/bounded_http_server.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -25,23 +27,8 @@ void send(httplib::Response& response, const ApiReply& reply) {
   response.set_content(reply.body, reply.content_type.c_str());
 }
 
-std::string parameter(const httplib::Request& request, const char* name) {
-  return request.has_param(name) ? request.get_param_value(name) : std::string();
-}
-
-void add_page_routes(httplib::Server& server) {
-  for (const PageFile& file : page_files()) {
-    const std::string path(file.path);
-    const auto serve_file = [file](const httplib::Request&, httplib::Response& response) {
-      response.set_content(std::string(file.bytes), std::string(file.content_type).c_str());
-    };
-    server.Get(path, serve_file);
-    if (path == "/index.html") server.Get("/", serve_file);
-  }
-}
-
-// Requests run side by side on the server's worker threads, each a batch of one: one intra-op
-// thread each, or every worker's OpenMP team of all cores would fight over them.
+// Requests run side by side on the server's threads, each a batch of one: one intra-op thread
+// each, or every thread's OpenMP team of all cores would fight over them.
 void use_one_intra_op_thread() {
   thread_local const bool set = [] {
     at::set_num_threads(1);
@@ -50,24 +37,52 @@ void use_one_intra_op_thread() {
   (void)set;
 }
 
-void add_api_routes(httplib::Server& server, const LatentApi& api) {
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-    use_one_intra_op_thread();
-    return httplib::Server::HandlerResponse::Unhandled;
+ApiRequest api_request(const httplib::Request& request, std::string body) {
+  const std::size_t question = request.target.find('?');
+  return {request.method, request.target.substr(0, question),
+          question == std::string::npos ? std::string() : request.target.substr(question + 1), std::move(body)};
+}
+
+// A body refused from its headers alone, before a byte of it is read: the page sends its JSON
+// with a Content-Length, plain, and no larger than /api/encode takes.
+std::optional<ApiReply> refused_body(const httplib::Request& request) {
+  if (request.get_header_value_count("Content-Length") > 1) return api_error(400, "Content-Length given more than once");
+  const std::string length = request.get_header_value("Content-Length");
+  if (!length.empty()) {
+    if (length.size() > 18 || length.find_first_not_of("0123456789") != std::string::npos) {
+      return api_error(400, "Content-Length: '" + length + "' is not a number of bytes");
+    }
+    if (std::stoull(length) > kMaxEncodeBody) {
+      return api_error(413, "request body of " + length + " bytes; at most " + std::to_string(kMaxEncodeBody));
+    }
+  }
+  const std::string encoding = request.get_header_value("Content-Encoding");
+  if (!encoding.empty() && encoding != "identity") return api_error(415, "Content-Encoding '" + encoding + "' is not taken");
+  return std::nullopt;
+}
+
+// Every request goes to answer_request; only POST /api/encode's body is read first (by httplib,
+// through its route), every other request is answered before routing, body unread.
+void add_routes(httplib::Server& server, const LatentApi& api) {
+  server.set_expect_100_continue_handler([](const httplib::Request& request, httplib::Response& response) {
+    const auto refusal = refused_body(request);
+    if (!refusal) return 100;
+    send(response, *refusal);
+    return refusal->status;
   });
-  server.Get("/api/info", [&api](const httplib::Request&, httplib::Response& response) { send(response, api.info()); });
-  server.Get("/api/latents", [&api](const httplib::Request&, httplib::Response& response) { send(response, api.latents()); });
-  server.Get("/api/decode", [&api](const httplib::Request& request, httplib::Response& response) {
-    send(response, api.decode(parameter(request, "z"), parameter(request, "format")));
+  server.set_pre_routing_handler([&api](const httplib::Request& request, httplib::Response& response) {
+    use_one_intra_op_thread();
+    if (const auto refusal = refused_body(request)) {
+      send(response, *refusal);
+    } else if (request.method == "POST" && request.path == "/api/encode") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    } else {
+      send(response, answer_request(api, api_request(request, "")));
+    }
+    return httplib::Server::HandlerResponse::Handled;
   });
   server.Post("/api/encode", [&api](const httplib::Request& request, httplib::Response& response) {
-    send(response, api.encode(request.body));
-  });
-  server.Get(R"(/api/test/([^/]*))", [&api](const httplib::Request& request, httplib::Response& response) {
-    send(response, api.test_image(request.matches[1].str()));
-  });
-  server.Get("/api/line", [&api](const httplib::Request& request, httplib::Response& response) {
-    send(response, api.line(parameter(request, "from"), parameter(request, "to"), parameter(request, "steps")));
+    send(response, answer_request(api, api_request(request, request.body)));
   });
 }
 
@@ -96,9 +111,19 @@ void add_error_replies(httplib::Server& server) {
 
 }  // namespace
 
+std::string page_url(const std::string& host, int port) {
+  std::string shown = host;
+  if (host.find(':') != std::string::npos) {
+    shown.clear();
+    for (const char c : host) shown += c == '%' ? std::string("%25") : std::string(1, c);
+    shown = "[" + shown + "]";
+  }
+  return "http://" + shown + ":" + std::to_string(port) + "/";
+}
+
 void serve_explorer(const LatentApi& api, const ServeOptions& options, const std::function<void(int port)>& on_listening,
                     const std::function<bool()>& should_stop) {
-  httplib::Server server;
+  BoundedHttpServer server(options.limits);
   // httplib's default also sets SO_REUSEPORT, which would let a second server share a port in use.
   server.set_socket_options([](socket_t socket) {
     const int yes = 1;
@@ -108,8 +133,7 @@ void serve_explorer(const LatentApi& api, const ServeOptions& options, const std
   // httplib writes a reply's headers and body separately: with Nagle's algorithm the body waited
   // for the client's delayed ACK, 40 ms a request.
   server.set_tcp_nodelay(true);
-  add_page_routes(server);
-  add_api_routes(server, api);
+  add_routes(server, api);
   add_error_replies(server);
 
   errno = 0;
@@ -124,6 +148,7 @@ void serve_explorer(const LatentApi& api, const ServeOptions& options, const std
     const std::string cause = errno != 0 ? std::strerror(errno) : "not an address of this machine";
     throw ResourceError("cannot serve on " + where + ": " + cause);
   }
+  server.widen_backlog();
   on_listening(port);
   std::atomic<bool> finished{false};
   std::thread watcher([&] {

@@ -18,7 +18,23 @@ namespace {
 using nlohmann::json;
 constexpr std::int64_t kPixels = 28 * 28;
 
-ApiReply json_reply(const json& value) { return {200, "application/json", value.dump()}; }
+// What a reply shows may hold any bytes a client sent, or a file name that is not UTF-8: those
+// become U+FFFD instead of the exception (type_error 316) that nlohmann's dump() throws by default.
+std::string one_line_json(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+ApiReply json_reply(const json& value) { return {200, "application/json", one_line_json(value)}; }
+
+// The index of a test image as the canonical decimal number only ("5", not "+5", " 5", "05" or
+// "5\0junk", all of which strtoll would take as 5); 18 digits at most, so it cannot overflow.
+std::optional<std::int64_t> canonical_index(const std::string& text) {
+  if (text.empty() || text.size() > 18 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+  std::int64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
 
 json floats(const torch::Tensor& row) {
   const auto values = row.to(torch::kCPU).to(torch::kFloat64).contiguous();
@@ -30,7 +46,7 @@ std::optional<torch::Tensor> latent_point(const std::string& label, const std::s
                                           ApiReply& error) {
   std::vector<double> values;
   try {
-    values = parse_number_list(label, text);
+    values = parse_latent_values(label, text);
   } catch (const UsageError& fault) {
     error = api_error(400, fault.what());
     return std::nullopt;
@@ -48,7 +64,7 @@ torch::Device device_of(ConvVae& model) { return model->parameters().front().dev
 
 }  // namespace
 
-ApiReply api_error(int status, const std::string& message) { return {status, "application/json", json{{"error", message}}.dump()}; }
+ApiReply api_error(int status, const std::string& message) { return {status, "application/json", one_line_json({{"error", message}})}; }
 
 ApiReply LatentApi::info() const {
   const WeightsMetadata& meta = model_.weights.metadata;
@@ -119,11 +135,7 @@ ApiReply LatentApi::encode(const std::string& body) const {
 }
 
 ApiReply LatentApi::test_image(const std::string& index_text) const {
-  std::int64_t index = -1;
-  try {
-    index = parse_integer("index", index_text);
-  } catch (const UsageError&) {
-  }
+  const std::int64_t index = canonical_index(index_text).value_or(-1);
   if (index < 0 || index >= model_.test.size()) {
     return api_error(404, "no test image '" + index_text + "' (0 to " + std::to_string(model_.test.size() - 1) + ")");
   }

@@ -25,9 +25,11 @@ std::vector<std::string> one_letter_long_option(std::vector<std::string> args, c
 /// "--epochs: 'abc' is not a whole number" and the like.
 std::int64_t parse_integer(const std::string& option, const std::string& text);
 double parse_number(const std::string& option, const std::string& text);
-/// "0.5,-1.2" as numbers; UsageError "<label>: 'x' (value 2 of '0.5,x') is not a finite number"
-/// for an empty, non-numeric, infinite or NaN field.
-std::vector<double> parse_number_list(const std::string& label, const std::string& text);
+/// A latent point, "0.5,-1.2", as numbers the model's float32 holds exactly as given or as 0:
+/// UsageError "<label>: 'x' (value 2 of '0.5,x') is not a finite number" for an empty,
+/// non-numeric, infinite or NaN field, "... is too large ..." beyond float32 (it would become
+/// infinite) and "... is too small ..." for a nonzero value below float32's normal range.
+std::vector<double> parse_latent_values(const std::string& label, const std::string& text);
 
 /// The option's value as an integer or number (its default when not given).
 std::int64_t integer_option(const cxxopts::ParseResult& result, const std::string& option);
@@ -38,6 +40,12 @@ std::string required_option(const cxxopts::ParseResult& result, const std::strin
 
 /// `--split test|train`: true for train; UsageError for anything else.
 bool train_split_option(const cxxopts::ParseResult& result);
+
+/// The largest --range of `plot` and `serve`: the map's tick labels are written with one decimal,
+/// which stays short and exact up to here.
+constexpr double kMaxLatentRange = 1e6;
+/// `--range R` of `plot` and `serve`: above 0 and at most kMaxLatentRange.
+double range_option(const cxxopts::ParseResult& result);
 
 /// `--seed N` with N of 0 or more.
 std::uint64_t seed_option(const cxxopts::ParseResult& result);

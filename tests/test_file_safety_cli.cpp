@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/errors.hpp"
 #include "vae_cnn/train/metrics_csv.hpp"
 
 namespace vae_cnn {
@@ -239,26 +241,39 @@ TEST(FileSafety, MoreThreadsThanCoresIsWarnedInOneLine) {
   EXPECT_NE(slurp(dir.file("out/train.log")).find(warning), std::string::npos);
 }
 
+// Through parse_cli for each option that names a file (the check is the parser's), and through the
+// binary for a few, for the exit code and the one line.
 TEST(FileSafety, AnEmptyFileNameIsAUsageErrorNamingTheOption) {
-  ScratchDir dir;
-  const std::string weights = quoted(shared_run(3) + "/vae_cnn.mnist.pt");
   const struct {
-    std::string arguments, fragment;
+    std::vector<std::string> words;
+    std::string fragment;
   } cases[] = {
-      {"decode -w '' --z 0,0", "-w/--weights: the file name is empty"},
-      {"decode -w " + weights + " --z 0,0 -o ''", "-o/--output: the file name is empty"},
-      {"encode -w " + weights + " -o ''", "-o/--output: the file name is empty"},
-      {"encode -w " + weights + " --data ''", "--data: the file name is empty"},
-      {"eval -w " + weights + " --json ''", "--json: the file name is empty"},
-      {"eval -w ''", "-w/--weights: the file name is empty"},
-      {"interpolate -w " + weights + " --from 0 --to 1 -o ''", "-o/--output: the file name is empty"},
-      {"plot -w " + weights + " --out ''", "--out: the file name is empty"},
-      {"plot -w " + weights + " --data ''", "--data: the file name is empty"},
-      {"train --out ''", "--out: the folder name is empty"},
-      {"train --data ''", "--data: the folder name is empty"},
+      {{"decode", "-w", "", "--z", "0,0"}, "-w/--weights: the file name is empty"},
+      {{"decode", "-w", "x.pt", "--z", "0,0", "-o", ""}, "-o/--output: the file name is empty"},
+      {{"encode", "-w", "x.pt", "-o", ""}, "-o/--output: the file name is empty"},
+      {{"encode", "-w", "", "--data", "d"}, "-w/--weights: the file name is empty"},
+      {{"encode", "-w", "x.pt", "--data", ""}, "--data: the file name is empty"},
+      {{"eval", "-w", "x.pt", "--json", ""}, "--json: the file name is empty"},
+      {{"eval", "-w", ""}, "-w/--weights: the file name is empty"},
+      {{"eval", "-w", "x.pt", "--data", ""}, "--data: the file name is empty"},
+      {{"interpolate", "-w", "x.pt", "--from", "0", "--to", "1", "-o", ""}, "-o/--output: the file name is empty"},
+      {{"interpolate", "-w", "", "--from", "0", "--to", "1"}, "-w/--weights: the file name is empty"},
+      {{"interpolate", "-w", "x.pt", "--from", "0", "--to", "1", "--data", ""}, "--data: the file name is empty"},
+      {{"plot", "-w", "x.pt", "--out", ""}, "--out: the file name is empty"},
+      {{"plot", "-w", ""}, "-w/--weights: the file name is empty"},
+      {{"plot", "-w", "x.pt", "--data", ""}, "--data: the file name is empty"},
+      {{"train", "--out", ""}, "--out: the folder name is empty"},
+      {{"train", "--data", ""}, "--data: the folder name is empty"},
   };
   for (const auto& c : cases) {
-    expect_one_line_failure(testing::run_vae_cnn(dir, c.arguments), 2, c.fragment, c.arguments);
+    std::vector<std::string> argv{"vae_cnn"};
+    argv.insert(argv.end(), c.words.begin(), c.words.end());
+    testing::expect_throw_with<UsageError>([&] { parse_cli(argv); }, {c.fragment});
+  }
+  ScratchDir dir;
+  for (const std::size_t binary_case : {1u, 2u, 14u}) {
+    const auto& c = cases[binary_case];
+    expect_one_line_failure(run_words(dir, c.words), 2, c.fragment, c.words.front());
   }
 }
 

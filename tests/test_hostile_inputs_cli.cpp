@@ -9,6 +9,7 @@
 
 #include "cli_support.hpp"
 #include "damaged_font.hpp"
+#include "vae_cnn/train/metrics_csv.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -42,6 +43,81 @@ TEST(HostileInputs, PlotRefusesAFontWhoseTablesPointOutsideTheFile) {
   testing::expect_one_line_failure(run_vae_cnn(dir, plot, "VAE_CNN_FONT='" + dir.file("far.ttf") + "'"), 1,
                                    dir.file("far.ttf") + ": not a usable TrueType font: table 'cmap' is read at bytes",
                                    "character map 2 GB away");
+}
+
+// A copy of the shared weights in a folder of its own, for a metrics.csv of the test's making.
+std::string weights_copy(const ScratchDir& dir) {
+  std::filesystem::create_directories(dir.file("run"));
+  std::filesystem::copy_file(trained_folder() + "/vae_cnn.mnist.pt", dir.file("run/vae_cnn.mnist.pt"));
+  return dir.file("run/vae_cnn.mnist.pt");
+}
+
+// Opening a FIFO for reading waits for a writer: VAE_CNN_FONT naming one hung plot forever. The
+// guard `timeout` only turns such a hang into a failure; the refusal comes at once.
+TEST(HostileInputs, AFontThatIsAFifoAFolderOrMissingIsNamedNotWaitedFor) {
+  ScratchDir dir;
+  ASSERT_EQ(::mkfifo(dir.file("font.fifo").c_str(), 0600), 0);
+  std::filesystem::create_directories(dir.file("fonts"));
+  const std::string plot = plot_arguments(trained_folder() + "/vae_cnn.mnist.pt", dir);
+  const struct {
+    std::string path, fault;
+  } cases[] = {{dir.file("font.fifo"), "is a FIFO, expected a TrueType font file (named by VAE_CNN_FONT"},
+               {dir.file("fonts"), "is a folder, expected a TrueType font file"},
+               {dir.file("absent.ttf"), "no such file, expected a TrueType font file"}};
+  for (const auto& c : cases) {
+    testing::expect_one_line_failure(run_vae_cnn(dir, plot, "VAE_CNN_FONT='" + c.path + "' timeout 120"), 1,
+                                     c.path + ": " + c.fault, c.path);
+  }
+}
+
+// metrics.csv beside the weights as a FIFO (plot hung), a folder, or far larger than any run
+// writes (read whole before): the other pictures are drawn, and a note names the file and fault.
+TEST(HostileInputs, AMetricsCsvThatIsAFifoAFolderOrAbsurdlyLargeIsNamedInANote) {
+  ScratchDir dir;
+  const std::string weights = weights_copy(dir);
+  const std::string metrics = dir.file("run/metrics.csv");
+  const auto plot_note = [&](const std::string& expected) {
+    const auto result = run_vae_cnn(dir, plot_arguments(weights, dir), "timeout 120");
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.out.find("note: loss.png not drawn: " + metrics + ": " + expected), std::string::npos) << result.out;
+    EXPECT_TRUE(std::filesystem::exists(dir.file("pictures/vae_mean.png")));
+  };
+  ASSERT_EQ(::mkfifo(metrics.c_str(), 0600), 0);
+  plot_note("is a FIFO, expected a metrics.csv file");
+  std::filesystem::remove(metrics);
+  std::filesystem::create_directories(metrics);
+  plot_note("is a folder, expected a metrics.csv file");
+  std::filesystem::remove(metrics);
+  // 200 MB of nothing (a sparse file: no disk used), more than a million epochs' rows take.
+  std::ofstream(metrics) << kMetricsCsvHeader << "\n";
+  std::filesystem::resize_file(metrics, std::uintmax_t{200} << 20);
+  plot_note("holds 209715200 bytes, more than the");
+}
+
+// `train --overwrite` of another data set into a folder leaves the old weights beside the new
+// run's metrics.csv: plot drew that 4-epoch curve under the weights' title ("2 epochs" here).
+TEST(HostileInputs, PlotDrawsNoLossCurveFromAnotherRunsMetrics) {
+  ScratchDir dir;
+  const std::string weights = weights_copy(dir);
+  std::vector<EpochMetrics> rows(4);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].epoch = static_cast<std::int64_t>(i + 1);
+    rows[i].loss = rows[i].val_loss = 200.0 - 10.0 * static_cast<double>(i);
+  }
+  std::ofstream(dir.file("run/metrics.csv")) << format_metrics_csv(rows);
+  const auto other_run = run_vae_cnn(dir, plot_arguments(weights, dir));
+  ASSERT_EQ(other_run.exit_code, 0) << other_run.err;
+  EXPECT_NE(other_run.out.find("note: loss.png not drawn: " + dir.file("run/metrics.csv") +
+                               ": ends at epoch 4, but the weights (mnist) were trained 2 epochs"),
+            std::string::npos)
+      << other_run.out;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("pictures/loss.png")));
+  // The weights' own history is drawn.
+  std::filesystem::copy_file(trained_folder() + "/metrics.csv", dir.file("run/metrics.csv"),
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto own_run = run_vae_cnn(dir, plot_arguments(weights, dir));
+  ASSERT_EQ(own_run.exit_code, 0) << own_run.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("pictures/loss.png"))) << own_run.out;
 }
 
 }  // namespace

@@ -1,10 +1,15 @@
 // The IDX reader and writer: round trips, and a refusal with a clear message for each fault.
 #include "vae_cnn/data/idx_file.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <numeric>
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/regular_file.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -162,6 +167,38 @@ TEST(IdxFile, RejectsTruncatedGzip) {
 
 TEST(IdxFile, EncodeRefusesInconsistentArray) {
   EXPECT_THROW(encode_idx(IdxArray{{2, 3}, {1, 2, 3}}, IdxCompression::kNone), std::invalid_argument);
+}
+
+// Tests run as root, for whom no permission is ever denied: the words for EACCES are checked here,
+// on the function that turns errno into words for every file the tool reads.
+TEST(RegularFile, ErrnoBecomesWordsThatNameTheFault) {
+  EXPECT_EQ(file_error_words(ENOENT), "no such file");
+  EXPECT_EQ(file_error_words(EACCES), "permission denied");
+  EXPECT_EQ(file_error_words(ELOOP), "a loop of symbolic links (or too many of them)");
+  EXPECT_EQ(file_error_words(ENOTDIR), "a part of the path is not a folder");
+  EXPECT_EQ(file_error_words(ENAMETOOLONG), "the name is too long");
+}
+
+// A FIFO would block the open (nobody writes it); a folder, a link loop and a missing file each get
+// their own words, and a file larger than asked is refused before it is read.
+TEST(RegularFile, OnlyARegularFileIsOpenedAndEachOtherThingIsNamed) {
+  ScratchDir dir;
+  ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
+  std::filesystem::create_directories(dir.file("folder"));
+  std::filesystem::create_symlink(dir.file("loop_b"), dir.file("loop_a"));
+  std::filesystem::create_symlink(dir.file("loop_a"), dir.file("loop_b"));
+  write_bytes(dir.file("file"), std::vector<std::uint8_t>(200, 'v'));
+  const auto read = [&](const std::string& name, std::uint64_t limit = 1000) {
+    return [&dir, name, limit] { read_regular_file(dir.file(name), "a font", limit); };
+  };
+  expect_throw_with<DataError>(read("fifo"), {dir.file("fifo") + ": is a FIFO, expected a font"});
+  expect_throw_with<DataError>(read("folder"), {dir.file("folder") + ": is a folder, expected a font"});
+  expect_throw_with<DataError>(read("loop_a"), {dir.file("loop_a") + ": a loop of symbolic links"});
+  expect_throw_with<DataError>(read("missing"), {dir.file("missing") + ": no such file, expected a font"});
+  expect_throw_with<DataError>(read("file", 100), {dir.file("file") + ": holds 200 bytes, more than the 100 that a font may hold"});
+  EXPECT_EQ(read_regular_file(dir.file("file"), "a font", 200), std::string(200, 'v'));
+  EXPECT_EQ(non_regular_kind(dir.file("fifo")), "a FIFO");
+  EXPECT_EQ(non_regular_kind(dir.file("file")), "");
 }
 
 }  // namespace

@@ -1,12 +1,16 @@
 // The torch side of the pictures: latent grids in drawing order, repeatable samples, quantisation,
 // and the diagrams' edges following the model's data flow.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "test_support.hpp"
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/latent_grid.hpp"
+#include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/plot_inputs.hpp"
+#include "vae_cnn/train/metrics_csv.hpp"
 #include "vae_cnn/model/summary.hpp"
 #include "vae_cnn/render/model_diagrams.hpp"
 
@@ -106,6 +110,46 @@ TEST(ModelDiagrams, EdgesFollowTheDataFlow) {
             std::string::npos);
   const LayerGraph vae = layer_graph_of("vae", traces.vae);
   EXPECT_EQ(vae.edges, (std::vector<std::pair<int, int>>{{0, 1}, {1, 2}}));
+}
+
+std::vector<EpochMetrics> history(std::vector<std::int64_t> epochs) {
+  std::vector<EpochMetrics> rows;
+  for (const auto epoch : epochs) {
+    EpochMetrics row;
+    row.epoch = epoch;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// `train --overwrite` on another data set left a 4-epoch metrics.csv beside 50-epoch weights, and
+// plot drew it under their title.
+TEST(PlotInputs, AHistoryThatIsNotTheWeightsOwnIsRefused) {
+  WeightsMetadata metadata;
+  metadata.dataset = "fashion-mnist";
+  metadata.epochs = 50;
+  testing::expect_throw_with<DataError>([&] { check_history_belongs("m.csv", history({1, 2, 3, 4}), metadata); },
+                                        {"m.csv: ends at epoch 4, but the weights (fashion-mnist) were trained 50 epochs"});
+  testing::expect_throw_with<DataError>([&] { check_history_belongs("m.csv", history({1, 3, 2, 50}), metadata); },
+                                        {"m.csv: epoch 2 follows epoch 3"});
+  check_history_belongs("m.csv", history({1, 2, 50}), metadata);
+  metadata.epochs = 0;  // not recorded: nothing to compare with
+  check_history_belongs("m.csv", history({1, 2, 3, 4}), metadata);
+}
+
+TEST(PlotInputs, MetricsEpochsAreWholeNumbersInRange) {
+  const std::string header = std::string(kMetricsCsvHeader) + "\n";
+  for (const char* epoch : {"nan", "1.5", "0", "1e300", "-3"}) {
+    testing::expect_throw_with<DataError>(
+        [&] { parse_metrics_csv("m.csv", header + epoch + ",1,2,3,4,5,6,7,8\n"); },
+        {"m.csv: line 2: epoch", "expected a whole number from 1 to 1000000"});
+  }
+  const auto rows = parse_metrics_csv("m.csv", header + "1,nan,2,3,inf,5,6,7,8\r\n2,1,2,3,4,5,6,7,8");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(std::isnan(rows[0].loss));
+  EXPECT_TRUE(std::isinf(rows[0].val_loss));
+  EXPECT_EQ(rows[1].epoch, 2);
+  EXPECT_EQ(rows[1].images_per_second, 8.0);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb_image.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -420,6 +422,38 @@ TEST(LineChart, EverySeriesIsDrawnInItsColour) {
   EXPECT_GT(count_colour(chart, blue), 100);
   EXPECT_THROW(line_chart({1, 2}, {{"short", red, {1}}}, options, font), std::invalid_argument);
   EXPECT_THROW(line_chart({}, {}, options, font), std::invalid_argument);
+}
+
+// A history of 2 million epochs once took most of a minute to draw, a line and a marker per epoch:
+// what is drawn is bounded by the chart's width, and keeps the peaks and the gaps.
+TEST(LineChart, AMillionPointsAreDrawnAsABoundedEnvelopeThatKeepsPeaksAndGaps) {
+  const std::size_t n = 2000000;
+  std::vector<double> x(n), values(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = static_cast<double>(i + 1);
+    values[i] = 100.0 / (1.0 + 1e-4 * static_cast<double>(i));
+  }
+  values[777777] = 500.0;
+  values[1500000] = NAN;
+  const auto points = points_to_draw(x, values, 800);
+  EXPECT_LE(points.size(), 5u * 800);
+  const auto has = [&](double px, bool gap) {
+    return std::any_of(points.begin(), points.end(), [&](const ChartPoint& p) {
+      return p.x == px && (gap ? std::isnan(p.y) : p.y == values[static_cast<std::size_t>(px) - 1]);
+    });
+  };
+  EXPECT_TRUE(has(777778, false)) << "the peak";
+  EXPECT_TRUE(has(1500001, true)) << "the gap";
+  EXPECT_TRUE(has(1, false) && has(static_cast<double>(n), false)) << "both ends";
+  const std::vector<double> few_x{1, 2, 3}, few{3, NAN, 1};
+  const auto all = points_to_draw(few_x, few, 800);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_TRUE(std::isnan(all[1].y));
+  // The chart itself draws the envelope of the 2 million points.
+  ChartOptions options;
+  options.x_min_step = 1;
+  const Image chart = line_chart(x, {{"loss", {200, 0, 0}, values}}, options, Font::load_default());
+  EXPECT_EQ(chart.width(), options.width);
 }
 
 TEST(DigitGrid, CellsLandAtTheirOriginsScaled) {

@@ -41,6 +41,24 @@ DigitRows reconstruction_rows(ConvVae& model, const Dataset& test) {
 
 }  // namespace
 
+void check_history_belongs(const std::string& metrics_path, const std::vector<EpochMetrics>& rows,
+                           const WeightsMetadata& metadata) {
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].epoch <= rows[i - 1].epoch) {
+      throw DataError(metrics_path, "epoch " + std::to_string(rows[i].epoch) + " follows epoch " +
+                                        std::to_string(rows[i - 1].epoch) + ": not one run's history");
+    }
+  }
+  // metrics.csv belongs to the folder's last run, which need not be these weights' (`train
+  // --overwrite` on another data set leaves the old weights beside the new run's metrics). The
+  // weights record the epochs they were trained; their own history ends there.
+  if (metadata.epochs > 0 && rows.back().epoch != metadata.epochs) {
+    throw DataError(metrics_path, "ends at epoch " + std::to_string(rows.back().epoch) + ", but the weights (" +
+                                      metadata.dataset + ") were trained " + std::to_string(metadata.epochs) +
+                                      " epochs: the history of another run in that folder, not of these weights");
+  }
+}
+
 void check_plot_input_options(const PlotInputOptions& options) {
   if (options.grid < 1 || options.grid > 200) {
     throw std::invalid_argument("--grid: " + std::to_string(options.grid) + ", expected 1 to 200");
@@ -80,6 +98,7 @@ void read_history_beside(const std::string& weights_path, PlotInputs& inputs) {
   try {
     auto rows = read_metrics_csv(metrics_path.string());
     if (rows.empty()) throw DataError(metrics_path.string(), "holds no epochs");
+    check_history_belongs(metrics_path.string(), rows, inputs.metadata);
     inputs.history = std::move(rows);
   } catch (const DataError& error) {
     inputs.history_note = error.what();

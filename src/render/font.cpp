@@ -6,10 +6,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <filesystem>
 
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/regular_file.hpp"
 #include "vae_cnn/render/font.hpp"
 #include "vae_cnn/render/font_tables.hpp"
 
@@ -45,9 +45,8 @@ struct Font::State {
 };
 
 Font::Font(const std::string& path) : state_(std::make_unique<State>()) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path, "cannot open the font file");
-  state_->data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const std::string bytes = read_regular_file(path, "a TrueType font file", kMaxFontFileBytes);
+  state_->data.assign(bytes.begin(), bytes.end());
   const std::string problem = truetype_problem(state_->data);
   if (!problem.empty()) throw DataError(path, "not a usable TrueType font: " + problem);
   const int offset = stbtt_GetFontOffsetForIndex(state_->data.data(), 0);
@@ -62,12 +61,16 @@ Font& Font::operator=(Font&&) noexcept = default;
 
 Font Font::load_default() {
   const char* override_path = std::getenv("VAE_CNN_FONT");
-  const std::string path = override_path && *override_path ? override_path : kDejaVuSans;
-  std::ifstream probe(path);
-  if (!probe) {
-    throw DataError(path, "DejaVu Sans not found; install fonts-dejavu-core (scripts/install_deps.sh) or set VAE_CNN_FONT");
+  if (override_path != nullptr && *override_path != '\0') {
+    require_regular_file(override_path, "a TrueType font file (named by VAE_CNN_FONT; unset, DejaVu Sans of "
+                                        "fonts-dejavu-core is used)");
+    return Font(override_path);
   }
-  return Font(path);
+  std::error_code error;
+  if (!std::filesystem::exists(kDejaVuSans, error)) {
+    throw DataError(kDejaVuSans, "DejaVu Sans not found; install fonts-dejavu-core (scripts/install_deps.sh) or set VAE_CNN_FONT");
+  }
+  return Font(kDejaVuSans);
 }
 
 double Font::text_width(const std::string& text, double pixel_height) const {
@@ -95,6 +98,7 @@ void Font::draw(Image& image, double x, double y, const std::string& text, doubl
     int width = 0, height = 0, x_offset = 0, y_offset = 0;
     unsigned char* bitmap = stbtt_GetCodepointBitmapSubpixel(&state_->info, scale, scale, shift_x, 0.0f, points[i],
                                                              &width, &height, &x_offset, &y_offset);
+    if (bitmap == nullptr) width = height = 0;  // an empty glyph, or its bitmap could not be allocated
     const int origin_x = static_cast<int>(std::floor(pen)) + x_offset;
     const int origin_y = static_cast<int>(std::lround(y)) + y_offset;
     for (int row = 0; row < height; ++row) {

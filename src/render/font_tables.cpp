@@ -14,8 +14,6 @@
 namespace vae_cnn {
 namespace {
 
-// stb_truetype keeps offsets in int; a font is well under this (DejaVu Sans is 0.7 MB).
-constexpr std::uint64_t kMaxFontBytes = std::uint64_t{256} << 20;
 // stb_truetype recurses once per level of a composite glyph and allocates every vertex of it.
 constexpr int kMaxCompositeDepth = 16;
 constexpr std::uint64_t kMaxGlyphVertices = std::uint64_t{1} << 20;
@@ -468,7 +466,7 @@ void check_gpos(const std::map<std::string, Table>& directory) {
 
 std::string truetype_problem(const std::vector<unsigned char>& data) {
   try {
-    if (data.size() > kMaxFontBytes) return "larger than " + text(kMaxFontBytes >> 20) + " MB";
+    if (data.size() > kMaxFontFileBytes) return "larger than " + text(kMaxFontFileBytes >> 20) + " MB";
     const auto directory = table_directory(data, font_start(data));
     const FontHeader header = font_header(directory);
     check_composites(glyph_outlines(directory, header));

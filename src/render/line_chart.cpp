@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <stdexcept>
 
 #include "vae_cnn/render/chart_style.hpp"
@@ -48,6 +50,42 @@ std::vector<double> nice_ticks(double low, double high, int target, double min_s
     if (v >= high - step * 1e-9) break;
   }
   return ticks;
+}
+
+std::vector<ChartPoint> points_to_draw(const std::vector<double>& x, const std::vector<double>& values, int columns) {
+  std::vector<ChartPoint> points;
+  const std::size_t n = std::min(x.size(), values.size());
+  if (n <= 2 * static_cast<std::size_t>(std::max(columns, 1))) {
+    for (std::size_t i = 0; i < n; ++i) points.push_back({x[i], std::isfinite(values[i]) ? values[i] : NAN});
+    return points;
+  }
+  const double low = x.front(), span = std::max(x.back() - x.front(), 1e-300);
+  const auto column_of = [&](std::size_t i) {
+    return std::clamp(static_cast<long>(std::floor((x[i] - low) / span * columns)), 0L, static_cast<long>(columns) - 1);
+  };
+  constexpr std::size_t kNone = SIZE_MAX;
+  for (std::size_t begin = 0; begin < n;) {
+    const long column = column_of(begin);
+    std::size_t end = begin, first = kNone, lowest = kNone, highest = kNone, last = kNone, gap = kNone;
+    for (; end < n && column_of(end) == column; ++end) {
+      if (!std::isfinite(values[end])) {
+        if (gap == kNone) gap = end;
+        continue;
+      }
+      if (first == kNone) first = end;
+      if (lowest == kNone || values[end] < values[lowest]) lowest = end;
+      if (highest == kNone || values[end] > values[highest]) highest = end;
+      last = end;
+    }
+    std::size_t chosen[] = {first, lowest, highest, last, gap};
+    std::sort(std::begin(chosen), std::end(chosen));
+    for (std::size_t k = 0; k < 5; ++k) {
+      if (chosen[k] == kNone || (k > 0 && chosen[k] == chosen[k - 1])) continue;
+      points.push_back({x[chosen[k]], chosen[k] == gap ? NAN : values[chosen[k]]});
+    }
+    begin = end;
+  }
+  return points;
 }
 
 namespace {
@@ -117,12 +155,15 @@ void draw_axes(Image& image, const ChartFrame& f, const Font& font) {
 }
 
 void draw_series(Image& image, const ChartFrame& f, const std::vector<double>& x, const ChartSeries& s, double marker) {
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (!std::isfinite(s.values[i])) continue;
-    if (i + 1 < x.size() && std::isfinite(s.values[i + 1])) {
-      image.draw_line(f.x(x[i]), f.y(s.values[i]), f.x(x[i + 1]), f.y(s.values[i + 1]), s.colour, 2.0);
+  const int columns = std::max(1, static_cast<int>(f.right - f.left));
+  const auto points = points_to_draw(x, s.values, columns);
+  const bool markers = x.size() <= 2 * static_cast<std::size_t>(columns);  // every point drawn (points_to_draw)
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    if (!std::isfinite(points[i].y)) continue;
+    if (i + 1 < points.size() && std::isfinite(points[i + 1].y)) {
+      image.draw_line(f.x(points[i].x), f.y(points[i].y), f.x(points[i + 1].x), f.y(points[i + 1].y), s.colour, 2.0);
     }
-    image.fill_circle(f.x(x[i]), f.y(s.values[i]), marker, s.colour);
+    if (markers) image.fill_circle(f.x(points[i].x), f.y(points[i].y), marker, s.colour);
   }
 }
 

@@ -53,7 +53,14 @@ void check_plot_input_options(const PlotInputOptions& options);
 PlotInputs compute_plot_inputs(ConvVae& model, const WeightsMetadata& metadata, const Dataset& test,
                                const PlotInputOptions& options);
 
-/// Reads the metrics.csv beside `weights_path` into `inputs`, or says in history_note why not.
+/// Throws DataError naming `metrics_path` when `rows` (epochs in order, at least one) cannot be the
+/// history of weights described by `metadata`: epochs out of order, or a last epoch other than the
+/// weights' recorded epochs (when recorded).
+void check_history_belongs(const std::string& metrics_path, const std::vector<EpochMetrics>& rows,
+                           const WeightsMetadata& metadata);
+
+/// Reads the metrics.csv beside `weights_path` into `inputs` when it is these weights' history
+/// (check_history_belongs), or says in history_note why not. `inputs.metadata` must be set.
 void read_history_beside(const std::string& weights_path, PlotInputs& inputs);
 
 }  // namespace vae_cnn

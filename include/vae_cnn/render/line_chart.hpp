@@ -28,7 +28,17 @@ struct ChartOptions {
 /// Never closer than `min_step` (1 for a whole-number axis such as epochs).
 std::vector<double> nice_ticks(double low, double high, int target = 6, double min_step = 0.0);
 
-/// Draws every series as a line with a marker at each point; throws std::invalid_argument when a
+struct ChartPoint {
+  double x, y;
+};
+
+/// The points of one series (`values` over `x`, x ascending) as a chart `columns` pixels wide draws
+/// them: every point when there are at most 2·columns of them; else, per column, its first, lowest,
+/// highest and last finite points and its first non-finite one (as y = NaN, which breaks the line),
+/// in x order, so the work of drawing is bounded by the width and no peak is lost.
+std::vector<ChartPoint> points_to_draw(const std::vector<double>& x, const std::vector<double>& values, int columns);
+
+/// Draws every series as a line (points_to_draw) with a marker at each point when all are drawn; throws std::invalid_argument when a
 /// series' length differs from x's or x is empty.
 Image line_chart(const std::vector<double>& x, const std::vector<ChartSeries>& series, const ChartOptions& options,
                  const Font& font);

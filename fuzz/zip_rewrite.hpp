@@ -64,6 +64,17 @@ inline std::vector<ZipRecord>::iterator largest_tensor_record(std::vector<ZipRec
   return largest;
 }
 
+/// The record holding the archive's pickle (".../data.pkl"), or records.end() when there is none.
+inline std::vector<ZipRecord>::iterator pickle_record(std::vector<ZipRecord>& records) {
+  const std::string suffix = "/data.pkl";
+  for (auto it = records.begin(); it != records.end(); ++it) {
+    if (it->name.size() >= suffix.size() && it->name.compare(it->name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return it;
+    }
+  }
+  return records.end();
+}
+
 /// A zip archive of `records`, stored uncompressed as LibTorch writes them, with a correct directory.
 inline std::string write_zip_records(const std::vector<ZipRecord>& records) {
   zip_error_t error;

@@ -45,7 +45,7 @@ int run_serve(const ServeCommand& command) {
   const LatentApi api(model, command.range);
   if (InterruptGuard::requested()) return kExitInterrupted;
   serve_explorer(
-      api, {command.host, command.port},
+      api, {command.host, command.port, ConnectionLimits{}},
       [&](int port) {
         std::printf("serving %s (%s, %lld test images) at %s  (Ctrl-C to stop)\n", command.weights.c_str(),
                     model.data_dir.c_str(), static_cast<long long>(model.test.size()), page_url(command.host, port).c_str());

@@ -162,7 +162,8 @@ void refuse_planted_link(const std::string& path) {
 }
 
 void check_folder_takes_files(const std::string& folder) {
-  const std::string probe = (folder.empty() ? std::string(".") : folder) + "/.vae_cnn.write-test-" + std::to_string(::getpid());
+  const std::string probe =
+      (folder.empty() ? std::string(".") : folder) + "/.vae_cnn.write-test-" + std::to_string(::getpid());
   std::signal(SIGXFSZ, SIG_IGN);
   const int fd = create_temporary(probe, folder);
   try {

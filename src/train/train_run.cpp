@@ -170,7 +170,8 @@ std::vector<std::string> run_files_in(const std::string& out_dir) {
   std::error_code error;
   for (fs::directory_iterator entry(out_dir, error), end; !error && entry != end; entry.increment(error)) {
     const std::string name = entry->path().filename().string();
-    const bool weights = name.size() > 11 && name.rfind("vae_cnn.", 0) == 0 && name.compare(name.size() - 3, 3, ".pt") == 0;
+    const bool weights =
+        name.size() > 11 && name.rfind("vae_cnn.", 0) == 0 && name.compare(name.size() - 3, 3, ".pt") == 0;
     if (name == "checkpoint.pt" || name == "metrics.csv" || weights) found.push_back(name);
   }
   std::sort(found.begin(), found.end());
@@ -179,7 +180,9 @@ std::vector<std::string> run_files_in(const std::string& out_dir) {
 
 std::string listed(const std::vector<std::string>& names) {
   std::string text;
-  for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  }
   return text;
 }
 
@@ -223,8 +226,8 @@ void refuse_to_resume_over_another_run(const TrainConfig& config, const Checkpoi
 // epoch's files are written (a data folder whose name cannot be part of a file name failed then).
 void check_run_names(const TrainConfig& config) {
   const std::string dataset = dataset_name(config.data_dir);
-  const bool control = std::any_of(dataset.begin(), dataset.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-  if (control) {
+  const auto is_control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+  if (std::any_of(dataset.begin(), dataset.end(), is_control)) {
     throw UsageError("--data " + config.data_dir + ": the data set's name (the folder's name) holds a control "
                      "character; it names the weights file and travels in it, so it must be printable");
   }
@@ -232,7 +235,7 @@ void check_run_names(const TrainConfig& config) {
   const std::string weights = weights_file_name(dataset);
   if (weights.size() > kMostFileNameBytes) {
     throw UsageError("--data " + config.data_dir + ": the data set's name (the folder's name) is " +
-                     std::to_string(dataset.size()) + " bytes; the weights file " + "vae_cnn.<name>.pt allows at most " +
+                     std::to_string(dataset.size()) + " bytes; the weights file vae_cnn.<name>.pt allows at most " +
                      std::to_string(kMostFileNameBytes - (weights.size() - dataset.size())) + " (rename the folder)");
   }
   if (same_file(config.out_dir, config.data_dir)) {
@@ -331,7 +334,8 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   TrainSetup setup = describe_setup(config, data, train, test, place);
   if (place.rank_zero) {
     // Before an epoch is spent: the same check guards every write of these files (on_epoch, TrainVoice).
-    for (const std::string& path : {setup.checkpoint_path, setup.weights_path, setup.metrics_path, train_log_path_in(config.out_dir)}) {
+    const std::string log_path = train_log_path_in(config.out_dir);
+    for (const std::string& path : {setup.checkpoint_path, setup.weights_path, setup.metrics_path, log_path}) {
       refuse_planted_link(path);
     }
   }

@@ -33,16 +33,20 @@ Command parse_eval(const std::vector<std::string>& args) {
   EvalCommand command;
   command.weights = required_option(result, "eval", "weights");
   require_file_name("-w/--weights", command.weights, "a weights file");
-  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
-  if (result.count("data")) require_file_name("--data", command.data_dir, "a data folder");
+  if (result.count("data")) {
+    command.data_dir = result["data"].as<std::string>();
+    require_file_name("--data", command.data_dir, "a data folder");
+  }
   command.train_split = train_split_option(result);
   command.samples = integer_option(result, "iw");
   if (command.samples < 1 || command.samples > 100000) {
     throw UsageError("--iw: " + std::to_string(command.samples) + ", expected 1 to 100000");
   }
   command.seed = seed_option(result);
-  if (result.count("json")) command.json = result["json"].as<std::string>();
-  if (result.count("json")) require_file_name("--json", command.json, "a JSON file");
+  if (result.count("json")) {
+    command.json = result["json"].as<std::string>();
+    require_file_name("--json", command.json, "a JSON file");
+  }
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);
   return command;

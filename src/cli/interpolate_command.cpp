@@ -43,8 +43,10 @@ Command parse_interpolate(const std::vector<std::string>& args) {
   if (command.steps < 2 || command.steps > 100) {
     throw UsageError("--steps: " + std::to_string(command.steps) + ", expected 2 to 100");
   }
-  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
-  if (result.count("data")) require_file_name("--data", command.data_dir, "a data folder");
+  if (result.count("data")) {
+    command.data_dir = result["data"].as<std::string>();
+    require_file_name("--data", command.data_dir, "a data folder");
+  }
   command.output = result["output"].as<std::string>();
   require_file_name("-o/--output", command.output, "a PNG file");
   command.device = result["device"].as<std::string>();

@@ -29,11 +29,15 @@ Command parse_encode(const std::vector<std::string>& args) {
   EncodeCommand command;
   command.weights = required_option(result, "encode", "weights");
   require_file_name("-w/--weights", command.weights, "a weights file");
-  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
-  if (result.count("data")) require_file_name("--data", command.data_dir, "a data folder");
+  if (result.count("data")) {
+    command.data_dir = result["data"].as<std::string>();
+    require_file_name("--data", command.data_dir, "a data folder");
+  }
   command.train_split = train_split_option(result);
-  if (result.count("output")) command.output = result["output"].as<std::string>();
-  if (result.count("output")) require_file_name("-o/--output", command.output, "a CSV file (leave -o out for standard output)");
+  if (result.count("output")) {
+    command.output = result["output"].as<std::string>();
+    require_file_name("-o/--output", command.output, "a CSV file (leave -o out for standard output)");
+  }
   command.device = result["device"].as<std::string>();
   check_device_spec(command.device);
   return command;

@@ -36,8 +36,10 @@ Command parse_plot(const std::vector<std::string>& args) {
   PlotCommand command;
   command.weights = required_option(result, "plot", "weights");
   require_file_name("-w/--weights", command.weights, "a weights file");
-  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
-  if (result.count("data")) require_file_name("--data", command.data_dir, "a data folder");
+  if (result.count("data")) {
+    command.data_dir = result["data"].as<std::string>();
+    require_file_name("--data", command.data_dir, "a data folder");
+  }
   command.options.out_dir = result["out"].as<std::string>();
   require_file_name("--out", command.options.out_dir, "a folder for the pictures");
   command.inputs.grid = integer_option(result, "grid");

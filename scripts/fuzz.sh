@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${VAE_CNN_ASAN_BUILD_DIR:-$root/build-asan}"
 seconds="${1:-60}"
-targets=(idx_reader weights_loader weights_structure)
+targets=(idx_reader weights_loader weights_structure serve_api)
 for target in "${targets[@]}"; do
   [ -x "$build/fuzz/fuzz_$target" ] || { "$root/scripts/sanitize.sh" --build-only; break; }
 done
@@ -22,6 +22,15 @@ OMP_NUM_THREADS=1 "$root/build/vae_cnn" train --data "$root/data/mnist" --limit 
   --threads 1 --seed 1 --out "$work/model" >/dev/null
 cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_loader/"
 cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_structure/"
+# Requests as serve_api_fuzz.cpp reads them: method byte, raw path, NUL, raw query, NUL, body.
+serve_seed() { printf "$2" >"$work/seeds/serve_api/$1"; }
+serve_seed page '\000/\000\000'
+serve_seed info '\000/api/info\000\000'
+serve_seed latents '\000/api/latents\000\000'
+serve_seed decode '\000/api/decode\000z=0.5%%2C-1&format=png\000'
+serve_seed test '\000/api/test/7\000\000'
+serve_seed line '\000/api/line\000from=0,0&to=1,1&steps=3\000'
+serve_seed encode '\001/api/encode\000\000{"pixels": [0, 255, 12.5]}'
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

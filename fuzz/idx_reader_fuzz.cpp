@@ -25,5 +25,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const std::exception& error) {
     vae_cnn::fuzzing::report_escaped_exception("read_idx_labels", error.what());
   }
+  // The streamed reader of a few images (interpolate's) must agree with the whole read.
+  try {
+    const vae_cnn::IdxImages some = vae_cnn::read_idx_images_at(file.path(), {0, 3, 1});
+    std::size_t asked_in_file = 0;
+    for (const std::uint64_t index : {0, 3, 1}) asked_in_file += index < some.count;
+    if (some.pixels.size() != asked_in_file * some.rows * some.cols) std::abort();
+  } catch (const vae_cnn::DataError&) {
+  } catch (const std::exception& error) {
+    vae_cnn::fuzzing::report_escaped_exception("read_idx_images_at", error.what());
+  }
   return 0;
 }

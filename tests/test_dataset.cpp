@@ -1,6 +1,8 @@
 // Data folders as tensors: layout, raw-vs-gzip choice, count agreement and the real MNIST digits.
 #include "vae_cnn/data/dataset.hpp"
 
+#include <filesystem>
+
 #include "test_support.hpp"
 #include "vae_cnn/data/idx_file.hpp"
 #include "vae_cnn/errors.hpp"
@@ -61,6 +63,22 @@ TEST(Dataset, NamesTheMissingFile) {
   expect_throw_with<DataError>([&] { load_data_dir(dir.path().string()); },
                                {dir.file("t10k-images-idx3-ubyte"), "missing"});
   expect_throw_with<DataError>([&] { load_data_dir(dir.file("absent")); }, {dir.file("absent"), "no such data folder"});
+}
+
+// exists() said "missing" for a link loop and passed over a raw file that is a link to nothing when
+// its .gz was there; a file given as the folder was "no such data folder".
+TEST(Dataset, ALinkLoopADanglingLinkAndAFileAsTheFolderAreNamed) {
+  ScratchDir dir;
+  write_split(dir, "t10k", 5, IdxCompression::kGzip);
+  std::filesystem::create_symlink(dir.file("t10k-images-idx3-ubyte"), dir.file("t10k-images-idx3-ubyte"));
+  expect_throw_with<DataError>([&] { load_split(dir.path().string(), Split::kTest); },
+                               {dir.file("t10k-images-idx3-ubyte") + ": a loop of symbolic links"});
+  std::filesystem::remove(dir.file("t10k-images-idx3-ubyte"));
+  std::filesystem::create_symlink(dir.file("gone"), dir.file("t10k-labels-idx1-ubyte"));
+  expect_throw_with<DataError>([&] { load_split(dir.path().string(), Split::kTest); },
+                               {dir.file("t10k-labels-idx1-ubyte") + ": a symbolic link to nothing (" + dir.file("gone")});
+  expect_throw_with<DataError>([&] { load_split(dir.file("t10k-images-idx3-ubyte.gz"), Split::kTest); },
+                               {dir.file("t10k-images-idx3-ubyte.gz") + ": is a file, not a data folder"});
 }
 
 TEST(Dataset, NameIsTheFolderName) {

@@ -2,6 +2,7 @@
 // folders where a file is read, a metrics.csv that is not the weights' own, a test file that
 // unpacks to gigabytes, and the words for faults in the data folder.
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -26,9 +27,9 @@ std::string trained_folder() {
 }
 
 // `plot` of the shared weights on the 100 test digits of the small real data set.
-std::string plot_arguments(const std::string& weights, const ScratchDir& dir) {
-  return "plot -w '" + weights + "' --data '" + testing::small_real_dir() + "' --grid 3 --out '" + dir.file("pictures") +
-         "'";
+std::string plot_arguments(const std::string& weights, const ScratchDir& dir, const std::string& data = "") {
+  return "plot -w '" + weights + "' --data '" + (data.empty() ? testing::small_real_dir() : data) + "' --grid 3 --out '" +
+         dir.file("pictures") + "'";
 }
 
 // stb_truetype took the character map's offset as given: pointed 2 GB past the file (with the
@@ -118,6 +119,90 @@ TEST(HostileInputs, PlotDrawsNoLossCurveFromAnotherRunsMetrics) {
   const auto own_run = run_vae_cnn(dir, plot_arguments(weights, dir));
   ASSERT_EQ(own_run.exit_code, 0) << own_run.err;
   EXPECT_TRUE(std::filesystem::exists(dir.file("pictures/loss.png"))) << own_run.out;
+}
+
+// `bytes` as one gzip member.
+std::vector<std::uint8_t> gzip_member(const std::vector<std::uint8_t>& bytes) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::vector<std::uint8_t> out(deflateBound(&stream, bytes.size()) + 32);
+  stream.next_in = const_cast<Bytef*>(bytes.data());
+  stream.avail_in = static_cast<uInt>(bytes.size());
+  stream.next_out = out.data();
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+// A test split of 1.3 million blank images in 1 MB of gzip (one member per MB of zeros, each the
+// same 1 KB): a gigabyte of bytes, four as float32.
+std::string gzip_bomb_folder(const ScratchDir& dir) {
+  constexpr std::uint32_t kImages = 1300000;
+  const std::string folder = dir.file("bomb");
+  std::filesystem::create_directories(folder);
+  std::ofstream images(folder + "/t10k-images-idx3-ubyte.gz", std::ios::binary);
+  const auto put = [&](const std::vector<std::uint8_t>& bytes) {
+    images.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  };
+  std::vector<std::uint8_t> header;
+  for (const std::uint32_t word : {kIdxImagesMagic, kImages, 28u, 28u}) {
+    for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<std::uint8_t>(word >> shift));
+  }
+  put(gzip_member(header));
+  const std::uint64_t total = std::uint64_t{kImages} * 784, megabyte = std::uint64_t{1} << 20;
+  const auto zeros = gzip_member(std::vector<std::uint8_t>(megabyte, 0));
+  for (std::uint64_t i = 0; i < total / megabyte; ++i) put(zeros);
+  put(gzip_member(std::vector<std::uint8_t>(total % megabyte, 0)));
+  images.close();
+  write_idx(folder + "/t10k-labels-idx1-ubyte.gz", IdxArray{{kImages}, std::vector<std::uint8_t>(kImages, 0)},
+            IdxCompression::kGzip);
+  return folder;
+}
+
+// interpolate held the whole split (6.2 GB for this 1 MB file) to use two images of it. Under a
+// 3 GB address-space limit (a normal run needs under 1.5 GB) it now runs; plot, which needs the
+// whole split, stops with one line naming the file rather than "std::bad_alloc".
+TEST(HostileInputs, InterpolateHoldsTwoImagesOfAGzipBombAndPlotNamesTheFileWhenMemoryRunsOut) {
+#ifdef VAE_CNN_SANITIZED
+  GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space: no ulimit -v under it";
+#endif
+  ScratchDir dir;
+  const std::string bomb = gzip_bomb_folder(dir);
+  const std::string weights = trained_folder() + "/vae_cnn.mnist.pt";
+  const std::string limit = "ulimit -v 3000000;";
+  const auto line = run_vae_cnn(dir, "interpolate -w '" + weights + "' --data '" + bomb + "' --from 0 --to 1299999 -o '" +
+                                         dir.file("line.png") + "'", limit);
+  ASSERT_EQ(line.exit_code, 0) << line.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("line.png")));
+  testing::expect_one_line_failure(run_vae_cnn(dir, plot_arguments(weights, dir, bomb), limit), 1, bomb + "/t10k-images-idx3-ubyte.gz: not enough memory", "plot of the whole split");
+}
+
+// Words for faults in the data folder, through `train`: each stops before training, naming the file.
+TEST(HostileInputs, DataFolderFaultsAreNamedNotCalledMissingOrPassedOver) {
+  ScratchDir dir;
+  const std::string train = "train --epochs 1 --limit 64 --batch-size 64 --out '" + dir.file("out") + "' --data ";
+  // A loop of links where a training file belongs (was: "missing").
+  const std::string loop = testing::small_data(dir, "loop", testing::Files::kRaw, 64);
+  std::filesystem::remove(loop + "/train-images-idx3-ubyte");
+  std::filesystem::create_symlink(loop + "/train-images-idx3-ubyte", loop + "/train-images-idx3-ubyte");
+  testing::expect_one_line_failure(run_vae_cnn(dir, train + "'" + loop + "'"), 1,
+                                   loop + "/train-images-idx3-ubyte: a loop of symbolic links", "link loop");
+  // A raw file that is a link to nothing beside its .gz (was: the .gz, silently).
+  const std::string dangling = testing::small_data(dir, "dangling", testing::Files::kGzip, 64);
+  std::filesystem::create_symlink(dir.file("nowhere"), dangling + "/train-labels-idx1-ubyte");
+  testing::expect_one_line_failure(run_vae_cnn(dir, train + "'" + dangling + "'"), 1,
+                                   dangling + "/train-labels-idx1-ubyte: a symbolic link to nothing", "dangling link");
+  // --data naming a file (was: "no such data folder").
+  testing::expect_one_line_failure(run_vae_cnn(dir, train + "'" + dangling + "/train-images-idx3-ubyte.gz'"), 1,
+                                   "train-images-idx3-ubyte.gz: is a file, not a data folder", "--data a file");
+  // Bytes after the gzip stream (was: accepted, and the run trained).
+  const std::string trailing = testing::small_data(dir, "trailing", testing::Files::kGzip, 64);
+  std::ofstream(trailing + "/t10k-labels-idx1-ubyte.gz", std::ios::app | std::ios::binary) << "garbage";
+  testing::expect_one_line_failure(run_vae_cnn(dir, train + "'" + trailing + "'"), 1,
+                                   trailing + "/t10k-labels-idx1-ubyte.gz: data after the end of the gzip stream",
+                                   "trailing garbage");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <numeric>
@@ -28,6 +29,21 @@ IdxArray some_labels(std::uint32_t count) {
   IdxArray array{{count}, std::vector<std::uint8_t>(count)};
   for (std::uint32_t i = 0; i < count; ++i) array.values[i] = static_cast<std::uint8_t>(i % 10);
   return array;
+}
+
+// `bytes` as one gzip member.
+std::vector<std::uint8_t> gzip_bytes(std::vector<std::uint8_t> bytes) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::vector<std::uint8_t> out(deflateBound(&stream, bytes.size()) + 32);
+  stream.next_in = bytes.data();
+  stream.avail_in = static_cast<uInt>(bytes.size());
+  stream.next_out = out.data();
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
 }
 
 std::vector<std::uint8_t> header(std::uint32_t magic, std::vector<std::uint32_t> dims) {
@@ -80,7 +96,7 @@ TEST(IdxFile, RejectsMissingFile) {
 
 TEST(IdxFile, RejectsDirectory) {
   ScratchDir dir;
-  expect_throw_with<DataError>([&] { read_idx_labels(dir.path().string()); }, {dir.path().string(), "is a directory"});
+  expect_throw_with<DataError>([&] { read_idx_labels(dir.path().string()); }, {dir.path().string(), "is a folder, expected an IDX file"});
 }
 
 TEST(IdxFile, RejectsEmptyFile) {
@@ -199,6 +215,56 @@ TEST(RegularFile, OnlyARegularFileIsOpenedAndEachOtherThingIsNamed) {
   EXPECT_EQ(read_regular_file(dir.file("file"), "a font", 200), std::string(200, 'v'));
   EXPECT_EQ(non_regular_kind(dir.file("fifo")), "a FIFO");
   EXPECT_EQ(non_regular_kind(dir.file("file")), "");
+}
+
+// zlib's gzread stopped at bytes after the gzip stream without a word: a file with garbage
+// appended was accepted. Further gzip members are data (gzip's own rule); anything else is refused.
+TEST(IdxFile, RejectsDataAfterTheGzipStreamButReadsFurtherMembers) {
+  ScratchDir dir;
+  const auto labels = some_labels(20);
+  auto gz = encode_idx(labels, IdxCompression::kGzip);
+  auto garbage = gz;
+  for (const char c : std::string("garbage")) garbage.push_back(static_cast<std::uint8_t>(c));
+  write_bytes(dir.file("garbage.gz"), garbage);
+  expect_throw_with<DataError>([&] { read_idx_labels(dir.file("garbage.gz")); },
+                               {dir.file("garbage.gz"), "data after the end of the gzip stream (7"});
+  // The same file as two gzip members, one after the other (what `cat a.gz b.gz` makes).
+  const auto raw = encode_idx(labels, IdxCompression::kNone);
+  const std::size_t half = raw.size() / 2;
+  auto members = gzip_bytes({raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(half)});
+  const auto second = gzip_bytes({raw.begin() + static_cast<std::ptrdiff_t>(half), raw.end()});
+  members.insert(members.end(), second.begin(), second.end());
+  write_bytes(dir.file("members.gz"), members);
+  EXPECT_EQ(read_idx_labels(dir.file("members.gz")), labels.values);
+}
+
+// Streaming only some images: the same bytes as reading all, for indices in any order, and the
+// whole file still checked (a truncated file is refused even when the images asked are in it).
+TEST(IdxFile, ReadsOnlyTheImagesAskedAndChecksTheWholeFile) {
+  ScratchDir dir;
+  const IdxArray images = some_images(3000);  // 2.35 MB: the images asked lie in different chunks
+  write_idx(dir.file("i.gz"), images, IdxCompression::kGzip);
+  const IdxImages some = read_idx_images_at(dir.file("i.gz"), {2999, 0, 1337, 5000, 1337});
+  EXPECT_EQ(some.count, 3000u);
+  ASSERT_EQ(some.pixels.size(), 4u * 784);
+  std::size_t k = 0;
+  for (const std::size_t index : {2999, 0, 1337, 1337}) {
+    EXPECT_TRUE(std::equal(some.pixels.begin() + static_cast<std::ptrdiff_t>(k * 784),
+                           some.pixels.begin() + static_cast<std::ptrdiff_t>((k + 1) * 784),
+                           images.values.begin() + static_cast<std::ptrdiff_t>(index * 784)))
+        << "image " << index;
+    ++k;
+  }
+  std::uint64_t count = 0;
+  write_idx(dir.file("l"), some_labels(3000), IdxCompression::kNone);
+  EXPECT_EQ(read_idx_labels_at(dir.file("l"), {13, 4000}, &count), std::vector<std::uint8_t>{3});
+  EXPECT_EQ(count, 3000u);
+  auto cut = encode_idx(images, IdxCompression::kNone);
+  cut.resize(cut.size() - 1);
+  write_bytes(dir.file("cut"), cut);
+  expect_throw_with<DataError>([&] { read_idx_images_at(dir.file("cut"), {0}); }, {dir.file("cut"), "truncated"});
+  write_idx(dir.file("bad_label"), IdxArray{{3}, {1, 12, 3}}, IdxCompression::kNone);
+  expect_throw_with<DataError>([&] { read_idx_labels_at(dir.file("bad_label"), {0}); }, {"label 12 at index 1"});
 }
 
 }  // namespace

@@ -60,20 +60,22 @@ int run_interpolate(const InterpolateCommand& command) {
   std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
   inputs.push_back({"-w", command.weights});
   refuse_output_over_input({"-o", command.output}, inputs);
-  const Dataset test = load_split(data_dir, Split::kTest);
+  // Only the two images are held: a small gzip file can unpack to a gigabyte of test images.
+  const SplitSample sample = load_split_sample(data_dir, Split::kTest, {command.from, command.to});
   for (const std::int64_t index : {command.from, command.to}) {
-    if (index >= test.size()) {
+    if (index >= sample.split_size) {
       throw UsageError("image " + std::to_string(index) + " is not in the test split of " + data_dir + " (" +
-                       with_thousands(test.size()) + " images, 0 to " + std::to_string(test.size() - 1) + ")");
+                       with_thousands(sample.split_size) + " images, 0 to " + std::to_string(sample.split_size - 1) + ")");
     }
   }
-  const auto digits = interpolation_digits(weights.model, test.images[command.from], test.images[command.to], command.steps);
+  const Dataset& test = sample.images;  // [0] is image `from`, [1] image `to`
+  const auto digits = interpolation_digits(weights.model, test.images[0], test.images[1], command.steps);
   DigitGridLayout layout;
   layout.columns = static_cast<int>(command.steps + 2);
   const std::string title = "test image " + std::to_string(command.from) + " (" +
-                            std::to_string(test.labels[command.from].item<std::int64_t>()) + ") to " +
+                            std::to_string(test.labels[0].item<std::int64_t>()) + ") to " +
                             std::to_string(command.to) + " (" +
-                            std::to_string(test.labels[command.to].item<std::int64_t>()) + ") through the latent means";
+                            std::to_string(test.labels[1].item<std::int64_t>()) + ") through the latent means";
   const Image image = digit_grid(digits, {""}, title, layout, Font::load_default());
   image.save_png(command.output);
   std::printf("wrote %s (%lld digits between test images %lld and %lld)\n", command.output.c_str(),

@@ -1,10 +1,14 @@
 // Conversion of checked IDX arrays into tensors, and the standard file names of a data folder.
 #include "vae_cnn/data/dataset.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <filesystem>
 
 #include "vae_cnn/data/idx_file.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/io/regular_file.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -15,35 +19,101 @@ std::string split_prefix(Split split) { return split == Split::kTrain ? "train" 
 
 }  // namespace
 
+namespace {
+
+// Whether `path` is there to be read: false when nothing is there; throws DataError naming it for
+// anything else that stops it being read (a link loop, a link to nothing, permission denied), which
+// exists() would have called "missing", or, for a link to nothing beside a .gz, passed over.
+bool data_file_present(const fs::path& path) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return false;
+    throw DataError(path.string(), file_error_words(errno));
+  }
+  if (!S_ISLNK(info.st_mode)) return true;
+  if (::stat(path.c_str(), &info) == 0) return true;
+  if (errno != ENOENT) throw DataError(path.string(), file_error_words(errno));
+  std::error_code ignored;
+  throw DataError(path.string(), "a symbolic link to nothing (" + fs::read_symlink(path, ignored).string() +
+                                     " does not exist)");
+}
+
+}  // namespace
+
 std::string locate_idx_file(const std::string& directory, const std::string& stem, bool* raw_won_over_gzip) {
+  struct stat info {};
+  if (::stat(directory.c_str(), &info) != 0) {
+    if (errno == ENOENT) {
+      throw DataError(directory, "no such data folder (expected the four MNIST IDX files; run scripts/fetch_data.sh)");
+    }
+    throw DataError(directory, file_error_words(errno) + " (the data folder)");
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    throw DataError(directory, "is a file, not a data folder (--data names a folder holding the four MNIST IDX files)");
+  }
   const fs::path raw = fs::path(directory) / stem;
   const fs::path gz = fs::path(directory) / (stem + ".gz");
-  std::error_code error;
-  const bool has_raw = fs::exists(raw, error);
-  const bool has_gz = fs::exists(gz, error);
+  const bool has_raw = data_file_present(raw);
+  const bool has_gz = data_file_present(gz);
   if (raw_won_over_gzip != nullptr) *raw_won_over_gzip = has_raw && has_gz;
   if (has_raw) return raw.string();
   if (has_gz) return gz.string();
-  if (!fs::is_directory(directory, error)) {
-    throw DataError(directory, "no such data folder (expected the four MNIST IDX files; run scripts/fetch_data.sh)");
-  }
   throw DataError(raw.string(), "missing (neither " + stem + " nor " + stem + ".gz is in the data folder)");
 }
 
-Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path) {
-  IdxImages images = read_idx_images(images_path);
-  std::vector<std::uint8_t> labels = read_idx_labels(labels_path);
-  if (labels.size() != images.count) {
-    throw DataError(labels_path, "holds " + std::to_string(labels.size()) + " labels, expected " +
-                                     std::to_string(images.count) + " to match " + images_path);
-  }
-  const auto count = static_cast<std::int64_t>(images.count);
+namespace {
+
+// Grey bytes (count images) and their labels as tensors: images [count,1,28,28] float32 in [0,1].
+Dataset as_tensors(std::vector<std::uint8_t>& pixels, std::vector<std::uint8_t>& labels, const std::string& images_path) {
+  const auto count = static_cast<std::int64_t>(labels.size());
   Dataset dataset;
-  dataset.images = torch::from_blob(images.pixels.data(), {count, 1, kImageSide, kImageSide}, torch::kUInt8)
-                       .to(torch::kFloat32)
-                       .div_(255.0f);
+  try {
+    dataset.images = torch::from_blob(pixels.data(), {count, 1, kImageSide, kImageSide}, torch::kUInt8)
+                         .to(torch::kFloat32)
+                         .div_(255.0f);
+  } catch (const std::exception&) {  // std::bad_alloc, or LibTorch's c10::Error from its allocator
+    throw ResourceError(images_path + ": not enough memory to hold its " + std::to_string(count) + " images as float32 (" +
+                        std::to_string(count * kImageSide * kImageSide * 4 >> 20) + " MB)");
+  }
   dataset.labels = torch::from_blob(labels.data(), {count}, torch::kUInt8).to(torch::kInt64);
   return dataset;
+}
+
+void check_label_count(std::uint64_t labels, std::uint64_t images, const std::string& labels_path,
+                       const std::string& images_path) {
+  if (labels != images) {
+    throw DataError(labels_path, "holds " + std::to_string(labels) + " labels, expected " + std::to_string(images) +
+                                     " to match " + images_path);
+  }
+}
+
+}  // namespace
+
+Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path) {
+  IdxImages images;
+  try {
+    images = read_idx_images(images_path);
+  } catch (const std::bad_alloc&) {
+    throw ResourceError(images_path + ": not enough memory to read it");
+  }
+  std::vector<std::uint8_t> labels = read_idx_labels(labels_path);
+  check_label_count(labels.size(), images.count, labels_path, images_path);
+  return as_tensors(images.pixels, labels, images_path);
+}
+
+SplitSample load_split_sample(const std::string& directory, Split split, const std::vector<std::int64_t>& indices) {
+  const std::string prefix = split_prefix(split);
+  const std::string images_path = locate_idx_file(directory, prefix + "-images-idx3-ubyte");
+  const std::string labels_path = locate_idx_file(directory, prefix + "-labels-idx1-ubyte");
+  const std::vector<std::uint64_t> wanted(indices.begin(), indices.end());
+  IdxImages images = read_idx_images_at(images_path, wanted);
+  std::uint64_t label_count = 0;
+  std::vector<std::uint8_t> labels = read_idx_labels_at(labels_path, wanted, &label_count);
+  check_label_count(label_count, images.count, labels_path, images_path);
+  SplitSample sample;
+  sample.split_size = images.count;
+  sample.images = as_tensors(images.pixels, labels, images_path);
+  return sample;
 }
 
 Dataset load_split(const std::string& directory, Split split, std::vector<DataFileChoice>* chosen) {

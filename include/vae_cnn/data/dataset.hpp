@@ -35,12 +35,24 @@ enum class Split { kTrain, kTest };
 /// else `stem.gz`; throws DataError when neither exists. `raw_won_over_gzip` tells when both did.
 std::string locate_idx_file(const std::string& directory, const std::string& stem, bool* raw_won_over_gzip = nullptr);
 
-/// Loads an image file and its label file; the counts must agree.
+/// Loads an image file and its label file; the counts must agree. Throws ResourceError naming the
+/// image file when memory runs out holding it.
 Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path);
 
 /// Loads one split of a data folder holding the four standard IDX files; appends the files read
 /// to `chosen` when given.
 Dataset load_split(const std::string& directory, Split split, std::vector<DataFileChoice>* chosen = nullptr);
+
+/// Some images of a split and the split's size.
+struct SplitSample {
+  Dataset images;               ///< the images asked for whose index is in the split, in the order asked
+  std::int64_t split_size = 0;  ///< images in the split
+};
+
+/// The images `indices` of one split of a data folder with their labels, streamed from the files:
+/// memory for those images only, however large the split, while every file is checked as
+/// load_split checks it (what `interpolate` needs: two test images).
+SplitSample load_split_sample(const std::string& directory, Split split, const std::vector<std::int64_t>& indices);
 
 /// Loads both splits of a data folder.
 DataSplits load_data_dir(const std::string& directory);

@@ -30,7 +30,8 @@ struct IdxImages {
 enum class IdxCompression { kNone, kGzip };
 
 /// Reads an IDX file of unsigned bytes whose magic number must be `expected_magic`; gzip is
-/// recognised by content. Throws DataError naming the file and the fault; the header's sizes are
+/// recognised by content (members one after another are read on; other bytes after the gzip
+/// stream are refused). Throws DataError naming the file and the fault; the header's sizes are
 /// checked against limits and against the data actually present before anything is allocated.
 IdxArray read_idx(const std::string& path, std::uint32_t expected_magic);
 
@@ -39,6 +40,17 @@ IdxImages read_idx_images(const std::string& path);
 
 /// Reads an IDX1 label file: digits 0–9, at least one.
 std::vector<std::uint8_t> read_idx_labels(const std::string& path);
+
+/// The images `indices` of an IDX3 image file, streamed: memory for those images only, however many
+/// the file holds (a 1 MB gzip file can unpack to a gigabyte), while the whole file is checked as
+/// read_idx_images checks it. `count` is the file's image count; `pixels` holds the images whose
+/// index is below it, in the order asked.
+IdxImages read_idx_images_at(const std::string& path, const std::vector<std::uint64_t>& indices);
+
+/// The labels `indices` of an IDX1 label file, streamed and checked as read_idx_labels does; those
+/// of indices below the file's count (stored in `count` when given), in the order asked.
+std::vector<std::uint8_t> read_idx_labels_at(const std::string& path, const std::vector<std::uint64_t>& indices,
+                                             std::uint64_t* count = nullptr);
 
 /// The bytes of an IDX file holding `array` (big-endian header, then the values), optionally
 /// gzip-compressed.

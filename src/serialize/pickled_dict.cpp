@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <fstream>
+#include <new>
 #include <sstream>
 
 #include "vae_cnn/errors.hpp"
@@ -21,13 +22,14 @@ namespace {
 // reader checks every read, so a damaged file ends in an exception instead. Before it sees the
 // file, every record is checked against the zip's CRC-32 (zip_records.hpp); while it reads, every
 // tensor against its record (tensor_archive.hpp).
-c10::IValue unpickle_archive(const std::string& bytes, const std::string& path, const std::string& what) {
+c10::IValue unpickle_archive(const std::string& bytes, const std::string& path, const std::string& what,
+                             bool objects_as_dicts = false) {
   if (const auto fault = zip_records_fault(bytes.data(), bytes.size())) {
     throw DataError(path, "not " + what + ", or truncated or damaged: " + *fault);
   }
   std::istringstream in(bytes);
   caffe2::serialize::PyTorchStreamReader reader(&in);
-  return read_checked_archive(reader, path, what);
+  return read_checked_archive(reader, path, what, objects_as_dicts);
 }
 
 }  // namespace
@@ -58,16 +60,19 @@ GenericDict read_tagged_dict(const std::string& path, const std::string& format,
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, "cannot open (no such file or no permission)");
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (!in) throw DataError(path, "cannot read");
-  const std::string bytes = std::move(contents).str();
-  if (bytes.empty()) throw DataError(path, "empty file, expected " + what);
   c10::IValue root;
   try {
+    std::ostringstream contents;
+    contents << in.rdbuf();
+    if (!in) throw DataError(path, "cannot read");
+    const std::string bytes = std::move(contents).str();
+    if (bytes.empty()) throw DataError(path, "empty file, expected " + what);
     root = unpickle_archive(bytes, path, what);
   } catch (const DataError&) {
     throw;
+  } catch (const std::bad_alloc&) {
+    throw DataError(path, "memory ran out while reading it (" + std::to_string(std::filesystem::file_size(path, ignored)) +
+                              " bytes on disk)");
   } catch (const std::exception&) {
     throw DataError(path, "not " + what + ", or truncated (cannot be unpickled)");
   }
@@ -83,6 +88,16 @@ GenericDict read_tagged_dict(const std::string& path, const std::string& format,
                               std::to_string(max_version) + "); upgrade vae_cnn");
   }
   return dict;
+}
+
+c10::IValue read_module_archive_bytes(const std::string& bytes, const std::string& path, const std::string& what) {
+  try {
+    return unpickle_archive(bytes, path, what, /*objects_as_dicts=*/true);
+  } catch (const DataError&) {
+    throw;
+  } catch (const std::exception&) {
+    throw DataError(path, "not " + what + ", or truncated (cannot be unpickled)");
+  }
 }
 
 c10::IValue require_field(const std::string& path, const GenericDict& dict, const std::string& key) {

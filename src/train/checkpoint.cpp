@@ -1,9 +1,9 @@
 // A checkpoint is a weights dict plus optimizer, generators, options and metrics so far. The
 // optimizer's state is a dict of named tensors (optimizer_state.hpp says why); checkpoints of
-// format 1 carried LibTorch's own optimizer archive as a uint8 tensor, still read.
+// format 1 carried LibTorch's own optimizer archive as a uint8 tensor, still read: as data, with the
+// checks the checkpoint itself gets, into the same named dict. LibTorch's loader (torch::jit::load)
+// took it unchecked: a REDUCE on an empty stack in its pickle crashed `train --resume`.
 #include "vae_cnn/train/checkpoint.hpp"
-
-#include <sstream>
 
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
@@ -169,12 +169,18 @@ Checkpoint load_checkpoint(const std::string& path, torch::Device device) {
   if (require_int(path, dict, "format_version") >= 2) {
     checkpoint.optimizer_state = require_dict(path, dict, "optimizer_state");
   } else {
-    const at::Tensor optimizer = require_tensor(path, dict, "optimizer");
+    // Contiguous: a view of stride 0 passes the archive's checks and would be read as bytes past it.
+    const at::Tensor optimizer = require_tensor(path, dict, "optimizer").contiguous();
     if (optimizer.scalar_type() != torch::kUInt8 || optimizer.dim() != 1) {
       throw DataError(path, "field 'optimizer' is not a byte tensor");
     }
-    checkpoint.optimizer_archive.assign(reinterpret_cast<const char*>(optimizer.data_ptr<std::uint8_t>()),
-                                        static_cast<std::size_t>(optimizer.numel()));
+    const std::string archive(reinterpret_cast<const char*>(optimizer.data_ptr<std::uint8_t>()),
+                              static_cast<std::size_t>(optimizer.numel()));
+    std::vector<std::string> parameter_names;
+    for (const auto& item : checkpoint.weights.model->named_parameters()) parameter_names.push_back(item.key());
+    checkpoint.optimizer_state = optimizer_state_from_libtorch_archive(
+        path, read_module_archive_bytes(archive, path, "LibTorch's optimizer archive (field 'optimizer')"),
+        parameter_names);
   }
   checkpoint.cpu_rng_state = require_tensor(path, dict, "rng_cpu");
   if (dict.find(std::string("rng_cuda")) != dict.end()) checkpoint.cuda_rng_state = require_tensor(path, dict, "rng_cuda");
@@ -186,12 +192,6 @@ void restore_training_state(const Checkpoint& checkpoint, ConvVae& model, torch:
   try {
     if (checkpoint.optimizer_state) {
       optimizer_state_from_dict(checkpoint.path, *checkpoint.optimizer_state, optimizer, model->named_parameters());
-    } else {
-      torch::serialize::InputArchive archive;
-      std::istringstream bytes(checkpoint.optimizer_archive);
-      archive.load_from(bytes, device);
-      optimizer.load(archive);
-      check_state_fits_parameters(checkpoint.path, optimizer);
     }
     default_generator(torch::kCPU).set_state(checkpoint.cpu_rng_state);
     if (device.is_cuda() && checkpoint.cuda_rng_state.defined()) {

@@ -147,25 +147,58 @@ void clear_state_slices(torch::optim::Optimizer& optimizer, const at::Tensor& pa
   }
 }
 
-void check_state_fits_parameters(const std::string& path, torch::optim::Optimizer& optimizer) {
-  auto& states = optimizer.state();
-  for (const auto& group : optimizer.param_groups()) {
-    for (const auto& parameter : group.params()) {
-      const auto found = states.find(state_key(parameter));
-      if (found == states.end()) continue;
-      for (const Buffer& buffer : buffers_of(*found->second)) {
-        const at::Tensor& moment = *buffer.tensor;
-        if (moment.defined() && moment.sizes() != parameter.sizes()) {
-          throw DataError(path, "its optimizer state does not fit the model ('" + std::string(buffer.name) +
-                                    "' of shape " +
-                                    shape_text(moment.sizes()) + " for a parameter of shape " +
-                                    shape_text(parameter.sizes()) +
-                                    "): a checkpoint of another LibTorch version? Resume with the vae_cnn build that "
-                                    "wrote it, or start a new run");
-        }
+namespace {
+
+// A count LibTorch's archive writes as a one-element int64 tensor ("param_groups/size").
+std::int64_t archived_count(const std::string& path, const GenericDict& dict, const std::string& key,
+                            std::int64_t most) {
+  const at::Tensor count = require_tensor(path, dict, key);
+  if (count.numel() != 1 || count.scalar_type() != torch::kInt64) {
+    throw DataError(path, "optimizer archive: '" + key + "' is not a count");
+  }
+  const std::int64_t value = count.item<std::int64_t>();
+  if (value < 0 || value > most) {
+    throw DataError(path, "optimizer archive: '" + key + "' is " + std::to_string(value) + ", expected 0 to " +
+                              std::to_string(most) + " (the model's parameters)");
+  }
+  return value;
+}
+
+}  // namespace
+
+GenericDict optimizer_state_from_libtorch_archive(const std::string& path, const c10::IValue& archive,
+                                                  const std::vector<std::string>& parameter_names) {
+  if (!archive.isGenericDict()) throw DataError(path, "optimizer archive: no object at the top");
+  const GenericDict root = archive.toGenericDict();
+  const GenericDict states = require_dict(path, root, "state");
+  const GenericDict groups = require_dict(path, root, "param_groups");
+  const auto most = static_cast<std::int64_t>(parameter_names.size());
+  GenericDict named(c10::StringType::get(), c10::AnyType::get());
+  std::size_t listed = 0;
+  const std::int64_t group_count = archived_count(path, groups, "param_groups/size", most);
+  for (std::int64_t group_index = 0; group_index < group_count; ++group_index) {
+    const GenericDict group = require_dict(path, groups, "param_groups/" + std::to_string(group_index));
+    const std::int64_t size = archived_count(path, group, "params/size", most);
+    for (std::int64_t index = 0; index < size; ++index) {
+      const std::string key = require_string(path, group, "params/" + std::to_string(index));
+      const std::size_t position = listed++;
+      const auto state = states.find(key);
+      if (position >= parameter_names.size() || state == states.end()) continue;  // too many: refused below
+      if (!state->value().isGenericDict()) {
+        throw DataError(path, "optimizer archive: the state of '" + key + "' is not an object");
       }
+      GenericDict entry(c10::StringType::get(), c10::AnyType::get());
+      for (const auto& item : state->value().toGenericDict()) {
+        if (item.key().isString()) entry.insert(item.key(), item.value());
+      }
+      named.insert(parameter_names[position], entry);
     }
   }
+  if (listed != parameter_names.size()) {
+    throw DataError(path, "optimizer archive: lists " + std::to_string(listed) + " parameters, the model has " +
+                              std::to_string(parameter_names.size()));
+  }
+  return named;
 }
 
 }  // namespace vae_cnn

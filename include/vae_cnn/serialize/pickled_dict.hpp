@@ -23,6 +23,11 @@ void write_dict_file(const std::string& path, const GenericDict& dict);
 GenericDict read_tagged_dict(const std::string& path, const std::string& format, const std::string& what,
                              std::int64_t max_version);
 
+/// A TorchScript module archive held in `bytes` (a field of the file `path`), read as data with
+/// every check a file of ours gets (zip records, pickle, tensors; tensor_archive.hpp): each object
+/// becomes the dict of its attributes. DataError names `path` and `what` the archive is.
+c10::IValue read_module_archive_bytes(const std::string& bytes, const std::string& path, const std::string& what);
+
 /// Typed fields; a missing field or one of another type is a DataError naming file and field.
 c10::IValue require_field(const std::string& path, const GenericDict& dict, const std::string& key);
 std::int64_t require_int(const std::string& path, const GenericDict& dict, const std::string& key);

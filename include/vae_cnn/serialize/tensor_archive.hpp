@@ -16,7 +16,13 @@ namespace vae_cnn {
 /// must stay inside that storage. LibTorch checks neither: a short record was read past its end, an
 /// empty one crashed. Throws DataError naming the file (`what` says what it should be), the tensor
 /// and the fault.
+///
+/// `objects_as_dicts`: a TorchScript module archive (what LibTorch's serialize::OutputArchive
+/// writes, and format-1 checkpoints embed) holds objects of classes its code/ files define; each
+/// becomes the dict of its attributes, so that the archive is read as data, without the TorchScript
+/// compiler (whose parser recurses as deep as the code nests) or LibTorch's unchecked reads. Without
+/// it, an object is refused as in Python's torch.load(weights_only=True).
 c10::IValue read_checked_archive(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path,
-                                 const std::string& what);
+                                 const std::string& what, bool objects_as_dicts = false);
 
 }  // namespace vae_cnn

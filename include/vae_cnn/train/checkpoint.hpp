@@ -23,8 +23,7 @@ struct Checkpoint {
   TrainConfig config;                ///< the options of the run that wrote it
   std::int64_t epoch = 0;            ///< completed epochs
   std::vector<EpochMetrics> history; ///< one row per completed epoch
-  std::optional<GenericDict> optimizer_state;  ///< by parameter name (format 2 on)
-  std::string optimizer_archive;     ///< format 1: LibTorch's archive of the optimizer
+  std::optional<GenericDict> optimizer_state;  ///< by parameter name (format 1's archive converted)
   at::Tensor cpu_rng_state;          ///< the default CPU generator after the last epoch
   at::Tensor cuda_rng_state;         ///< the training GPU's generator, undefined on CPU runs
 };

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "vae_cnn/serialize/pickled_dict.hpp"
 
@@ -35,8 +36,12 @@ torch::optim::AdamParamState& adam_state_of(torch::optim::Optimizer& optimizer, 
 void clear_state_slices(torch::optim::Optimizer& optimizer, const at::Tensor& parameter, std::int64_t dim,
                         const at::Tensor& index);
 
-/// After LibTorch's own archive was loaded into `optimizer` (checkpoints of format 1): every moment
-/// must have its parameter's shape, or DataError naming `path`.
-void check_state_fits_parameters(const std::string& path, torch::optim::Optimizer& optimizer);
+/// The dict optimizer_state_to_dict writes, from LibTorch's own optimizer archive (checkpoints of
+/// format 1), read as data (read_module_archive_bytes): {"state": {key: {"step", buffers...}},
+/// "param_groups": {"param_groups/size", "param_groups/<i>": {"params/size", "params/<j>": key}}},
+/// where the groups list the keys of the optimizer's parameters, in order: `parameter_names`.
+/// DataError naming `path` when the layout is not that one or lists another number of parameters.
+GenericDict optimizer_state_from_libtorch_archive(const std::string& path, const c10::IValue& archive,
+                                                  const std::vector<std::string>& parameter_names);
 
 }  // namespace vae_cnn

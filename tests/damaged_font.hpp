@@ -41,9 +41,9 @@ class DamagedFont {
     DamagedFont fixed = *this;
     const std::size_t tables = get16(4);
     for (std::size_t t = 0; t < tables; ++t) {
-      const std::size_t record = 12 + 16 * t;
-      const bool head = std::string(bytes_.begin() + record, bytes_.begin() + record + 4) == "head";
-      const std::uint32_t offset = get32(record + 8), length = get32(record + 12);
+      const std::size_t entry = 12 + 16 * t;
+      const bool head = std::string(bytes_.begin() + entry, bytes_.begin() + entry + 4) == "head";
+      const std::uint32_t offset = get32(entry + 8), length = get32(entry + 12);
       std::uint32_t sum = 0;
       for (std::uint32_t i = 0; i < length; i += 4) {
         std::uint32_t word = 0;
@@ -53,7 +53,7 @@ class DamagedFont {
         }
         sum += word;
       }
-      fixed.put32(record + 4, sum);
+      fixed.put32(entry + 4, sum);
     }
     return fixed.bytes_;
   }

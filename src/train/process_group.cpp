@@ -78,6 +78,15 @@ std::optional<LauncherEnv> read_launcher_env(const std::function<const char*(con
   return env;
 }
 
+std::string rendezvous_notice(const LauncherEnv& env, std::chrono::seconds timeout) {
+  const int others = env.world_size - 1;
+  return "rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) + " (WORLD_SIZE=" +
+         std::to_string(env.world_size) + " and RANK=" + std::to_string(env.rank) +
+         " in the environment, as torchrun sets them): waiting up to " + std::to_string(timeout.count()) +
+         " s for the other " + (others == 1 ? "rank" : std::to_string(others) + " ranks") + " at " + env.master_addr +
+         ":" + std::to_string(env.master_port) + "; for a run of one process, unset WORLD_SIZE";
+}
+
 const char* to_string(CollectiveLibrary library) { return library == CollectiveLibrary::kNccl ? "NCCL" : "Gloo"; }
 
 bool nccl_built() {

@@ -54,9 +54,12 @@ bool given(const std::set<std::string>& explicit_options, const std::string& nam
 // The group of a run torchrun started, joined before anything else so that a rank failing at any
 // later step is seen by the others at once; none for a plain run.
 std::unique_ptr<DataParallelGroup> join_group_if_launched(const std::optional<LauncherEnv>& launcher,
-                                                          const TrainConfig& config) {
+                                                          const TrainConfig& config,
+                                                          const std::function<void(const std::string&)>& on_notice) {
   if (!launcher) return nullptr;
-  return std::make_unique<DataParallelGroup>(*launcher, std::chrono::seconds(config.group_timeout_seconds));
+  const std::chrono::seconds timeout(config.group_timeout_seconds);
+  if (on_notice) on_notice(rendezvous_notice(*launcher, timeout));
+  return std::make_unique<DataParallelGroup>(*launcher, timeout);
 }
 
 // --threads, else the cores shared out among the ranks on this machine.
@@ -147,9 +150,10 @@ struct RunPlace {
 };
 
 // Fills `place` (a lock cannot move, so the caller owns it); sets a data-parallel run's seed.
-void settle_place(TrainConfig& config, bool resuming, RunPlace& place) {
+void settle_place(TrainConfig& config, bool resuming, RunPlace& place,
+                  const std::function<void(const std::string&)>& on_notice) {
   const std::optional<LauncherEnv> launcher = read_launcher_env();
-  place.group = join_group_if_launched(launcher, config);
+  place.group = join_group_if_launched(launcher, config, on_notice);
   place.rank_zero = place.group == nullptr || place.group->rank() == 0;
   place.ranks_here = launcher ? launcher->local_world_size : 1;
   place.device = resolve_device(config.device, launcher ? launcher->local_rank : 0);
@@ -324,7 +328,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   check_run_names(given_config);
   TrainConfig config = given_config;
   RunPlace place;
-  settle_place(config, resume != nullptr, place);
+  settle_place(config, resume != nullptr, place, hooks.on_notice);
   if (place.rank_zero && resume == nullptr) refuse_to_replace_a_run(config);
   if (place.rank_zero && resume != nullptr) refuse_to_resume_over_another_run(config, *resume);
   const DataSplits data = load_data_dir(config.data_dir);

@@ -36,6 +36,10 @@ struct LauncherEnv {
 std::optional<LauncherEnv> read_launcher_env(
     const std::function<const char*(const char*)>& lookup = [](const char* name) { return std::getenv(name); });
 
+/// What a rank waits for while it joins its group, and where the waiting comes from: a stray
+/// WORLD_SIZE left in a shell would otherwise make a plain run wait silently for the whole timeout.
+std::string rendezvous_notice(const LauncherEnv& env, std::chrono::seconds timeout);
+
 /// Rows [begin, end) of a batch of `rows` that `rank` of `world_size` takes: contiguous, in rank
 /// order, sizes differing by at most one (a rank may get none of a small last batch).
 struct RowShard {

@@ -70,6 +70,29 @@ TEST(EvalCli, LossTermsEqualTrainingsValidationAndJsonHasEveryFigure) {
   EXPECT_TRUE(std::isfinite(report["log_likelihood_nats"].get<double>()));
 }
 
+// One image has no spread over images: how many units are alive or active cannot be told from it,
+// and saying 0 of 16 and "does not use its input" would report a dead encoder that is not.
+TEST(EvalCli, ASplitOfOneImageLeavesTheEncoderFiguresUnknown) {
+  ScratchDir dir;
+  const std::string weights =
+      testing::shared_training("eval_mse_seed5", testing::small_real_run("", 2, 5)) + "/vae_cnn.mnist.pt";
+  const std::string data = testing::small_data(dir, "one", testing::Files::kRaw);
+  write_idx(data + "/t10k-images-idx3-ubyte", testing::first_of("t10k-images-idx3-ubyte", kIdxImagesMagic, 1),
+            IdxCompression::kNone);
+  write_idx(data + "/t10k-labels-idx1-ubyte", testing::first_of("t10k-labels-idx1-ubyte", kIdxLabelsMagic, 1),
+            IdxCompression::kNone);
+  const auto result = run_vae_cnn(dir, "eval -w '" + weights + "' --data '" + data + "' --iw 2 --json '" +
+                                           dir.file("eval.json") + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("hidden units alive: unknown"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("does not use its input"), std::string::npos) << result.out;
+  const auto report = nlohmann::json::parse(slurp(dir.file("eval.json")));
+  EXPECT_EQ(report["data"]["images"], 1);
+  for (const char* unknown : {"active_units", "hidden_units_alive", "z_mean_spread", "encoder_uses_input"}) {
+    EXPECT_TRUE(report[unknown].is_null()) << unknown << ": " << report[unknown];
+  }
+}
+
 TEST(EvalCli, BadOptionsAndMissingWeightsFailWithOneLine) {
   ScratchDir dir;
   testing::expect_one_line_failure(run_vae_cnn(dir, "eval -w x.pt --iw 0"), 2, "--iw", "--iw 0");

@@ -118,12 +118,16 @@ int run_eval(const EvalCommand& command) {
     std::printf("loss %.3f = reconstruction %.3f + %g x KL %.3f   (as training's validation)\n", result.metrics.loss,
                 result.metrics.reconstruction, meta.beta, result.metrics.kl);
   }
-  std::printf("active units %lld of %lld   (Var over images of z_mean > 0.01)\n",
-              static_cast<long long>(result.active_units), static_cast<long long>(result.latent_dim));
-  if (result.encoder.hidden_units > 0) {
+  if (result.active_units && result.encoder) {
+    const EncoderHealth& encoder = *result.encoder;
+    std::printf("active units %lld of %lld   (Var over images of z_mean > 0.01)\n",
+                static_cast<long long>(*result.active_units), static_cast<long long>(result.latent_dim));
     std::printf("hidden units alive %lld of %lld   (encoder Dense layer: positive for some image)%s\n",
-                static_cast<long long>(result.encoder.hidden_alive), static_cast<long long>(result.encoder.hidden_units),
-                result.encoder.uses_input() ? "" : "; the encoder does not use its input: every image gets the same code");
+                static_cast<long long>(encoder.hidden_alive), static_cast<long long>(encoder.hidden_units),
+                encoder.uses_input() ? "" : "; the encoder does not use its input: every image gets the same code");
+  } else {
+    std::printf("active units and hidden units alive: unknown   (they compare images: the split has %s, needs 2)\n",
+                with_thousands(result.metrics.images).c_str());
   }
   std::printf("likelihood: %s; constant %.3f nats\n", result.likelihood.description.c_str(),
               result.likelihood.constant_nats);

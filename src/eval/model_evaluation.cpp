@@ -5,6 +5,15 @@
 #include "vae_cnn/eval/latent_codes.hpp"
 
 namespace vae_cnn {
+namespace {
+
+// What could not be measured is null in the report, not a zero that reads as a finding.
+template <typename T>
+nlohmann::ordered_json or_null(const std::optional<T>& value) {
+  return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+}  // namespace
 
 ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const WeightsMetadata& metadata,
                                std::int64_t samples, std::uint64_t seed, std::int64_t batch_size,
@@ -12,8 +21,10 @@ ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const Weight
   ModelEvaluation evaluation;
   evaluation.metrics = evaluate(model, data, metadata.loss, metadata.beta, batch_size);
   evaluation.latent_dim = metadata.latent_dim;
-  evaluation.active_units = active_units(encode_dataset(model, data).z_mean);
-  if (data.size() >= 2) evaluation.encoder = encoder_health(model, data.images, batch_size);
+  if (data.size() >= 2) {
+    evaluation.active_units = active_units(encode_dataset(model, data).z_mean);
+    evaluation.encoder = encoder_health(model, data.images, batch_size);
+  }
   evaluation.likelihood = pixel_likelihood(metadata.loss, data.size() > 0 ? data.images[0].numel() : 0);
   // The training loss uses β·KL; the bound on log p(x) needs the plain KL.
   evaluation.elbo = -(evaluation.metrics.reconstruction + evaluation.metrics.kl + evaluation.likelihood.constant_nats);
@@ -28,6 +39,7 @@ ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const Weight
 
 std::string evaluation_json(const ModelEvaluation& evaluation, const WeightsMetadata& metadata,
                             const std::string& weights_path, const std::string& data_dir, const std::string& split) {
+  const std::optional<EncoderHealth>& encoder = evaluation.encoder;
   const nlohmann::ordered_json report = {
       {"weights",
        {{"path", weights_path},
@@ -40,11 +52,11 @@ std::string evaluation_json(const ModelEvaluation& evaluation, const WeightsMeta
       {"loss", evaluation.metrics.loss},
       {"reconstruction", evaluation.metrics.reconstruction},
       {"kl", evaluation.metrics.kl},
-      {"active_units", evaluation.active_units},
-      {"hidden_units", evaluation.encoder.hidden_units},
-      {"hidden_units_alive", evaluation.encoder.hidden_alive},
-      {"z_mean_spread", evaluation.encoder.z_mean_spread},
-      {"encoder_uses_input", evaluation.encoder.uses_input()},
+      {"active_units", or_null(evaluation.active_units)},
+      {"hidden_units", or_null(encoder ? std::optional(encoder->hidden_units) : std::nullopt)},
+      {"hidden_units_alive", or_null(encoder ? std::optional(encoder->hidden_alive) : std::nullopt)},
+      {"z_mean_spread", or_null(encoder ? std::optional(encoder->z_mean_spread) : std::nullopt)},
+      {"encoder_uses_input", or_null(encoder ? std::optional(encoder->uses_input()) : std::nullopt)},
       {"likelihood", {{"model", evaluation.likelihood.description}, {"constant_nats", evaluation.likelihood.constant_nats}}},
       {"elbo_nats", evaluation.elbo},
       {"log_likelihood_nats", evaluation.log_likelihood},

@@ -4,6 +4,7 @@
 #include "vae_cnn/torch_api.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "vae_cnn/data/dataset.hpp"
@@ -17,8 +18,9 @@ namespace vae_cnn {
 struct ModelEvaluation {
   EvalMetrics metrics;             ///< loss, reconstruction, KL as training's validation reports them
   std::int64_t latent_dim = 0;
-  std::int64_t active_units = 0;
-  EncoderHealth encoder;           ///< hidden units alive and z_mean spread; not measured below 2 images
+  /// Spread over images decides both: with fewer than 2 images neither can be told (empty).
+  std::optional<std::int64_t> active_units;
+  std::optional<EncoderHealth> encoder;  ///< hidden units alive and z_mean spread
   PixelLikelihood likelihood;
   double elbo = 0;                 ///< -(loss + constant): the bound the training loss stands for, nats
   double log_likelihood = 0;       ///< IWAE estimate of log p(x) with `samples` samples, nats per image

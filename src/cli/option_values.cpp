@@ -169,7 +169,8 @@ bool train_split_option(const cxxopts::ParseResult& result) {
 double range_option(const cxxopts::ParseResult& result) {
   const double range = number_option(result, "range");
   if (!(range > 0 && range <= kMaxLatentRange)) {
-    throw UsageError("--range: '" + result["range"].as<std::string>() + "', expected a number above 0 and at most 1000000");
+    throw UsageError("--range: '" + result["range"].as<std::string>() + "', expected a number above 0 and at most " +
+                     std::to_string(static_cast<long long>(kMaxLatentRange)));
   }
   return range;
 }

@@ -41,9 +41,10 @@ std::string required_option(const cxxopts::ParseResult& result, const std::strin
 /// `--split test|train`: true for train; UsageError for anything else.
 bool train_split_option(const cxxopts::ParseResult& result);
 
-/// The largest --range of `plot` and `serve`: the map's tick labels are written with one decimal,
-/// which stays short and exact up to here.
-constexpr double kMaxLatentRange = 1e6;
+/// The largest --range of `plot` and `serve`: the prior is N(0, I), so a map wider than a thousand
+/// standard deviations shows nothing more, and the manifold's tick labels (one decimal) still fit
+/// beside the picture up to here.
+constexpr double kMaxLatentRange = 1000;
 /// `--range R` of `plot` and `serve`: above 0 and at most kMaxLatentRange.
 double range_option(const cxxopts::ParseResult& result);
 

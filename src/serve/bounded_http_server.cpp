@@ -202,7 +202,7 @@ bool BoundedHttpServer::process_and_close_socket(socket_t sock) {
     for (int served = 0; served < limits_.requests_per_connection && stream.next_request(); ++served) {
       bool parsed = false, body = false, connection_closed = false;
       const bool last = served + 1 == limits_.requests_per_connection;
-      const bool answered = process_request(stream, last, connection_closed, [&](httplib::Request& request) {
+      const bool answered = process_request(stream, last, connection_closed, [&](const httplib::Request& request) {
         parsed = true;
         body = carries_body(request);
       });

@@ -58,7 +58,8 @@ std::unique_ptr<DataParallelGroup> join_group_if_launched(const std::optional<La
                                                           const std::function<void(const std::string&)>& on_notice) {
   if (!launcher) return nullptr;
   const std::chrono::seconds timeout(config.group_timeout_seconds);
-  if (on_notice) on_notice(rendezvous_notice(*launcher, timeout));
+  // Rank 0 alone speaks, as for the rest of the run.
+  if (on_notice && launcher->rank == 0) on_notice(rendezvous_notice(*launcher, timeout));
   return std::make_unique<DataParallelGroup>(*launcher, timeout);
 }
 

@@ -54,6 +54,16 @@ cxxopts::Options train_options() {
   return options;
 }
 
+// An option naming one of an enum's values, read by `parse` (which throws invalid_argument).
+template <typename Parse>
+auto enum_option(const cxxopts::ParseResult& result, const std::string& option, Parse parse) {
+  try {
+    return parse(result[option].as<std::string>());
+  } catch (const std::invalid_argument& error) {
+    throw UsageError("--" + option + ": " + error.what());
+  }
+}
+
 }  // namespace
 
 Command parse_train(const std::vector<std::string>& args) {
@@ -72,21 +82,9 @@ Command parse_train(const std::vector<std::string>& args) {
   config.kl_warmup = integer_option(result, "kl-warmup");
   config.lr_warmup = integer_option(result, "lr-warmup");
   config.revive_epochs = integer_option(result, "revive");
-  try {
-    config.optimizer = parse_optimizer_kind(result["optimizer"].as<std::string>());
-  } catch (const std::invalid_argument& error) {
-    throw UsageError(std::string("--optimizer: ") + error.what());
-  }
-  try {
-    config.precision = parse_precision(result["precision"].as<std::string>());
-  } catch (const std::invalid_argument& error) {
-    throw UsageError(std::string("--precision: ") + error.what());
-  }
-  try {
-    config.init = parse_init_kind(result["init"].as<std::string>());
-  } catch (const std::invalid_argument& error) {
-    throw UsageError(std::string("--init: ") + error.what());
-  }
+  config.optimizer = enum_option(result, "optimizer", parse_optimizer_kind);
+  config.precision = enum_option(result, "precision", parse_precision);
+  config.init = enum_option(result, "init", parse_init_kind);
   config.device = result["device"].as<std::string>();
   config.cuda_graph = result.count("no-cuda-graph") == 0;
   config.threads = static_cast<int>(std::clamp<std::int64_t>(integer_option(result, "threads"), -1, 1 << 20));

@@ -9,7 +9,9 @@
 #include <cstring>
 #include <map>
 #include <string_view>
+#include <tuple>
 #include <unordered_set>
+#include <utility>
 
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/serialize/pickle_framing.hpp"
@@ -127,6 +129,44 @@ c10::IValue objects_unwrapped(const c10::IValue& value) {
   return objects_unwrapped(value, visited);
 }
 
+// What LibTorch's unpickler cannot read, said as such rather than as damage.
+void refuse_what_libtorch_cannot_unpickle(std::string_view pickle, const std::string& path, const std::string& what) {
+  if (pickle.substr(0, 1) != "\x80" || (pickle.size() >= 2 && pickle[1] != 2)) {
+    const std::string protocol = pickle.substr(0, 1) == "\x80" ? std::to_string(static_cast<unsigned char>(pickle[1])) : "0 or 1";
+    throw DataError(path, "its pickle is of protocol " + protocol + ", which LibTorch does not read: save it with " +
+                              "torch.save's default protocol (2), without pickle_protocol");
+  }
+  if (pickle.substr(2, 25) == "ccollections\nOrderedDict\n") {
+    throw DataError(path, "holds an OrderedDict, as Python's torch.save(model.state_dict()) writes, which LibTorch does "
+                          "not read; expected " + what + " (a dict with the tensors and the model's metadata)");
+  }
+}
+
+// Every class is one of its name with one attribute, the object's state, kept as a new dict (not
+// the state itself, which the pickle could still reach through its memo).
+std::pair<torch::jit::TypeResolver, torch::jit::ObjLoader> objects_as_dict_hooks(const std::string& path,
+                                                                                 const std::string& what) {
+  const auto classes = std::make_shared<torch::jit::CompilationUnit>();
+  torch::jit::TypeResolver resolve_class = [classes](const c10::QualifiedName& name) {
+    // The unpickler asks here for the types containers are tagged with too ("List[int]").
+    if (name.qualifiedName().find('[') != std::string::npos) {
+      return c10::StrongTypePtr(classes, bounded_type_parser(name.qualifiedName()));
+    }
+    auto type = c10::ClassType::create(name, classes);
+    type->addAttribute(kStateSlot, c10::AnyType::get());
+    return c10::StrongTypePtr(classes, type);
+  };
+  torch::jit::ObjLoader load_object = [path, what](const c10::StrongTypePtr& type, const c10::IValue& state) {
+    if (!state.isGenericDict()) {
+      throw DataError(path, "not " + what + ": an object of class " + type.type_->str() + " whose state is not a dict");
+    }
+    auto object = c10::ivalue::Object::create(type, 1);
+    object->setSlot(0, state.toGenericDict().copy());
+    return object;
+  };
+  return {std::move(resolve_class), std::move(load_object)};
+}
+
 }  // namespace
 
 c10::IValue read_checked_archive(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path,
@@ -138,17 +178,7 @@ c10::IValue read_checked_archive(caffe2::serialize::PyTorchStreamReader& reader,
   if (const auto fault = pickle_framing_fault(pickle_bytes, pickle_size)) {
     throw DataError(path, "not " + what + ", or damaged: its pickle (data.pkl) " + *fault);
   }
-  // What LibTorch's unpickler cannot read, said as such rather than as damage.
-  const std::string_view pickle(pickle_bytes, pickle_size);
-  if (pickle.substr(0, 1) != "\x80" || (pickle.size() >= 2 && pickle[1] != 2)) {
-    const std::string protocol = pickle.substr(0, 1) == "\x80" ? std::to_string(static_cast<unsigned char>(pickle[1])) : "0 or 1";
-    throw DataError(path, "its pickle is of protocol " + protocol + ", which LibTorch does not read: save it with " +
-                              "torch.save's default protocol (2), without pickle_protocol");
-  }
-  if (pickle.substr(2, 25) == "ccollections\nOrderedDict\n") {
-    throw DataError(path, "holds an OrderedDict, as Python's torch.save(model.state_dict()) writes, which LibTorch does "
-                          "not read; expected " + what + " (a dict with the tensors and the model's metadata)");
-  }
+  refuse_what_libtorch_cannot_unpickle(std::string_view(pickle_bytes, pickle_size), path, what);
   std::size_t pickle_read = 0;
   const auto read_pickle = [&](char* buffer, std::size_t length) -> std::size_t {
     length = std::min(length, pickle_size - pickle_read);
@@ -164,28 +194,7 @@ c10::IValue read_checked_archive(caffe2::serialize::PyTorchStreamReader& reader,
   };
   torch::jit::TypeResolver resolve_class = nullptr;
   torch::jit::ObjLoader load_object = nullptr;
-  const auto classes = std::make_shared<torch::jit::CompilationUnit>();
-  if (objects_as_dicts) {
-    // Every class is one of its name with one attribute, the object's state, kept as a new dict
-    // (not the state itself, which the pickle could still reach through its memo).
-    resolve_class = [classes](const c10::QualifiedName& name) {
-      // The unpickler asks here for the types containers are tagged with too ("List[int]").
-      if (name.qualifiedName().find('[') != std::string::npos) {
-        return c10::StrongTypePtr(classes, bounded_type_parser(name.qualifiedName()));
-      }
-      auto type = c10::ClassType::create(name, classes);
-      type->addAttribute(kStateSlot, c10::AnyType::get());
-      return c10::StrongTypePtr(classes, type);
-    };
-    load_object = [&](const c10::StrongTypePtr& type, const c10::IValue& state) {
-      if (!state.isGenericDict()) {
-        throw DataError(path, "not " + what + ": an object of class " + type.type_->str() + " whose state is not a dict");
-      }
-      auto object = c10::ivalue::Object::create(type, 1);
-      object->setSlot(0, state.toGenericDict().copy());
-      return object;
-    };
-  }
+  if (objects_as_dicts) std::tie(resolve_class, load_object) = objects_as_dict_hooks(path, what);
   // A record is read once, however many tensors name it: 6,000 tensors of a 1.3 MB file naming one
   // 1 MB record asked for 6 GB. The tensors share its storage, as they do in Python.
   const auto storages = std::make_shared<torch::jit::DeserializationStorageContext>();

@@ -23,6 +23,45 @@ std::string number(double value) {
   return text;
 }
 
+// One row of numbers; DataError naming the line and column of the first fault.
+EpochMetrics parse_metrics_row(const std::string& path, std::int64_t line_number, std::string_view line) {
+  double values[kColumns];
+  std::size_t count = 0, field_start = 0;
+  for (bool last = false; !last; ++count) {
+    std::size_t comma = line.find(',', field_start);
+    last = comma == std::string_view::npos;
+    if (last) comma = line.size();
+    const std::string_view field = line.substr(field_start, comma - field_start);
+    field_start = comma + 1;
+    if (count >= kColumns) continue;  // counted, and refused below
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), values[count]);
+    if (field.empty() || error != std::errc() || end != field.data() + field.size()) {
+      const std::string shown(field.substr(0, 40));
+      throw DataError(path, "line " + std::to_string(line_number) + ", column " + std::to_string(count + 1) + ": '" +
+                                shown + "' is not a number");
+    }
+  }
+  if (count != kColumns) {
+    throw DataError(path, "line " + std::to_string(line_number) + ": " + std::to_string(count) + " fields, expected " +
+                              std::to_string(kColumns));
+  }
+  if (!(values[0] >= 1 && values[0] <= static_cast<double>(kMaxEpochs)) || values[0] != std::floor(values[0])) {
+    throw DataError(path, "line " + std::to_string(line_number) + ": epoch " + number(values[0]) +
+                              ", expected a whole number from 1 to " + std::to_string(kMaxEpochs));
+  }
+  EpochMetrics r;
+  r.epoch = static_cast<std::int64_t>(values[0]);
+  r.loss = values[1];
+  r.reconstruction = values[2];
+  r.kl = values[3];
+  r.val_loss = values[4];
+  r.val_reconstruction = values[5];
+  r.val_kl = values[6];
+  r.seconds = values[7];
+  r.images_per_second = values[8];
+  return r;
+}
+
 }  // namespace
 
 const char* const kMetricsCsvHeader =
@@ -57,7 +96,6 @@ std::vector<EpochMetrics> parse_metrics_csv(const std::string& path, const std::
     throw DataError(path, "line 1: expected the header '" + std::string(kMetricsCsvHeader) + "'");
   }
   std::vector<EpochMetrics> rows;
-  double values[kColumns];
   for (std::int64_t line_number = 2;; ++line_number) {
     const auto line = next_line();
     if (!line) break;
@@ -65,40 +103,7 @@ std::vector<EpochMetrics> parse_metrics_csv(const std::string& path, const std::
     if (static_cast<std::int64_t>(rows.size()) >= kMaxEpochs) {
       throw DataError(path, "holds more than " + std::to_string(kMaxEpochs) + " epochs, more than any run can train");
     }
-    std::size_t count = 0, field_start = 0;
-    for (bool last = false; !last; ++count) {
-      std::size_t comma = line->find(',', field_start);
-      last = comma == std::string_view::npos;
-      if (last) comma = line->size();
-      const std::string_view field = line->substr(field_start, comma - field_start);
-      field_start = comma + 1;
-      if (count >= kColumns) continue;  // counted, and refused below
-      const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), values[count]);
-      if (field.empty() || error != std::errc() || end != field.data() + field.size()) {
-        const std::string shown(field.substr(0, 40));
-        throw DataError(path, "line " + std::to_string(line_number) + ", column " + std::to_string(count + 1) + ": '" +
-                                  shown + "' is not a number");
-      }
-    }
-    if (count != kColumns) {
-      throw DataError(path, "line " + std::to_string(line_number) + ": " + std::to_string(count) + " fields, expected " +
-                                std::to_string(kColumns));
-    }
-    if (!(values[0] >= 1 && values[0] <= static_cast<double>(kMaxEpochs)) || values[0] != std::floor(values[0])) {
-      throw DataError(path, "line " + std::to_string(line_number) + ": epoch " + number(values[0]) +
-                                ", expected a whole number from 1 to " + std::to_string(kMaxEpochs));
-    }
-    EpochMetrics r;
-    r.epoch = static_cast<std::int64_t>(values[0]);
-    r.loss = values[1];
-    r.reconstruction = values[2];
-    r.kl = values[3];
-    r.val_loss = values[4];
-    r.val_reconstruction = values[5];
-    r.val_kl = values[6];
-    r.seconds = values[7];
-    r.images_per_second = values[8];
-    rows.push_back(r);
+    rows.push_back(parse_metrics_row(path, line_number, *line));
   }
   return rows;
 }

@@ -14,12 +14,6 @@ using testing::run_vae_cnn;
 using testing::ScratchDir;
 using testing::slurp;
 
-std::string shared_weights() {
-  TrainConfig config = testing::small_real_run("", 2, 7);
-  config.loss = LossKind::kBce;
-  return testing::shared_training("plot_bce_seed7", config);
-}
-
 TEST(Hostile, AFolderGivenAsAFileIsCalledAFolder) {
   ScratchDir dir;
   std::filesystem::create_directories(dir.file("folder.pt"));
@@ -33,7 +27,7 @@ TEST(Hostile, AFolderGivenAsAFileIsCalledAFolder) {
 // on from the bytes past its end and overwrite the run's files.
 TEST(Hostile, ADamagedCheckpointIsRefusedBeforeAnythingIsOverwritten) {
   ScratchDir dir;
-  std::filesystem::copy(shared_weights(), dir.file("run"));
+  std::filesystem::copy(testing::bce_seed7_training(), dir.file("run"));
   auto records = fuzzing::read_zip_records(slurp(dir.file("run/checkpoint.pt")));
   ASSERT_TRUE(records);
   const auto largest = fuzzing::largest_tensor_record(*records);
@@ -60,7 +54,7 @@ TEST(Hostile, APathWithANewlineStaysOnTheErrorsOneLine) {
 TEST(Hostile, AnOutputNameOf250BytesIsWritten) {
   ScratchDir dir;
   const std::string name = std::string(246, 'n') + ".png";  // 250 bytes: the temporary name would be longer
-  const auto result = run_vae_cnn(dir, "decode -w '" + shared_weights() + "/vae_cnn.mnist.pt' -z 0,0 -o '" +
+  const auto result = run_vae_cnn(dir, "decode -w '" + testing::bce_seed7_training() + "/vae_cnn.mnist.pt' -z 0,0 -o '" +
                                            dir.file(name) + "'");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(std::filesystem::exists(dir.file(name)));
@@ -71,7 +65,7 @@ TEST(Hostile, AnOutputNameOf250BytesIsWritten) {
 
 TEST(Hostile, PlotCopesWithAHugeRangeACutFontAndBrokenMetrics) {
   ScratchDir dir;
-  const std::string trained = shared_weights();
+  const std::string trained = testing::bce_seed7_training();
   std::filesystem::create_directories(dir.file("run"));
   std::filesystem::copy_file(trained + "/vae_cnn.mnist.pt", dir.file("run/vae_cnn.mnist.pt"));
   // metrics.csv with a NaN epoch: the chart leaves it out and a note says so.

@@ -19,13 +19,6 @@ using testing::run_vae_cnn;
 using testing::ScratchDir;
 using testing::slurp;
 
-// Two BCE epochs of seed 7 on 256 real digits (shared with the other plot tests).
-std::string trained_folder() {
-  TrainConfig config = testing::small_real_run("", 2, 7);
-  config.loss = LossKind::kBce;
-  return testing::shared_training("plot_bce_seed7", config);
-}
-
 // `plot` of the shared weights on the 100 test digits of the small real data set.
 std::string plot_arguments(const std::string& weights, const ScratchDir& dir, const std::string& data = "") {
   return "plot -w '" + weights + "' --data '" + (data.empty() ? testing::small_real_dir() : data) + "' --grid 3 --out '" +
@@ -40,7 +33,7 @@ TEST(HostileInputs, PlotRefusesAFontWhoseTablesPointOutsideTheFile) {
   const std::uint32_t cmap = font.table("cmap");
   for (std::uint32_t i = 0; i < font.get16(cmap + 2); ++i) font.put32(cmap + 4 + 8 * i + 4, 0x7fff0000);
   font.save(dir.file("far.ttf"));
-  const std::string plot = plot_arguments(trained_folder() + "/vae_cnn.mnist.pt", dir);
+  const std::string plot = plot_arguments(testing::bce_seed7_training() + "/vae_cnn.mnist.pt", dir);
   testing::expect_one_line_failure(run_vae_cnn(dir, plot, "VAE_CNN_FONT='" + dir.file("far.ttf") + "'"), 1,
                                    dir.file("far.ttf") + ": not a usable TrueType font: table 'cmap' is read at bytes",
                                    "character map 2 GB away");
@@ -49,7 +42,7 @@ TEST(HostileInputs, PlotRefusesAFontWhoseTablesPointOutsideTheFile) {
 // A copy of the shared weights in a folder of its own, for a metrics.csv of the test's making.
 std::string weights_copy(const ScratchDir& dir) {
   std::filesystem::create_directories(dir.file("run"));
-  std::filesystem::copy_file(trained_folder() + "/vae_cnn.mnist.pt", dir.file("run/vae_cnn.mnist.pt"));
+  std::filesystem::copy_file(testing::bce_seed7_training() + "/vae_cnn.mnist.pt", dir.file("run/vae_cnn.mnist.pt"));
   return dir.file("run/vae_cnn.mnist.pt");
 }
 
@@ -59,7 +52,7 @@ TEST(HostileInputs, AFontThatIsAFifoAFolderOrMissingIsNamedNotWaitedFor) {
   ScratchDir dir;
   ASSERT_EQ(::mkfifo(dir.file("font.fifo").c_str(), 0600), 0);
   std::filesystem::create_directories(dir.file("fonts"));
-  const std::string plot = plot_arguments(trained_folder() + "/vae_cnn.mnist.pt", dir);
+  const std::string plot = plot_arguments(testing::bce_seed7_training() + "/vae_cnn.mnist.pt", dir);
   const struct {
     std::string path, fault;
   } cases[] = {{dir.file("font.fifo"), "is a FIFO, expected a TrueType font file (named by VAE_CNN_FONT"},
@@ -114,26 +107,11 @@ TEST(HostileInputs, PlotDrawsNoLossCurveFromAnotherRunsMetrics) {
       << other_run.out;
   EXPECT_FALSE(std::filesystem::exists(dir.file("pictures/loss.png")));
   // The weights' own history is drawn.
-  std::filesystem::copy_file(trained_folder() + "/metrics.csv", dir.file("run/metrics.csv"),
+  std::filesystem::copy_file(testing::bce_seed7_training() + "/metrics.csv", dir.file("run/metrics.csv"),
                              std::filesystem::copy_options::overwrite_existing);
   const auto own_run = run_vae_cnn(dir, plot_arguments(weights, dir));
   ASSERT_EQ(own_run.exit_code, 0) << own_run.err;
   EXPECT_TRUE(std::filesystem::exists(dir.file("pictures/loss.png"))) << own_run.out;
-}
-
-// `bytes` as one gzip member.
-std::vector<std::uint8_t> gzip_member(const std::vector<std::uint8_t>& bytes) {
-  z_stream stream{};
-  deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::vector<std::uint8_t> out(deflateBound(&stream, bytes.size()) + 32);
-  stream.next_in = const_cast<Bytef*>(bytes.data());
-  stream.avail_in = static_cast<uInt>(bytes.size());
-  stream.next_out = out.data();
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
 }
 
 // A test split of 1.3 million blank images in 1 MB of gzip (one member per MB of zeros, each the
@@ -150,11 +128,11 @@ std::string gzip_bomb_folder(const ScratchDir& dir) {
   for (const std::uint32_t word : {kIdxImagesMagic, kImages, 28u, 28u}) {
     for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<std::uint8_t>(word >> shift));
   }
-  put(gzip_member(header));
+  put(testing::gzip_member(header));
   const std::uint64_t total = std::uint64_t{kImages} * 784, megabyte = std::uint64_t{1} << 20;
-  const auto zeros = gzip_member(std::vector<std::uint8_t>(megabyte, 0));
+  const auto zeros = testing::gzip_member(std::vector<std::uint8_t>(megabyte, 0));
   for (std::uint64_t i = 0; i < total / megabyte; ++i) put(zeros);
-  put(gzip_member(std::vector<std::uint8_t>(total % megabyte, 0)));
+  put(testing::gzip_member(std::vector<std::uint8_t>(total % megabyte, 0)));
   images.close();
   write_idx(folder + "/t10k-labels-idx1-ubyte.gz", IdxArray{{kImages}, std::vector<std::uint8_t>(kImages, 0)},
             IdxCompression::kGzip);
@@ -170,7 +148,7 @@ TEST(HostileInputs, InterpolateHoldsTwoImagesOfAGzipBombAndPlotNamesTheFileWhenM
 #endif
   ScratchDir dir;
   const std::string bomb = gzip_bomb_folder(dir);
-  const std::string weights = trained_folder() + "/vae_cnn.mnist.pt";
+  const std::string weights = testing::bce_seed7_training() + "/vae_cnn.mnist.pt";
   const std::string limit = "ulimit -v 3000000;";
   const auto line = run_vae_cnn(dir, "interpolate -w '" + weights + "' --data '" + bomb + "' --from 0 --to 1299999 -o '" +
                                          dir.file("line.png") + "'", limit);

@@ -31,21 +31,6 @@ IdxArray some_labels(std::uint32_t count) {
   return array;
 }
 
-// `bytes` as one gzip member.
-std::vector<std::uint8_t> gzip_bytes(std::vector<std::uint8_t> bytes) {
-  z_stream stream{};
-  deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::vector<std::uint8_t> out(deflateBound(&stream, bytes.size()) + 32);
-  stream.next_in = bytes.data();
-  stream.avail_in = static_cast<uInt>(bytes.size());
-  stream.next_out = out.data();
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
-
 std::vector<std::uint8_t> header(std::uint32_t magic, std::vector<std::uint32_t> dims) {
   std::vector<std::uint8_t> bytes;
   auto push = [&](std::uint32_t v) {
@@ -231,8 +216,8 @@ TEST(IdxFile, RejectsDataAfterTheGzipStreamButReadsFurtherMembers) {
   // The same file as two gzip members, one after the other (what `cat a.gz b.gz` makes).
   const auto raw = encode_idx(labels, IdxCompression::kNone);
   const std::size_t half = raw.size() / 2;
-  auto members = gzip_bytes({raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(half)});
-  const auto second = gzip_bytes({raw.begin() + static_cast<std::ptrdiff_t>(half), raw.end()});
+  auto members = testing::gzip_member({raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(half)});
+  const auto second = testing::gzip_member({raw.begin() + static_cast<std::ptrdiff_t>(half), raw.end()});
   members.insert(members.end(), second.begin(), second.end());
   write_bytes(dir.file("members.gz"), members);
   EXPECT_EQ(read_idx_labels(dir.file("members.gz")), labels.values);

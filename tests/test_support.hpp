@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -169,6 +170,28 @@ inline std::string shared_training(const std::string& name, TrainConfig config) 
                      config.out_dir = scratch.string();
                      run_training(config, {});
                    });
+}
+
+/// The two BCE epochs of seed 7 on 256 real digits that the plot and hostile-input tests share.
+inline std::string bce_seed7_training() {
+  TrainConfig config = small_real_run("", 2, 7);
+  config.loss = LossKind::kBce;
+  return shared_training("plot_bce_seed7", config);
+}
+
+/// `bytes` as one gzip member (zlib, best compression).
+inline std::vector<std::uint8_t> gzip_member(const std::vector<std::uint8_t>& bytes) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::vector<std::uint8_t> out(deflateBound(&stream, bytes.size()) + 32);
+  stream.next_in = const_cast<Bytef*>(bytes.data());
+  stream.avail_in = static_cast<uInt>(bytes.size());
+  stream.next_out = out.data();
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
 }
 
 }  // namespace vae_cnn::testing

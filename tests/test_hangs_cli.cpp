@@ -1,5 +1,8 @@
 // Start-up under hostile limits and environments, through the real binary: each ends in one line
 // and an exit code, never a hang.
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <string>
 
 #include "cli_support.hpp"
@@ -44,6 +47,18 @@ TEST(StartUp, AStrayWorldSizeSaysWhatTheRunWaitsFor) {
   EXPECT_NE(said.find("waiting up to 2 s for the other rank at 127.0.0.1:" + port), std::string::npos) << said;
   EXPECT_NE(said.find("unset WORLD_SIZE"), std::string::npos) << said;
   EXPECT_EQ(result.exit_code, 1) << said;
+}
+
+// `train --resume` reads the run's train.log to carry it on: a FIFO there hung it for ever.
+TEST(StartUp, AResumeRefusesATrainLogThatIsAFifo) {
+  ScratchDir dir;
+  const std::string train = "train --limit 64 --batch-size 32 --threads 1 --data '" + testing::small_real_dir() +
+                            "' --out '" + dir.file("run") + "'";
+  ASSERT_EQ(run_vae_cnn(dir, train + " --epochs 1").exit_code, 0);
+  std::filesystem::remove(dir.file("run/train.log"));
+  ASSERT_EQ(::mkfifo(dir.file("run/train.log").c_str(), 0600), 0);
+  testing::expect_one_line_failure(run_vae_cnn(dir, train + " --epochs 2 --resume", "exec timeout -s KILL 60"), 1,
+                                   dir.file("run/train.log") + ": is a FIFO", "train.log a FIFO");
 }
 
 }  // namespace

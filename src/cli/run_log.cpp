@@ -3,9 +3,12 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 
 #include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/io/regular_file.hpp"
 
 namespace vae_cnn {
 
@@ -25,10 +28,11 @@ void RunLog::silence_console() { logger_->sinks().front()->set_level(spdlog::lev
 void RunLog::save(const std::string& path) const { write_file_atomically(path, buffer_.str()); }
 
 std::string read_text_if_present(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  return text.str();
+  std::error_code unknown;
+  if (std::filesystem::symlink_status(path, unknown).type() == std::filesystem::file_type::not_found) return "";
+  // Checked like every file the tool reads: a FIFO named train.log once hung a --resume for ever.
+  constexpr std::uint64_t kMaxLogBytes = 1ull << 30;
+  return read_regular_file(path, "the run's log (train.log)", kMaxLogBytes);
 }
 
 }  // namespace vae_cnn

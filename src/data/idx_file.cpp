@@ -1,8 +1,6 @@
 // IDX parsing with every header field checked before it drives an allocation or a read.
 #include "vae_cnn/data/idx_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -49,14 +47,7 @@ std::string dims_text(const std::vector<std::uint32_t>& dims) {
 class ByteReader {
  public:
   explicit ByteReader(const std::string& path) : path_(path), input_(kInputBuffer) {
-    require_regular_file(path, "an IDX file");
-    fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd_ < 0) throw DataError(path, "cannot open: " + file_error_words(errno));
-    struct stat info {};
-    if (::fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode)) {
-      ::close(fd_);
-      throw DataError(path, "not a regular file, expected an IDX file");
-    }
+    fd_ = open_regular_file(path, "an IDX file");
     refill(2);
     gzip_ = available() >= 2 && input_[begin_] == 0x1f && input_[begin_ + 1] == 0x8b;
     if (gzip_ && inflateInit2(&stream_, 15 + 16) != Z_OK) {

@@ -70,14 +70,23 @@ void require_regular_file(const std::string& path, const std::string& what) {
   if (!kind.empty()) throw DataError(path, kind_fault(kind, what));
 }
 
-std::string read_regular_file(const std::string& path, const std::string& what, std::uint64_t max_bytes) {
+int open_regular_file(const std::string& path, const std::string& what) {
   require_regular_file(path, what);
-  const Descriptor file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+  Descriptor file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
   if (file.fd < 0) throw DataError(path, "cannot open: " + file_error_words(errno));
   struct stat info {};
   if (::fstat(file.fd, &info) != 0) throw DataError(path, "cannot read: " + file_error_words(errno));
   const std::string kind = kind_of(info.st_mode);
   if (!kind.empty()) throw DataError(path, kind_fault(kind, what));
+  const int fd = file.fd;
+  file.fd = -1;  // checked: the caller's now
+  return fd;
+}
+
+std::string read_regular_file(const std::string& path, const std::string& what, std::uint64_t max_bytes) {
+  const Descriptor file{open_regular_file(path, what)};
+  struct stat info {};
+  if (::fstat(file.fd, &info) != 0) throw DataError(path, "cannot read: " + file_error_words(errno));
   const auto size = static_cast<std::uint64_t>(info.st_size);
   if (size > max_bytes) {
     throw DataError(path, "holds " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +

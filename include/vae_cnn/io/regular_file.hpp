@@ -20,6 +20,10 @@ std::string non_regular_kind(const std::string& path);
 /// expected WHAT", "is a folder, expected WHAT", "is a FIFO, expected WHAT", "permission denied", ...
 void require_regular_file(const std::string& path, const std::string& what);
 
+/// A read-only descriptor of the regular file `path` (the caller closes it), checked as
+/// require_regular_file does, opened without blocking and checked again on the open file.
+int open_regular_file(const std::string& path, const std::string& what);
+
 /// The whole of the regular file `path`, checked as require_regular_file does, opened without
 /// blocking and checked again on the open file (a FIFO swapped in between is caught); throws
 /// DataError when it holds more than `max_bytes` or cannot be read.

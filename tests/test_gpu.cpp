@@ -11,10 +11,12 @@
 // difference (a wrong ε, a stale learning rate frozen into a graph, a missed gradient) moves them
 // by far more within a few steps.
 #include "test_support.hpp"
+#include "vae_cnn/eval/evaluation.hpp"
 #include "vae_cnn/train/checkpoint.hpp"
 #include "vae_cnn/train/multi_tensor_adam.hpp"
 #include "vae_cnn/train/train_run.hpp"
 #include "vae_cnn/train/trainer.hpp"
+#include "vae_cnn/train/training_step.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -103,7 +105,7 @@ TEST(OnTheGpu, TheRecordedStepTrainsAsTheEagerStep) {
   eager_config.cuda_graph = false;
   const ObservedRun eager = observed_run(eager_config);
   EXPECT_EQ(recorded.eager_step_reason, "");
-  EXPECT_EQ(eager.eager_step_reason, "--no-cuda-graph");
+  EXPECT_EQ(eager.eager_step_reason, "the run asked for eager steps (cuda_graph off)");
   ASSERT_EQ(recorded.history.size(), 3u);
   ASSERT_EQ(eager.history.size(), 3u);
   // 256 digits in batches of 64: 3 eager steps, then the recording serves 9 of the 12 steps. The
@@ -152,18 +154,37 @@ TEST(StepRecording, SaysWhyStepsGoEagerly) {
   auto adam = make_optimizer(model, 1e-3);
   auto rmsprop = make_optimizer(model, 1e-3, OptimizerKind::kRmsprop);
   FitOptions options;
-  EXPECT_EQ(step_recording_unavailable_reason(options, *adam, torch::kCPU, nullptr), "CUDA graphs are for GPUs");
+  EXPECT_EQ(eager_step_reason(options, *adam, torch::kCPU, nullptr), "CUDA graphs are for GPUs");
   options.cuda_graph = false;
-  EXPECT_EQ(step_recording_unavailable_reason(options, *adam, torch::kCUDA, nullptr), "--no-cuda-graph");
+  EXPECT_EQ(eager_step_reason(options, *adam, torch::kCUDA, nullptr), "the run asked for eager steps (cuda_graph off)");
   options.cuda_graph = true;
 #ifdef VAE_CNN_CUDA_BUILD
-  EXPECT_EQ(step_recording_unavailable_reason(options, *rmsprop, torch::kCUDA, nullptr),
-            "only the Adam step is recorded");
-  EXPECT_EQ(step_recording_unavailable_reason(options, *adam, torch::kCUDA, nullptr), "");
+  EXPECT_EQ(eager_step_reason(options, *rmsprop, torch::kCUDA, nullptr), "only the Adam step is recorded");
+  EXPECT_EQ(eager_step_reason(options, *adam, torch::kCUDA, nullptr), "");
 #else
-  EXPECT_EQ(step_recording_unavailable_reason(options, *rmsprop, torch::kCUDA, nullptr),
-            "this vae_cnn was built without CUDA graphs");
+  EXPECT_EQ(eager_step_reason(options, *rmsprop, torch::kCUDA, nullptr), "this vae_cnn was built without CUDA graphs");
 #endif
+}
+
+// fit() asks the factory once; it answers with the step and with the reason the start-up log shows.
+TEST(StepRecording, TheFactoryGivesTheStepAndItsReason) {
+  torch::manual_seed(44);
+  ConvVae model;
+  auto adam = make_optimizer(model, 1e-3);
+  const Dataset train{torch::rand({8, 1, 28, 28}), torch::zeros({8}, torch::kLong)};
+  FitOptions options;
+  const FitCallbacks callbacks;
+  const StepContext context{model, *adam, train, options, callbacks, nullptr, 1};
+  const ChosenStep chosen = choose_training_step(context);
+  ASSERT_NE(chosen.step, nullptr);
+  EXPECT_EQ(chosen.eager_reason, "CUDA graphs are for GPUs");
+  EXPECT_EQ(chosen.eager_reason, eager_step_reason(options, *adam, torch::kCPU, nullptr));
+  const auto before = model->parameters()[0].clone();
+  const StepResult result = chosen.step->take(torch::arange(8), 1, 0, 1.0);
+  ASSERT_EQ(result.sums.numel(), 3);
+  EXPECT_TRUE(torch::isfinite(result.sums).all().item<bool>());
+  EXPECT_FALSE(result.group_stops);
+  EXPECT_FALSE(torch::equal(model->parameters()[0], before)) << "the step must update the weights";
 }
 
 }  // namespace

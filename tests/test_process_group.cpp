@@ -8,6 +8,7 @@
 #include "test_support.hpp"
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/evaluation.hpp"
 #include "vae_cnn/train/process_group.hpp"
 #include "vae_cnn/train/trainer.hpp"
 
@@ -161,7 +162,7 @@ TEST(DataParallelGroup, ShardedValidationGivesOneProcesssFigures) {
   const int port = testing::free_loopback_port();
   auto rank_work = [&](int rank) {
     DataParallelGroup group(loopback_rank(rank, 2, port), milliseconds(20000));
-    return evaluate(models[rank], digits, LossKind::kBce, 1.0, 37, kValidationNoiseSeed, &group);
+    return evaluate(models[rank], digits, LossKind::kBce, 1.0, 37, kValidationNoiseSeed, evaluation_ranks(&group));
   };
   auto first = std::async(std::launch::async, rank_work, 0);
   auto second = std::async(std::launch::async, rank_work, 1);

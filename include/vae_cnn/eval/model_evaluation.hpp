@@ -8,9 +8,9 @@
 #include <string>
 
 #include "vae_cnn/data/dataset.hpp"
+#include "vae_cnn/eval/evaluation.hpp"
 #include "vae_cnn/eval/likelihood.hpp"
 #include "vae_cnn/model/encoder_health.hpp"
-#include "vae_cnn/train/trainer.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {

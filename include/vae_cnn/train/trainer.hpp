@@ -1,4 +1,4 @@
-// The training and evaluation loops. They report through callbacks and never print.
+// The training loop. It reports through callbacks and never prints.
 #pragma once
 
 #include "vae_cnn/torch_api.hpp"
@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "vae_cnn/data/dataset.hpp"
+#include "vae_cnn/eval/epoch_metrics.hpp"
+#include "vae_cnn/eval/evaluation.hpp"
 #include "vae_cnn/kernels/autocast_scope.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/loss.hpp"
@@ -48,12 +50,6 @@ struct BatchProgress {
   torch::Tensor loss_sum;
 };
 
-/// Mean loss terms per image over a split.
-struct EvalMetrics {
-  double loss = 0, reconstruction = 0, kl = 0;
-  std::int64_t images = 0;
-};
-
 /// Hyper-parameters of the loops.
 struct FitOptions {
   std::int64_t first_epoch = 1;  ///< 1-based; above 1 when resuming
@@ -71,7 +67,7 @@ struct FitOptions {
   /// the gradients' master weights, the optimizer and validation stay fp32.
   Precision precision = Precision::kFp32;
   /// On a GPU, record the step of full batches once as a CUDA graph and replay it (see
-  /// step_recording_unavailable_reason); false: launch every step's kernels eagerly.
+  /// eager_step_reason); false: launch every step's kernels eagerly.
   bool cuda_graph = true;
 };
 
@@ -93,21 +89,12 @@ struct FitCallbacks {
   std::function<void(const std::string&)> on_notice;
 };
 
-/// One shared step: the VAE loss of a batch (used by training and evaluation alike); ε from `noise`
-/// when given.
+/// The VAE loss of a batch, ε drawn from `noise` when given, from the default generator otherwise.
 VaeLoss batch_loss(ConvVae& model, const torch::Tensor& images, LossKind loss, double beta,
                    c10::optional<at::Generator> noise = c10::nullopt);
 
-/// The seed of the ε that validation and `vae_cnn eval` draw: a fixed one, so validation numbers
-/// are a function of the weights alone, and `eval` reproduces metrics.csv's last row exactly.
-constexpr std::uint64_t kValidationNoiseSeed = 0x5eed;
-
-/// Mean loss, reconstruction and KL over `data` (already on the model's device), in eval mode
-/// without gradients, in batches of `batch_size`, with ε from a generator seeded `noise_seed`.
-/// With a `group`, each rank evaluates its rows of every batch and the sums are reduced: every rank
-/// gets the figures one process would.
-EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size,
-                     std::uint64_t noise_seed = kValidationNoiseSeed, DataParallelGroup* group = nullptr);
+/// The ranks of `group` as evaluate() shares its work among them; a process alone where null.
+EvalRanks evaluation_ranks(DataParallelGroup* group);
 
 /// Trains `model` with `optimizer` on `train` for epochs first_epoch..epochs, shuffling every
 /// epoch (torch's default CPU generator) and validating on `test` after every epoch; both already on
@@ -127,9 +114,10 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
 /// data-parallel group, with the trainer's Adam (MultiTensorAdam), unless options.cuda_graph is
 /// false. A recording that fails at run time falls back to eager steps and says so through
 /// FitCallbacks::on_notice. The recorded step is the eager one's arithmetic but for rounding in
-/// Adam's update (MultiTensorAdam::apply_graph_step).
-std::string step_recording_unavailable_reason(const FitOptions& options, torch::optim::Optimizer& optimizer,
-                                              torch::Device device, const DataParallelGroup* group);
+/// Adam's update (MultiTensorAdam::apply_graph_step). fit() chooses its step by these rules, once
+/// (choose_training_step in training_step.hpp).
+std::string eager_step_reason(const FitOptions& options, torch::optim::Optimizer& optimizer, torch::Device device,
+                              const DataParallelGroup* group);
 
 /// Adam (the seed's) or RMSprop with Keras' defaults (ρ 0.9, ε 1e-7 added to the root, as Keras 2
 /// and LibTorch do), at the given learning rate.

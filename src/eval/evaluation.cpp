@@ -1,0 +1,68 @@
+// The sums stay on the device until the split is done: one host read per evaluation.
+#include "vae_cnn/eval/evaluation.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+
+namespace vae_cnn {
+namespace {
+
+// Rows [begin, end) of a batch of `rows` that a rank evaluates: contiguous, in rank order, sizes
+// differing by at most one (a rank may get none of a small last batch).
+struct RankRows {
+  std::int64_t begin = 0, end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+
+RankRows rows_of_rank(std::int64_t rows, const EvalRanks& ranks) {
+  return {rows * ranks.rank / ranks.world_size, rows * (ranks.rank + 1) / ranks.world_size};
+}
+
+}  // namespace
+
+VaeLoss loss_with_epsilon(ConvVae& model, const torch::Tensor& images, const torch::Tensor& epsilon, LossKind loss,
+                          double beta, Precision precision) {
+  if (precision == Precision::kFp32) return vae_loss(model->forward_with_epsilon(images, epsilon), images, loss, beta);
+  VaeOutput output;
+  {
+    const AutocastScope autocast(precision, images.device());
+    output = model->forward_with_epsilon(images, epsilon);
+  }
+  // The loss in fp32: its sums over 784 pixels are where bfloat16's 8-bit mantissa would show.
+  for (auto* tensor : {&output.logits, &output.reconstruction, &output.z_mean, &output.z_log_var, &output.z}) {
+    *tensor = tensor->to(torch::kFloat);
+  }
+  return vae_loss(output, images, loss, beta);
+}
+
+EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size,
+                     std::uint64_t noise_seed, const EvalRanks& ranks) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  at::Generator noise = at::detail::createCPUGenerator(noise_seed);
+  const std::int64_t n = data.size();
+  const std::int64_t latent_dim = model->options().latent_dim();
+  auto sums = torch::zeros({3}, data.images.options());
+  for (std::int64_t start = 0; start < n; start += batch_size) {
+    const auto images = data.images.slice(0, start, std::min(n, start + batch_size));
+    // Every rank draws the whole batch's ε, so the generator stays in step with one process's.
+    const auto epsilon = standard_normal_like({images.size(0), latent_dim}, noise, images);
+    const RankRows rows = rows_of_rank(images.size(0), ranks);
+    if (rows.size() == 0) continue;
+    const VaeLoss terms = loss_with_epsilon(model, images.slice(0, rows.begin, rows.end),
+                                            epsilon.slice(0, rows.begin, rows.end), loss, beta);
+    sums += torch::stack({terms.total, terms.reconstruction, terms.kl}) * rows.size();
+  }
+  if (ranks.sum) ranks.sum(sums);
+  EvalMetrics metrics;
+  metrics.images = n;
+  if (n == 0) return metrics;
+  const auto means = (sums / static_cast<double>(n)).to(torch::kCPU, torch::kFloat64);
+  metrics.loss = means[0].item<double>();
+  metrics.reconstruction = means[1].item<double>();
+  metrics.kl = means[2].item<double>();
+  return metrics;
+}
+
+}  // namespace vae_cnn

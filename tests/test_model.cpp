@@ -121,6 +121,23 @@ TEST(ConvVae, DecodeGivesImagesInUnitRange) {
   EXPECT_LE(images.max().item<float>(), 1.0f);
 }
 
+// Every layer above the model reads the image shape from it: the seed's 1×28×28 by default, the
+// shape decode gives and encode takes.
+TEST(ConvVae, SaysItsImageShapeAndRefusesOneItsLayersCannotTake) {
+  ConvVae model;
+  const ImageShape shape = model->image_shape();
+  EXPECT_EQ(shape.sizes(), (std::vector<std::int64_t>{1, 28, 28}));
+  EXPECT_EQ(shape.numel(), 784);
+  EXPECT_EQ(to_string(shape), "[1, 28, 28]");
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(model->decode(torch::zeros({4, 2})).sizes(), shape.batch(4));
+  EXPECT_EQ(model->forward(torch::zeros(shape.batch(3))).reconstruction.sizes(), shape.batch(3));
+  for (const ImageShape other : {ImageShape{3, 28, 28}, ImageShape{1, 32, 32}, ImageShape{1, 28, 14}}) {
+    testing::expect_throw_with<std::invalid_argument>([&] { ConvVae refused(ConvVaeOptions().image_shape(other)); },
+                                                      {to_string(other), "is not [1, 28, 28]"});
+  }
+}
+
 TEST(ConvVae, TensorNamesFollowThePyTorchModule) {
   ConvVae model;
   std::vector<std::string> names;

@@ -108,6 +108,15 @@ void check_latent_dim(std::int64_t latent_dim) {
   }
 }
 
+void check_image_shape(const ImageShape& shape) {
+  // The layer sizes (3136 features of 64×7×7, a one-channel last layer) are the seed's, fixed for
+  // the default shape; other shapes need layers sized from the shape.
+  if (shape != ImageShape{}) {
+    throw std::invalid_argument("image shape " + to_string(shape) + " is not " + to_string(ImageShape{}) +
+                                ", the only shape this model's layers take");
+  }
+}
+
 std::string to_string(InitKind kind) { return kind == InitKind::kTorch ? "torch" : "keras"; }
 
 InitKind parse_init_kind(const std::string& text) {
@@ -121,6 +130,7 @@ ConvVaeImpl::ConvVaeImpl(const ConvVaeOptions& options)
       decoder(register_module("decoder", Decoder(options))),
       options_(options) {
   TORCH_CHECK(options.latent_dim() >= 1, "latent_dim must be at least 1, got ", options.latent_dim());
+  check_image_shape(options.image_shape());
   if (options.init() == InitKind::kKeras) {
     // Keras' glorot_uniform bound is sqrt(6 / (fan_in + fan_out)) with fans of kernel size times
     // channels, for Dense, Conv2D and Conv2DTranspose alike; xavier_uniform_ computes the same sum

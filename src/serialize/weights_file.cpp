@@ -20,6 +20,22 @@ bool is_folder_name(const std::string& name) {
   return std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || static_cast<unsigned char>(c) < 0x20; });
 }
 
+// The recorded [channels, height, width], which must be a shape the model can be built for.
+ImageShape read_image_shape(const std::string& path, const GenericDict& dict) {
+  const std::vector<std::int64_t> sizes = require_int_list(path, dict, "image_shape");
+  if (sizes.size() != 3) {
+    throw DataError(path, "field 'image_shape' holds " + std::to_string(sizes.size()) +
+                              " numbers, expected 3 (channels, height, width)");
+  }
+  const ImageShape shape{sizes[0], sizes[1], sizes[2]};
+  try {
+    check_image_shape(shape);
+  } catch (const std::invalid_argument& error) {
+    throw DataError(path, std::string("field 'image_shape': ") + error.what());
+  }
+  return shape;
+}
+
 }  // namespace
 
 void add_model_fields(GenericDict& dict, ConvVae& model, const WeightsMetadata& metadata) {
@@ -28,7 +44,7 @@ void add_model_fields(GenericDict& dict, ConvVae& model, const WeightsMetadata& 
   dict.insert(std::string("latent_dim"), metadata.latent_dim);
   dict.insert(std::string("loss"), to_string(metadata.loss));
   dict.insert(std::string("beta"), metadata.beta);
-  dict.insert(std::string("image_shape"), c10::List<std::int64_t>(metadata.image_shape));
+  dict.insert(std::string("image_shape"), c10::List<std::int64_t>(model->image_shape().sizes()));
   dict.insert(std::string("dataset"), metadata.dataset);
   dict.insert(std::string("epochs"), metadata.epochs);
   dict.insert(std::string("state_dict"), state);
@@ -52,9 +68,7 @@ LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict
   if (!(std::isfinite(meta.beta) && meta.beta >= 0 && meta.beta <= kMaxBeta)) {
     throw DataError(path, "field 'beta' is " + std::to_string(meta.beta) + ", expected a number from 0 to 1000000");
   }
-  if (require_int_list(path, dict, "image_shape") != std::vector<std::int64_t>{1, 28, 28}) {
-    throw DataError(path, "field 'image_shape' is not [1, 28, 28]");
-  }
+  const ImageShape image_shape = read_image_shape(path, dict);
   meta.dataset = require_string(path, dict, "dataset");
   if (!is_folder_name(meta.dataset)) throw DataError(path, "field 'dataset' is not a folder name");
   meta.epochs = require_int(path, dict, "epochs");
@@ -64,7 +78,7 @@ LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict
   const GenericDict state = require_dict(path, dict, "state_dict");
 
   // The file's weights replace the initial ones: draw no more than LibTorch's layers do.
-  loaded.model = ConvVae(ConvVaeOptions().latent_dim(meta.latent_dim).init(InitKind::kTorch));
+  loaded.model = ConvVae(ConvVaeOptions().latent_dim(meta.latent_dim).image_shape(image_shape).init(InitKind::kTorch));
   torch::NoGradGuard no_grad;
   std::size_t matched = 0;
   for (auto& item : loaded.model->named_parameters()) {
@@ -112,10 +126,6 @@ void save_weights(const std::string& path, ConvVae& model, const WeightsMetadata
 
 LoadedWeights load_weights(const std::string& path, torch::Device device) {
   return read_model_fields(path, read_tagged_dict(path, kWeightsFormat, kWeightsWhat, kWeightsFormatVersion), device);
-}
-
-std::string data_dir_for(const WeightsMetadata& metadata, const std::string& given) {
-  return given.empty() ? "data/" + metadata.dataset : given;
 }
 
 }  // namespace vae_cnn

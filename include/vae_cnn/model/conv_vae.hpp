@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vae_cnn/kernels/layer_kernels.hpp"
+#include "vae_cnn/model/image_shape.hpp"
 
 namespace vae_cnn {
 
@@ -27,6 +28,10 @@ constexpr std::int64_t kMaxLatentDim = 4096;
 /// Throws std::invalid_argument "latent size N is outside 1..4096" unless 1 <= latent_dim <= kMaxLatentDim.
 void check_latent_dim(std::int64_t latent_dim);
 
+/// Throws std::invalid_argument "image shape [3, 32, 32] is not [1, 28, 28], the only shape this
+/// model's layers take" for any shape but the default ImageShape: the layers are the seed's.
+void check_image_shape(const ImageShape& shape);
+
 struct ConvVaeOptions {
   /// Size of the latent space (the seed uses 2, so it can be drawn).
   TORCH_ARG(std::int64_t, latent_dim) = 2;
@@ -36,6 +41,8 @@ struct ConvVaeOptions {
   TORCH_ARG(bool, fast_cpu_kernels) = true;
   /// Initial weights; kTorch draws nothing beyond what LibTorch's layers draw when built.
   TORCH_ARG(InitKind, init) = InitKind::kKeras;
+  /// The images the encoder reads and the decoder draws (check_image_shape says which it takes).
+  TORCH_ARG(ImageShape, image_shape) = ImageShape{};
 };
 
 /// What one forward pass of the VAE gives.
@@ -103,6 +110,8 @@ class ConvVaeImpl : public torch::nn::Module {
   /// Decodes latent points to images in [0,1]: z [N,latent] -> [N,1,28,28].
   torch::Tensor decode(const torch::Tensor& z);
   const ConvVaeOptions& options() const { return options_; }
+  /// The shape of one image in and out: what pictures, weights files and the server build on.
+  const ImageShape& image_shape() const { return options_.image_shape(); }
 
   Encoder encoder{nullptr};
   Decoder decoder{nullptr};

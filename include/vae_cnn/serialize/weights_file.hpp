@@ -17,12 +17,11 @@ constexpr std::int64_t kWeightsFormatVersion = 1;
 /// The most epochs a run may ask for, and so the most a weights file can record.
 constexpr std::int64_t kMaxEpochs = 1000000;
 
-/// What travels with the tensors.
+/// What travels with the tensors, besides the image shape: the model's own (ConvVae::image_shape).
 struct WeightsMetadata {
   std::int64_t latent_dim = 2;
   LossKind loss = LossKind::kMse;
   double beta = 1.0;
-  std::vector<std::int64_t> image_shape{1, 28, 28};
   std::string dataset = "mnist";
   std::int64_t epochs = 0;  ///< epochs trained
 };
@@ -49,7 +48,5 @@ void save_weights(const std::string& path, ConvVae& model, const WeightsMetadata
 /// file and the fault (missing, truncated, not ours, newer format, wrong architecture).
 LoadedWeights load_weights(const std::string& path, torch::Device device = torch::kCPU);
 
-/// The data folder a command uses for these weights: `given`, or data/<their data set> when empty.
-std::string data_dir_for(const WeightsMetadata& metadata, const std::string& given);
 
 }  // namespace vae_cnn

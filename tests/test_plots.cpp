@@ -10,8 +10,9 @@
 #include "vae_cnn/eval/latent_grid.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/plot_inputs.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 #include "vae_cnn/model/summary.hpp"
+#include "vae_cnn/number_text.hpp"
 #include "vae_cnn/render/model_diagrams.hpp"
 
 namespace vae_cnn {
@@ -135,6 +136,56 @@ TEST(PlotInputs, AHistoryThatIsNotTheWeightsOwnIsRefused) {
   check_history_belongs("m.csv", history({1, 2, 50}), metadata);
   metadata.epochs = 0;  // not recorded: nothing to compare with
   check_history_belongs("m.csv", history({1, 2, 3, 4}), metadata);
+}
+
+// The plot layer names its settings by field; cli/ alone knows them as --grid and --range.
+TEST(PlotInputs, ABadGridOrRangeIsAFieldErrorWithoutTheFlag) {
+  const auto expect_refused = [](const PlotInputOptions& options, const std::string& field, const std::string& value,
+                                 const std::string& expectation) {
+    try {
+      check_plot_input_options(options);
+      ADD_FAILURE() << field << " " << value << " was taken";
+    } catch (const OptionError& error) {
+      EXPECT_EQ(error.field(), field);
+      EXPECT_EQ(error.value(), value);
+      EXPECT_EQ(error.expectation(), expectation);
+      EXPECT_EQ(std::string(error.what()).find("--"), std::string::npos) << error.what();
+    }
+  };
+  PlotInputOptions options;
+  for (const std::int64_t grid : {std::int64_t{0}, std::int64_t{-3}, kMaxManifoldGrid + 1}) {
+    options.grid = grid;
+    expect_refused(options, "grid", std::to_string(grid), "between 1 and 200");
+  }
+  options.grid = kMaxManifoldGrid;
+  for (const double range : {0.0, -1.5, std::nan(""), HUGE_VAL}) {
+    options.range = range;
+    expect_refused(options, "range", short_number(range), "a positive number");
+  }
+  options.range = 0.5;
+  check_plot_input_options(options);
+}
+
+// Every digit plot draws is the model's shape: the grids and the manifold hold whole digits of it.
+TEST(PlotInputs, DigitsHaveTheModelsImageShape) {
+  torch::manual_seed(3);
+  ConvVae model;
+  Dataset test;
+  test.images = torch::rand(model->image_shape().batch(13));
+  test.labels = torch::arange(13, torch::kLong) % 10;
+  PlotInputOptions options;
+  options.grid = 3;
+  WeightsMetadata metadata;
+  const PlotInputs inputs = compute_plot_inputs(model, metadata, test, options);
+  EXPECT_EQ(inputs.digit, model->image_shape());
+  const auto digit_bytes = static_cast<std::size_t>(model->image_shape().numel());
+  EXPECT_EQ(inputs.manifold.size(), 9 * digit_bytes);
+  // 13 test images fill two rows of 10 (the second padded), each over its reconstructions.
+  EXPECT_EQ(inputs.reconstructions.digits.size(), 4 * 10 * digit_bytes);
+  EXPECT_EQ(inputs.reconstructions.row_titles.size(), 4u);
+  EXPECT_EQ(inputs.samples.digits.size(), inputs.samples.row_titles.size() * 10 * digit_bytes);
+  const auto originals = image_bytes(test.images.slice(0, 0, 10));
+  EXPECT_TRUE(std::equal(originals.begin(), originals.end(), inputs.reconstructions.digits.begin()));
 }
 
 TEST(PlotInputs, MetricsEpochsAreWholeNumbersInRange) {

@@ -15,6 +15,8 @@
 #include "vae_cnn/render/font.hpp"
 #include "vae_cnn/render/digit_grid.hpp"
 #include "vae_cnn/render/digit_manifold.hpp"
+#include "vae_cnn/render/digit_pixels.hpp"
+#include "vae_cnn/render/png.hpp"
 #include "vae_cnn/render/layer_graph.hpp"
 #include "vae_cnn/render/line_chart.hpp"
 #include "vae_cnn/render/image.hpp"
@@ -294,7 +296,7 @@ TEST(DigitManifold, CellsKeepTheirPlaceAndGreyLevel) {
   for (int cell = 0; cell < grid * grid; ++cell) {
     std::fill(digits.begin() + cell * 784, digits.begin() + (cell + 1) * 784, static_cast<std::uint8_t>(cell * 10));
   }
-  const Image image = digit_manifold(digits, grid, grid, 4.0, "manifold", font);
+  const Image image = digit_manifold(digits, ImageShape{}, grid, grid, 4.0, "manifold", font);
   // Find the grid by its black top-left cell (grey 0) and check each cell's centre.
   int left = -1, top = -1;
   for (int y = 0; y < image.height() && left < 0; ++y) {
@@ -313,7 +315,7 @@ TEST(DigitManifold, CellsKeepTheirPlaceAndGreyLevel) {
       EXPECT_EQ(image.at(left + col * 28 + 14, top + row * 28 + 14), (Rgb{v, v, v})) << row << "," << col;
     }
   }
-  EXPECT_THROW(digit_manifold(std::vector<std::uint8_t>(10), grid, grid, 4.0, "x", font), std::invalid_argument);
+  EXPECT_THROW(digit_manifold(std::vector<std::uint8_t>(10), ImageShape{}, grid, grid, 4.0, "x", font), std::invalid_argument);
 }
 
 // A latent of one dimension has no z[1]: one row of digits, no second axis.
@@ -321,11 +323,47 @@ TEST(DigitManifold, OneDimensionIsOneRow) {
   const Font font = Font::load_default();
   const int grid = 5;
   const std::vector<std::uint8_t> row(grid * 784, 200);
-  const Image one = digit_manifold(row, grid, 1, 4.0, "along z[0]", font);
-  const Image plane = digit_manifold(std::vector<std::uint8_t>(grid * grid * 784, 200), grid, grid, 4.0, "plane", font);
+  const Image one = digit_manifold(row, ImageShape{}, grid, 1, 4.0, "along z[0]", font);
+  const Image plane = digit_manifold(std::vector<std::uint8_t>(grid * grid * 784, 200), ImageShape{}, grid, grid, 4.0, "plane", font);
   EXPECT_EQ(one.width(), plane.width());
   EXPECT_EQ(plane.height() - one.height(), (grid - 1) * 28);
-  EXPECT_THROW(digit_manifold(row, grid, 2, 4.0, "x", font), std::invalid_argument);
+  EXPECT_THROW(digit_manifold(row, ImageShape{}, grid, 2, 4.0, "x", font), std::invalid_argument);
+}
+
+// A colour digit of its own width and height: 3 planes (as image_bytes gives them) of 6 rows of 10.
+std::vector<std::uint8_t> colour_digit(std::uint8_t red, std::uint8_t green, std::uint8_t blue) {
+  std::vector<std::uint8_t> digit;
+  for (const std::uint8_t level : {red, green, blue}) digit.insert(digit.end(), 6 * 10, level);
+  return digit;
+}
+
+TEST(DigitManifold, DigitsOfAnyShapeLandInTheirCells) {
+  const Font font = Font::load_default();
+  const ImageShape shape{3, 6, 10};
+  const int grid = 4;
+  std::vector<std::uint8_t> digits;
+  for (int cell = 0; cell < grid * grid; ++cell) {
+    const auto level = static_cast<std::uint8_t>(cell * 15);
+    const auto digit = colour_digit(level, static_cast<std::uint8_t>(255 - level), 7);
+    digits.insert(digits.end(), digit.begin(), digit.end());
+  }
+  const Image image = digit_manifold(digits, shape, grid, grid, 4.0, "colour", font);
+  for (int row = 0; row < grid; ++row) {
+    for (int column = 0; column < grid; ++column) {
+      const auto level = static_cast<std::uint8_t>((row * grid + column) * 15);
+      const PixelPoint origin = manifold_cell(grid, row, column, shape);
+      for (const auto& [x, y] : std::vector<std::pair<int, int>>{{0, 0}, {9, 5}}) {
+        EXPECT_EQ(image.at(origin.x + x, origin.y + y), (Rgb{level, static_cast<std::uint8_t>(255 - level), 7}))
+            << row << "," << column;
+      }
+    }
+  }
+  // The next cell starts one digit width to the right and one digit height down.
+  EXPECT_EQ(manifold_cell(grid, 1, 1, shape).x - manifold_cell(grid, 0, 0, shape).x, 10);
+  EXPECT_EQ(manifold_cell(grid, 1, 1, shape).y - manifold_cell(grid, 0, 0, shape).y, 6);
+  expect_throw_with<std::invalid_argument>(
+      [&] { digit_manifold(std::vector<std::uint8_t>(grid * grid * 2 * 60), ImageShape{2, 6, 10}, grid, grid, 4.0, "x", font); },
+      {"[2, 6, 10]", "1 or 3 channels"});
 }
 
 // Each digit on its own row, 0 on top, when the latent has one dimension (there is no z[1] to draw).
@@ -466,6 +504,7 @@ TEST(DigitGrid, CellsLandAtTheirOriginsScaled) {
     std::fill(digits.begin() + cell * 784, digits.begin() + (cell + 1) * 784, static_cast<std::uint8_t>(40 * cell));
   }
   const Image image = digit_grid(digits, titles, "pairs", layout, font);
+  EXPECT_EQ(layout.digit, ImageShape{});
   for (int row = 0; row < 2; ++row) {
     for (int column = 0; column < 3; ++column) {
       const PixelPoint origin = digit_grid_cell(titles, layout, font, row, column);
@@ -478,6 +517,61 @@ TEST(DigitGrid, CellsLandAtTheirOriginsScaled) {
   const PixelPoint first = digit_grid_cell(titles, layout, font, 0, 0);
   EXPECT_GT(first.x, static_cast<int>(font.text_width("decoded", 16)));
   EXPECT_THROW(digit_grid(std::vector<std::uint8_t>(784), titles, "x", layout, font), std::invalid_argument);
+}
+
+TEST(DigitGrid, ColourDigitsOfTheirOwnShapeAreDrawnScaled) {
+  const Font font = Font::load_default();
+  DigitGridLayout layout;
+  layout.columns = 2;
+  layout.digit = ImageShape{3, 6, 10};
+  auto digits = colour_digit(200, 100, 50);
+  const auto second = colour_digit(10, 20, 30);
+  digits.insert(digits.end(), second.begin(), second.end());
+  const Image image = digit_grid(digits, {"row"}, "colour", layout, font);
+  for (int column = 0; column < 2; ++column) {
+    const PixelPoint origin = digit_grid_cell({"row"}, layout, font, 0, column);
+    const Rgb expected = column == 0 ? Rgb{200, 100, 50} : Rgb{10, 20, 30};
+    EXPECT_EQ(image.at(origin.x, origin.y), expected) << column;
+    EXPECT_EQ(image.at(origin.x + 10 * layout.scale - 1, origin.y + 6 * layout.scale - 1), expected) << column;
+  }
+  EXPECT_EQ(digit_grid_cell({"row"}, layout, font, 0, 1).x - digit_grid_cell({"row"}, layout, font, 0, 0).x,
+            10 * layout.scale + layout.gap);
+  expect_throw_with<std::invalid_argument>([&] { digit_grid(digits, {"row", "more"}, "x", layout, font); },
+                                           {"digits of shape [3, 6, 10]", "360 bytes"});
+}
+
+// A digit's own PNG: grey as the model's bytes are, colour with each pixel's channels together.
+TEST(DigitPixels, PngsOfGreyAndColourDigitsReadBack) {
+  std::vector<std::uint8_t> grey(784);
+  for (std::size_t i = 0; i < grey.size(); ++i) grey[i] = static_cast<std::uint8_t>(i % 251);
+  EXPECT_EQ(encode_digit_png(ImageShape{}, grey), encode_png(28, 28, 1, grey));
+  // Red rises along x, green along y, blue is constant: planes in, interleaved RGB out.
+  const ImageShape shape{3, 6, 10};
+  std::vector<std::uint8_t> planes(static_cast<std::size_t>(shape.numel()));
+  for (int y = 0; y < 6; ++y) {
+    for (int x = 0; x < 10; ++x) {
+      planes[static_cast<std::size_t>(y * 10 + x)] = static_cast<std::uint8_t>(20 * x);
+      planes[static_cast<std::size_t>(60 + y * 10 + x)] = static_cast<std::uint8_t>(30 * y);
+      planes[static_cast<std::size_t>(120 + y * 10 + x)] = 77;
+    }
+  }
+  ScratchDir dir;
+  write_digit_png(dir.file("colour.png"), shape, planes);
+  int width = 0, height = 0, channels = 0;
+  unsigned char* pixels = stbi_load(dir.file("colour.png").c_str(), &width, &height, &channels, 0);
+  ASSERT_NE(pixels, nullptr);
+  EXPECT_EQ(width, 10);
+  EXPECT_EQ(height, 6);
+  EXPECT_EQ(channels, 3);
+  for (int y = 0; y < 6; ++y) {
+    for (int x = 0; x < 10; ++x) {
+      const unsigned char* pixel = pixels + (y * 10 + x) * 3;
+      EXPECT_EQ((std::vector<int>{pixel[0], pixel[1], pixel[2]}), (std::vector<int>{20 * x, 30 * y, 77})) << x << "," << y;
+    }
+  }
+  stbi_image_free(pixels);
+  EXPECT_THROW(encode_digit_png(shape, grey), std::invalid_argument);
+  EXPECT_THROW(encode_digit_png(ImageShape{4, 6, 10}, std::vector<std::uint8_t>(240)), std::invalid_argument);
 }
 
 TEST(LayerGraph, DotStacksTheBoxesWithArrowsBetween) {

@@ -4,32 +4,33 @@
 
 #include <cmath>
 #include <filesystem>
-#include <stdexcept>
+#include <algorithm>
 
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/number_text.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/latent_codes.hpp"
 #include "vae_cnn/model/summary.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 
 namespace vae_cnn {
 namespace {
 
 constexpr int kReconstructionPairs = 2;
-constexpr int kColumns = 10;
+constexpr int kDigitsPerRow = 10;
 constexpr int kSampleRows = 10;
-constexpr std::size_t kDigitBytes = 28 * 28;
 
 // The first test digits over their reconstructions, in whole rows (a short last row padded black).
 DigitRows reconstruction_rows(ConvVae& model, const Dataset& test) {
-  const std::int64_t shown = std::min<std::int64_t>(test.size(), kReconstructionPairs * kColumns);
-  const int pairs = static_cast<int>((shown + kColumns - 1) / kColumns);
-  auto originals = torch::zeros({pairs * kColumns, 1, 28, 28});
+  const std::int64_t shown = std::min<std::int64_t>(test.size(), kReconstructionPairs * kDigitsPerRow);
+  const int pairs = static_cast<int>((shown + kDigitsPerRow - 1) / kDigitsPerRow);
+  const ImageShape& digit = model->image_shape();
+  auto originals = torch::zeros(digit.batch(pairs * kDigitsPerRow));
   originals.slice(0, 0, shown).copy_(test.images.slice(0, 0, shown));
   const auto original_bytes = image_bytes(originals);
   const auto rebuilt_bytes = image_bytes(reconstruct_from_mean(model, originals));
   DigitRows rows;
-  const std::size_t row_bytes = kColumns * kDigitBytes;
+  const std::size_t row_bytes = kDigitsPerRow * static_cast<std::size_t>(digit.numel());
   for (int pair = 0; pair < pairs; ++pair) {
     for (const auto* bytes : {&original_bytes, &rebuilt_bytes}) {
       rows.digits.insert(rows.digits.end(), bytes->begin() + pair * row_bytes, bytes->begin() + (pair + 1) * row_bytes);
@@ -60,11 +61,11 @@ void check_history_belongs(const std::string& metrics_path, const std::vector<Ep
 }
 
 void check_plot_input_options(const PlotInputOptions& options) {
-  if (options.grid < 1 || options.grid > 200) {
-    throw std::invalid_argument("--grid: " + std::to_string(options.grid) + ", expected 1 to 200");
+  if (options.grid < 1 || options.grid > kMaxManifoldGrid) {
+    throw OptionError("grid", std::to_string(options.grid), "between 1 and " + std::to_string(kMaxManifoldGrid));
   }
   if (!(options.range > 0) || !std::isfinite(options.range)) {
-    throw std::invalid_argument("--range: expected a positive number, got " + std::to_string(options.range));
+    throw OptionError("range", short_number(options.range), "a positive number");
   }
 }
 
@@ -73,6 +74,7 @@ PlotInputs compute_plot_inputs(ConvVae& model, const WeightsMetadata& metadata, 
   check_plot_input_options(options);
   PlotInputs inputs;
   inputs.metadata = metadata;
+  inputs.digit = model->image_shape();
   inputs.grid = static_cast<int>(options.grid);
   inputs.range = options.range;
   const LatentCodes codes = encode_dataset(model, test);
@@ -83,7 +85,7 @@ PlotInputs compute_plot_inputs(ConvVae& model, const WeightsMetadata& metadata, 
   inputs.manifold = decode_to_bytes(model, manifold_latents(inputs.grid, options.range, metadata.latent_dim));
   inputs.reconstructions = reconstruction_rows(model, test);
   inputs.samples.digits =
-      decode_to_bytes(model, standard_normal_latents(kSampleRows * kColumns, metadata.latent_dim, options.sample_seed));
+      decode_to_bytes(model, standard_normal_latents(kSampleRows * kDigitsPerRow, metadata.latent_dim, options.sample_seed));
   inputs.samples.row_titles.assign(kSampleRows, "");
   inputs.traces = trace_model(model);
   return inputs;

@@ -135,17 +135,20 @@ PlotReport write_plots(const PlotInputs& inputs, const PlotOptions& options) {
   writer.write("digits_over_latent.png", [&] {
     const std::string others = inputs.metadata.latent_dim > 2 ? ", other dimensions 0" : "";
     const bool plane = inputs.metadata.latent_dim > 1;
-    return digit_manifold(inputs.manifold, inputs.grid, manifold_rows(inputs.grid, inputs.metadata.latent_dim), inputs.range,
+    return digit_manifold(inputs.manifold, inputs.digit, inputs.grid, manifold_rows(inputs.grid, inputs.metadata.latent_dim),
+                          inputs.range,
                           model + (plane ? ": digits decoded over the latent plane" + others : ": digits decoded along z[0]"),
                           font);
   });
+  DigitGridLayout rows_of_digits;
+  rows_of_digits.digit = inputs.digit;
   writer.write("reconstructions.png", [&] {
     return digit_grid(inputs.reconstructions.digits, inputs.reconstructions.row_titles,
-                      model + ": test digits and their reconstructions from z_mean", {}, font);
+                      model + ": test digits and their reconstructions from z_mean", rows_of_digits, font);
   });
   writer.write("samples.png", [&] {
-    return digit_grid(inputs.samples.digits, inputs.samples.row_titles, model + ": digits decoded from z ~ N(0, I)", {},
-                      font);
+    return digit_grid(inputs.samples.digits, inputs.samples.row_titles, model + ": digits decoded from z ~ N(0, I)",
+                      rows_of_digits, font);
   });
   if (inputs.history) {
     writer.write("loss.png", [&] { return loss_picture(inputs, font); });

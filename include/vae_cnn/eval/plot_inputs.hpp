@@ -13,11 +13,11 @@
 #include "vae_cnn/model/conv_vae.hpp"
 #include "vae_cnn/model/summary.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
-#include "vae_cnn/train/train_config.hpp"
+#include "vae_cnn/eval/epoch_metrics.hpp"
 
 namespace vae_cnn {
 
-/// Rows of digits as `digit_grid` draws them: 784 grey levels per digit, row after row.
+/// Rows of digits as `digit_grid` draws them: one image_bytes digit after another, row after row.
 struct DigitRows {
   std::vector<std::uint8_t> digits;
   std::vector<std::string> row_titles;
@@ -25,6 +25,7 @@ struct DigitRows {
 
 struct PlotInputs {
   WeightsMetadata metadata;
+  ImageShape digit;  ///< the model's image shape: each digit below is digit.numel() bytes
   /// Test images' latent means, latent_dim values per image, and their labels.
   std::vector<float> z_means;
   std::vector<int> labels;
@@ -45,7 +46,10 @@ struct PlotInputOptions {
   std::uint64_t sample_seed = 0;  ///< seeds the z ~ N(0, I) of the samples
 };
 
-/// Throws std::invalid_argument naming the option ("--grid: ...") for a grid outside 1..200 or a
+/// The largest manifold `plot` draws: grid × grid digits.
+constexpr std::int64_t kMaxManifoldGrid = 200;
+
+/// Throws OptionError with field "grid" for a grid outside 1..kMaxManifoldGrid, or "range" for a
 /// range that is not a positive finite number.
 void check_plot_input_options(const PlotInputOptions& options);
 

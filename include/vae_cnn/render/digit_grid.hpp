@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "vae_cnn/model/image_shape.hpp"
 #include "vae_cnn/render/font.hpp"
 #include "vae_cnn/render/image.hpp"
 
@@ -12,13 +13,15 @@ namespace vae_cnn {
 
 struct DigitGridLayout {
   int columns = 10;
-  int scale = 2;  ///< each 28×28 digit is drawn scale× larger, pixels kept square
-  int gap = 4;    ///< pixels between cells
+  int scale = 2;     ///< each digit is drawn scale× larger, pixels kept square
+  int gap = 4;       ///< pixels between cells
+  ImageShape digit;  ///< the shape of each digit: the model's (ConvVae::image_shape)
 };
 
-/// Draws row_titles.size() rows of `layout.columns` 28×28 grey digits (row-major; 0 = black), white on
-/// black like the seed's Greys_r, each row's title on its left, the title above. Throws
-/// std::invalid_argument when `digits` does not hold exactly that many.
+/// Draws row_titles.size() rows of `layout.columns` digits (row-major, each as image_bytes gives it;
+/// 0 = black), grey ones white on black like the seed's Greys_r, each row's title on its left, the
+/// title above. Throws std::invalid_argument when `digits` does not hold exactly that many, or the
+/// digit shape cannot be drawn (render/digit_pixels.hpp).
 Image digit_grid(const std::vector<std::uint8_t>& digits, const std::vector<std::string>& row_titles,
                  const std::string& title, const DigitGridLayout& layout, const Font& font);
 

@@ -9,6 +9,7 @@
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/model_evaluation.hpp"
 #include "vae_cnn/serve/api_router.hpp"
+#include "vae_cnn/render/digit_pixels.hpp"
 #include "vae_cnn/serve/latent_api.hpp"
 
 namespace vae_cnn {
@@ -52,6 +53,7 @@ TEST(ServeApi, InfoAndLatentsDescribeTheModelAndItsTestSplit) {
   EXPECT_DOUBLE_EQ(info["test_loss"].get<double>(), evaluation.metrics.loss);
   EXPECT_DOUBLE_EQ(info["test_kl"].get<double>(), evaluation.metrics.kl);
   EXPECT_EQ(info["range"], 4.0);
+  EXPECT_EQ(info["image_shape"].get<std::vector<std::int64_t>>(), explorer().weights.model->image_shape().sizes());
   const json latents = body_of(api.latents());
   ASSERT_EQ(latents["labels"].size(), 100u);
   ASSERT_EQ(latents["z_mean"].size(), 100u);
@@ -67,7 +69,16 @@ TEST(ServeApi, DecodeGivesTheLibrarysPixels) {
   EXPECT_EQ(reply["pixels"].get<std::vector<std::uint8_t>>(), expected);
   const ApiReply png = api.decode("0.5,-1.25", "png");
   EXPECT_EQ(png.content_type, "image/png");
-  EXPECT_EQ(png.body.substr(1, 3), "PNG");
+  // The PNG of the model's shape, byte for byte the one `vae_cnn decode` writes.
+  const auto digit_png = encode_digit_png(explorer().weights.model->image_shape(), expected);
+  EXPECT_EQ(png.body, std::string(digit_png.begin(), digit_png.end()));
+}
+
+// The most /api/encode takes grows with the image: 64 KiB for a digit, 80 bytes a level beyond.
+TEST(ServeApi, TheEncodeBodyLimitFollowsTheImageShape) {
+  EXPECT_EQ(max_encode_body(ImageShape{}), 64u * 1024);
+  EXPECT_EQ(max_encode_body(ImageShape{3, 64, 64}), 80u * 3 * 64 * 64);
+  EXPECT_EQ(LatentApi(explorer(), 4.0).max_encode_body(), max_encode_body(explorer().weights.model->image_shape()));
 }
 
 TEST(ServeApi, EncodeOfATestImageEqualsTheSplitsEncoding) {
@@ -116,7 +127,7 @@ TEST(ServeApi, BadRequestsGetTheir4xx) {
   expect_error(api.encode(json{{"pixels", pixels}}.dump()), 400, "pixels[5]", "grey level 256");
   pixels[5] = "white";
   expect_error(api.encode(json{{"pixels", pixels}}.dump()), 400, "pixels[5]", "a word");
-  expect_error(api.encode(std::string(kMaxEncodeBody + 1, ' ')), 413, "at most", "too long a body");
+  expect_error(api.encode(std::string(api.max_encode_body() + 1, ' ')), 413, "at most", "too long a body");
   expect_error(api.test_image("100"), 404, "no test image", "index past the end");
   expect_error(api.test_image("-1"), 404, "no test image", "negative index");
   expect_error(api.test_image("x"), 404, "no test image", "not an index");

@@ -45,15 +45,15 @@ ApiRequest api_request(const httplib::Request& request, std::string body) {
 
 // A body refused from its headers alone, before a byte of it is read: the page sends its JSON
 // with a Content-Length, plain, and no larger than /api/encode takes.
-std::optional<ApiReply> refused_body(const httplib::Request& request) {
+std::optional<ApiReply> refused_body(const httplib::Request& request, std::size_t most) {
   if (request.get_header_value_count("Content-Length") > 1) return api_error(400, "Content-Length given more than once");
   const std::string length = request.get_header_value("Content-Length");
   if (!length.empty()) {
     if (length.size() > 18 || length.find_first_not_of("0123456789") != std::string::npos) {
       return api_error(400, "Content-Length: '" + length + "' is not a number of bytes");
     }
-    if (std::stoull(length) > kMaxEncodeBody) {
-      return api_error(413, "request body of " + length + " bytes; at most " + std::to_string(kMaxEncodeBody));
+    if (std::stoull(length) > most) {
+      return api_error(413, "request body of " + length + " bytes; at most " + std::to_string(most));
     }
   }
   const std::string encoding = request.get_header_value("Content-Encoding");
@@ -64,15 +64,15 @@ std::optional<ApiReply> refused_body(const httplib::Request& request) {
 // Every request goes to answer_request; only POST /api/encode's body is read first (by httplib,
 // through its route), every other request is answered before routing, body unread.
 void add_routes(httplib::Server& server, const LatentApi& api) {
-  server.set_expect_100_continue_handler([](const httplib::Request& request, httplib::Response& response) {
-    const auto refusal = refused_body(request);
+  server.set_expect_100_continue_handler([&api](const httplib::Request& request, httplib::Response& response) {
+    const auto refusal = refused_body(request, api.max_encode_body());
     if (!refusal) return 100;
     send(response, *refusal);
     return refusal->status;
   });
   server.set_pre_routing_handler([&api](const httplib::Request& request, httplib::Response& response) {
     use_one_intra_op_thread();
-    if (const auto refusal = refused_body(request)) {
+    if (const auto refusal = refused_body(request, api.max_encode_body())) {
       send(response, *refusal);
     } else if (request.method == "POST" && request.path == "/api/encode") {
       return httplib::Server::HandlerResponse::Unhandled;
@@ -129,7 +129,7 @@ void serve_explorer(const LatentApi& api, const ServeOptions& options, const std
     const int yes = 1;
     ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  server.set_payload_max_length(kMaxEncodeBody);
+  server.set_payload_max_length(api.max_encode_body());
   // httplib writes a reply's headers and body separately: with Nagle's algorithm the body waited
   // for the client's delayed ACK, 40 ms a request.
   server.set_tcp_nodelay(true);

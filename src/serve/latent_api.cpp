@@ -3,20 +3,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
-#include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
+#include "vae_cnn/eval/latent_values.hpp"
 #include "vae_cnn/model/loss.hpp"
-#include "vae_cnn/render/png.hpp"
+#include "vae_cnn/render/digit_pixels.hpp"
 
 namespace vae_cnn {
 namespace {
 
 using nlohmann::json;
-constexpr std::int64_t kPixels = 28 * 28;
 
 // What a reply shows may hold any bytes a client sent, or a file name that is not UTF-8: those
 // become U+FFFD instead of the exception (type_error 316) that nlohmann's dump() throws by default.
@@ -24,7 +24,7 @@ std::string one_line_json(const json& value) { return value.dump(-1, ' ', false,
 
 ApiReply json_reply(const json& value) { return {200, "application/json", one_line_json(value)}; }
 
-// The index of a test image as the canonical decimal number only ("5", not "+5", " 5", "05" or
+// A count or the index of a test image as the canonical decimal number only ("5", not "+5", " 5", "05" or
 // "5\0junk", all of which strtoll would take as 5); 18 digits at most, so it cannot overflow.
 std::optional<std::int64_t> canonical_index(const std::string& text) {
   if (text.empty() || text.size() > 18 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
@@ -62,7 +62,20 @@ std::optional<torch::Tensor> latent_point(const std::string& label, const std::s
 
 torch::Device device_of(ConvVae& model) { return model->parameters().front().device(); }
 
+// What one image's "pixels" hold, for error messages: "784 grey levels 0..255".
+std::string pixels_wanted(const ImageShape& shape) {
+  return std::to_string(shape.numel()) +
+         (shape.channels == 1 ? " grey levels" : " colour levels, channel after channel,") + " 0..255";
+}
+
 }  // namespace
+
+std::size_t max_encode_body(const ImageShape& shape) {
+  constexpr std::size_t kLeast = 64 * 1024, kBytesPerLevel = 80;
+  return std::max(kLeast, kBytesPerLevel * static_cast<std::size_t>(shape.numel()));
+}
+
+std::size_t LatentApi::max_encode_body() const { return vae_cnn::max_encode_body(model_.weights.model->image_shape()); }
 
 ApiReply api_error(int status, const std::string& message) { return {status, "application/json", one_line_json({{"error", message}})}; }
 
@@ -74,6 +87,7 @@ ApiReply LatentApi::info() const {
                      {"loss", to_string(meta.loss)},
                      {"beta", meta.beta},
                      {"latent_dim", meta.latent_dim},
+                     {"image_shape", model_.weights.model->image_shape().sizes()},
                      {"epochs", meta.epochs},
                      {"test_images", model_.test.size()},
                      {"test_loss", model_.test_loss},
@@ -102,32 +116,34 @@ ApiReply LatentApi::decode(const std::string& z_text, const std::string& format)
   if (!z) return error;
   const std::vector<std::uint8_t> pixels = decode_to_bytes(model_.weights.model, z->to(device_of(model_.weights.model)));
   if (format == "png") {
-    const auto png = encode_png(28, 28, 1, pixels);
+    const auto png = encode_digit_png(model_.weights.model->image_shape(), pixels);
     return {200, "image/png", std::string(png.begin(), png.end())};
   }
   return json_reply({{"z", floats((*z)[0])}, {"pixels", pixels}});
 }
 
 ApiReply LatentApi::encode(const std::string& body) const {
-  if (body.size() > kMaxEncodeBody) return api_error(413, "body of " + std::to_string(body.size()) + " bytes; at most " + std::to_string(kMaxEncodeBody));
+  const std::size_t most = max_encode_body();
+  if (body.size() > most) return api_error(413, "body of " + std::to_string(body.size()) + " bytes; at most " + std::to_string(most));
   const json request = json::parse(body, nullptr, false);
   if (request.is_discarded()) return api_error(400, "body is not JSON");
+  ConvVae& model = model_.weights.model;
+  const ImageShape& shape = model->image_shape();
   const auto found = request.is_object() ? request.find("pixels") : request.end();
-  if (found == request.end() || !found->is_array() || found->size() != static_cast<std::size_t>(kPixels)) {
-    return api_error(400, "body must be {\"pixels\": [784 grey levels 0..255]}");
+  if (found == request.end() || !found->is_array() || found->size() != static_cast<std::size_t>(shape.numel())) {
+    return api_error(400, "body must be {\"pixels\": [" + pixels_wanted(shape) + "]}");
   }
-  std::vector<float> grey(static_cast<std::size_t>(kPixels));
-  for (std::size_t i = 0; i < grey.size(); ++i) {
+  std::vector<float> levels(static_cast<std::size_t>(shape.numel()));
+  for (std::size_t i = 0; i < levels.size(); ++i) {
     const json& value = (*found)[i];
     if (!value.is_number() || !(value.get<double>() >= 0 && value.get<double>() <= 255)) {
       return api_error(400, "pixels[" + std::to_string(i) + "] is not a number from 0 to 255");
     }
     // As images are read from IDX files: grey level / 255.
-    grey[i] = static_cast<float>(value.get<double>() / 255.0);
+    levels[i] = static_cast<float>(value.get<double>() / 255.0);
   }
-  ConvVae& model = model_.weights.model;
   torch::NoGradGuard no_grad;
-  const auto image = torch::from_blob(grey.data(), {1, 1, 28, 28}, torch::kFloat32).clone().to(device_of(model));
+  const auto image = torch::from_blob(levels.data(), shape.batch(1), torch::kFloat32).clone().to(device_of(model));
   auto [z_mean, z_log_var] = model->encoder->forward(image);
   return json_reply({{"z_mean", floats(z_mean[0])},
                      {"z_log_var", floats(z_log_var[0])},
@@ -156,19 +172,16 @@ ApiReply LatentApi::line(const std::string& from_text, const std::string& to_tex
   if (!from) return error;
   const auto to = latent_point("to", to_text, latent, error);
   if (!to) return error;
-  std::int64_t steps = 0;
-  try {
-    steps = parse_integer("steps", steps_text);
-  } catch (const UsageError&) {
-  }
+  const std::int64_t steps = canonical_index(steps_text).value_or(0);
   if (steps < 2 || steps > kMaxLineSteps) {
     return api_error(400, "steps: '" + steps_text + "', expected 2 to " + std::to_string(kMaxLineSteps));
   }
   const auto points = latent_line((*from)[0], (*to)[0], steps);
   const auto bytes = decode_to_bytes(model_.weights.model, points.to(device_of(model_.weights.model)));
+  const std::int64_t digit_bytes = model_.weights.model->image_shape().numel();
   json digits = json::array();
   for (std::int64_t i = 0; i < steps; ++i) {
-    digits.push_back(std::vector<std::uint8_t>(bytes.begin() + i * kPixels, bytes.begin() + (i + 1) * kPixels));
+    digits.push_back(std::vector<std::uint8_t>(bytes.begin() + i * digit_bytes, bytes.begin() + (i + 1) * digit_bytes));
   }
   return json_reply({{"from", floats((*from)[0])}, {"to", floats((*to)[0])}, {"digits", digits}});
 }

@@ -18,8 +18,9 @@ struct ApiReply {
 /// {"error": message} with `status`.
 ApiReply api_error(int status, const std::string& message);
 
-/// Largest body `POST /api/encode` takes: 784 grey levels written out generously.
-constexpr std::size_t kMaxEncodeBody = 64 * 1024;
+/// Largest body `POST /api/encode` takes for images of `shape`: 80 bytes a level (each number
+/// written out generously), and never under 64 KiB.
+std::size_t max_encode_body(const ImageShape& shape);
 /// Most digits one `GET /api/line` decodes.
 constexpr int kMaxLineSteps = 100;
 
@@ -28,16 +29,19 @@ class LatentApi {
  public:
   LatentApi(ExplorerModel& model, double range) : model_(model), range_(range) {}
 
-  /// GET /api/info: data set, loss, β, latent size, epochs, test loss terms, test images, and the
-  /// map's range.
+  /// The largest body encode() takes for this model's images (max_encode_body).
+  std::size_t max_encode_body() const;
+  /// GET /api/info: data set, loss, β, latent size, image shape ([channels, height, width]), epochs,
+  /// test loss terms, test images, and the map's range.
   ApiReply info() const;
   /// GET /api/latents: {"latent_dim", "labels": [...], "z_mean": [[...], ...]} of the test split.
   ApiReply latents() const;
-  /// GET /api/decode?z=x,y[,...][&format=png]: {"z", "pixels": 784 grey levels} or a 28x28 PNG;
-  /// the pixels are those of `vae_cnn decode --z` at the same z.
+  /// GET /api/decode?z=x,y[,...][&format=png]: {"z", "pixels": the image's levels as image_bytes
+  /// gives them, 784 grey levels for an MNIST digit} or a PNG of the model's image shape; the
+  /// pixels are those of `vae_cnn decode --z` at the same z.
   ApiReply decode(const std::string& z, const std::string& format) const;
-  /// POST /api/encode with {"pixels": 784 grey levels 0..255}: {"z_mean", "z_log_var",
-  /// "reconstruction": 784 grey levels}, as `vae_cnn encode` would give for that image.
+  /// POST /api/encode with {"pixels": the image's levels 0..255, as "pixels" replies hold them}:
+  /// {"z_mean", "z_log_var", "reconstruction": levels alike}, as `vae_cnn encode` would give.
   ApiReply encode(const std::string& body) const;
   /// GET /api/test/<index>: a test image, its label, latent mean and log-variance, reconstruction.
   ApiReply test_image(const std::string& index) const;

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Which layer of src/ and include/vae_cnn/ includes which, from the #include lines, and whether any
-include reaches a layer above its own (DESIGN.md: "each depending only on those before it").
+include reaches a layer above its own (docs/DESIGN.md: "each depending only on those before it").
 
     python3 scripts/layer_map.py [--check]
 
 Prints a matrix: one row per including layer, one column per included layer, the number of include
-lines. With --check it exits 1 when an include goes upwards (lint.sh runs it so in CI).
+lines. With --check it exits 1 when an include goes upwards (lint.sh runs it so in CI). The build
+enforces the same order (each layer a CMake library that sees only the headers below it); this
+script says it in one line per include before a compiler does.
 """
 import argparse
 import collections
@@ -14,12 +16,10 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# DESIGN.md's order; files directly under include/vae_cnn/ (errors, torch_api) belong to the base.
-LAYERS = ["base", "io", "data", "kernels", "model", "serialize", "train", "eval", "render", "cli", "serve", "main"]
-# train and eval are one level: each may use the other's headers.
+# docs/DESIGN.md's order, VAE_CNN_LAYERS in CMakeLists.txt; files directly under include/vae_cnn/
+# (errors, torch_api) belong to the base.
+LAYERS = ["base", "io", "data", "kernels", "model", "serialize", "eval", "train", "render", "serve", "cli", "main"]
 LEVEL = {name: index for index, name in enumerate(LAYERS)}
-LEVEL["eval"] = LEVEL["train"]
-LEVEL["serve"] = LEVEL["cli"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"vae_cnn/([^"]+)"', re.MULTILINE)
 
 
@@ -47,7 +47,7 @@ def main():
     upward = []
     for path, layer in sources():
         if layer not in LEVEL:
-            sys.exit(f"layer_map: {os.path.relpath(path, ROOT)} is in no layer of DESIGN.md")
+            sys.exit(f"layer_map: {os.path.relpath(path, ROOT)} is in no layer of docs/DESIGN.md")
         with open(path) as f:
             for included in INCLUDE.findall(f.read()):
                 target = layer_of(included)

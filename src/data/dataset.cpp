@@ -145,4 +145,8 @@ std::string dataset_name(const std::string& directory) {
   return name.empty() ? "data" : name;
 }
 
+std::string data_dir_for(const std::string& dataset, const std::string& given) {
+  return given.empty() ? "data/" + dataset : given;
+}
+
 }  // namespace vae_cnn

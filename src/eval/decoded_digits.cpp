@@ -40,7 +40,7 @@ std::vector<std::uint8_t> decode_to_bytes(ConvVae& model, const torch::Tensor& z
   model->eval();
   const auto device = model->parameters().front().device();
   std::vector<std::uint8_t> out;
-  out.reserve(static_cast<std::size_t>(z.size(0)) * 784);
+  out.reserve(static_cast<std::size_t>(z.size(0) * model->image_shape().numel()));
   for (std::int64_t start = 0; start < z.size(0); start += batch_size) {
     const auto batch = z.slice(0, start, std::min(z.size(0), start + batch_size)).to(device);
     const auto digits = image_bytes(model->decode(batch));

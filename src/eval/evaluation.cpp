@@ -6,20 +6,10 @@
 #include <algorithm>
 
 namespace vae_cnn {
-namespace {
 
-// Rows [begin, end) of a batch of `rows` that a rank evaluates: contiguous, in rank order, sizes
-// differing by at most one (a rank may get none of a small last batch).
-struct RankRows {
-  std::int64_t begin = 0, end = 0;
-  std::int64_t size() const { return end - begin; }
-};
-
-RankRows rows_of_rank(std::int64_t rows, const EvalRanks& ranks) {
-  return {rows * ranks.rank / ranks.world_size, rows * (ranks.rank + 1) / ranks.world_size};
+RowShard shard_rows(std::int64_t rows, int rank, int world_size) {
+  return {rows * rank / world_size, rows * (rank + 1) / world_size};
 }
-
-}  // namespace
 
 VaeLoss loss_with_epsilon(ConvVae& model, const torch::Tensor& images, const torch::Tensor& epsilon, LossKind loss,
                           double beta, Precision precision) {
@@ -48,7 +38,7 @@ EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double 
     const auto images = data.images.slice(0, start, std::min(n, start + batch_size));
     // Every rank draws the whole batch's ε, so the generator stays in step with one process's.
     const auto epsilon = standard_normal_like({images.size(0), latent_dim}, noise, images);
-    const RankRows rows = rows_of_rank(images.size(0), ranks);
+    const RowShard rows = shard_rows(images.size(0), ranks.rank, ranks.world_size);
     if (rows.size() == 0) continue;
     const VaeLoss terms = loss_with_epsilon(model, images.slice(0, rows.begin, rows.end),
                                             epsilon.slice(0, rows.begin, rows.end), loss, beta);

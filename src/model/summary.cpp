@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <sstream>
 
-#include "vae_cnn/data/idx_file.hpp"
 #include "vae_cnn/number_text.hpp"
 
 namespace vae_cnn {
@@ -14,7 +13,7 @@ namespace vae_cnn {
 ModelTraces trace_model(ConvVae& model) {
   torch::NoGradGuard no_grad;
   const auto device = model->parameters().front().device();
-  const auto image = torch::zeros({1, 1, kImageSide, kImageSide}, torch::TensorOptions(device));
+  const auto image = torch::zeros(model->image_shape().batch(1), torch::TensorOptions(device));
   ModelTraces traces;
   auto [z_mean, z_log_var] = model->encoder->forward(image, &traces.encoder);
   // A generator of its own: printing the summary must not shift training's random stream (with it,

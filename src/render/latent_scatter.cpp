@@ -12,7 +12,7 @@
 namespace vae_cnn {
 namespace {
 
-constexpr Rgb kGrid{225, 225, 225};
+constexpr Rgb kScatterGridLine{225, 225, 225};
 
 std::string tick_text(double value) {
   char text[16];
@@ -61,17 +61,17 @@ double tick_step(double range) {
 void draw_grid(Image& image, const ScatterFrame& f, const Font& font) {
   const double step = tick_step(f.range);
   for (double v = std::ceil(-f.range / step) * step; v <= f.range * (1 + 1e-12) + 1e-9; v += step) {
-    image.draw_line(f.x(v), f.top, f.x(v), f.top + f.plot, kGrid, 1.0);
+    image.draw_line(f.x(v), f.top, f.x(v), f.top + f.plot, kScatterGridLine, 1.0);
     image.draw_line(f.x(v), f.top + f.plot, f.x(v), f.top + f.plot + f.text * 0.4, kInk, 1.2);
     font.draw(image, f.x(v), f.top + f.plot + f.text * 1.5, tick_text(v), f.text, kInk, Anchor::kCenter);
     if (f.rows_by_digit) continue;
-    image.draw_line(f.left, f.y(v), f.left + f.plot, f.y(v), kGrid, 1.0);
+    image.draw_line(f.left, f.y(v), f.left + f.plot, f.y(v), kScatterGridLine, 1.0);
     image.draw_line(f.left - f.text * 0.4, f.y(v), f.left, f.y(v), kInk, 1.2);
     font.draw(image, f.left - f.text * 0.6, f.y(v) + f.text * 0.35, tick_text(v), f.text, kInk, Anchor::kRight);
   }
   if (!f.rows_by_digit) return;
   for (int label = 0; label < 10; ++label) {
-    if (label > 0) image.draw_line(f.left, f.row_y(label, -0.5 / 0.7), f.left + f.plot, f.row_y(label, -0.5 / 0.7), kGrid, 1.0);
+    if (label > 0) image.draw_line(f.left, f.row_y(label, -0.5 / 0.7), f.left + f.plot, f.row_y(label, -0.5 / 0.7), kScatterGridLine, 1.0);
     image.draw_line(f.left - f.text * 0.4, f.row_y(label, 0), f.left, f.row_y(label, 0), kInk, 1.2);
     font.draw(image, f.left - f.text * 0.6, f.row_y(label, 0) + f.text * 0.35, std::to_string(label), f.text, kInk,
               Anchor::kRight);

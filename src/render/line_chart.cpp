@@ -15,7 +15,7 @@
 namespace vae_cnn {
 namespace {
 
-constexpr Rgb kGrid{228, 228, 228};
+constexpr Rgb kChartGridLine{228, 228, 228};
 
 std::string tick_text(double value, double step) {
   const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
@@ -142,12 +142,12 @@ ChartFrame chart_frame(const std::vector<double>& x, const std::vector<ChartSeri
 void draw_axes(Image& image, const ChartFrame& f, const Font& font) {
   const double text = f.text;
   for (const double v : f.x_ticks) {
-    image.draw_line(f.x(v), f.top, f.x(v), f.bottom, kGrid, 1.0);
+    image.draw_line(f.x(v), f.top, f.x(v), f.bottom, kChartGridLine, 1.0);
     image.draw_line(f.x(v), f.bottom, f.x(v), f.bottom + text * 0.4, kInk, 1.2);
     font.draw(image, f.x(v), f.bottom + text * 1.5, tick_text(v, f.x_step), text, kInk, Anchor::kCenter);
   }
   for (const double v : f.y_ticks) {
-    image.draw_line(f.left, f.y(v), f.right, f.y(v), kGrid, 1.0);
+    image.draw_line(f.left, f.y(v), f.right, f.y(v), kChartGridLine, 1.0);
     image.draw_line(f.left - text * 0.4, f.y(v), f.left, f.y(v), kInk, 1.2);
     font.draw(image, f.left - text * 0.6, f.y(v) + text * 0.35, tick_text(v, f.y_step), text, kInk, Anchor::kRight);
   }

@@ -47,10 +47,6 @@ int required_integer(const std::function<const char*(const char*)>& lookup, cons
 
 }  // namespace
 
-RowShard shard_rows(std::int64_t rows, int rank, int world_size) {
-  return {rows * rank / world_size, rows * (rank + 1) / world_size};
-}
-
 std::optional<LauncherEnv> read_launcher_env(const std::function<const char*(const char*)>& lookup) {
   const char* world_text = lookup("WORLD_SIZE");
   if (world_text == nullptr) return std::nullopt;

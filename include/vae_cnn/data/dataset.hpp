@@ -60,4 +60,8 @@ DataSplits load_data_dir(const std::string& directory);
 /// The data set's name as weights and pictures call it: the folder's last component.
 std::string dataset_name(const std::string& directory);
 
+/// The data folder a command reads for weights trained on `dataset`: `given`, or data/<dataset>
+/// when empty (where scripts/fetch_data.sh puts each data set).
+std::string data_dir_for(const std::string& dataset, const std::string& given);
+
 }  // namespace vae_cnn

@@ -13,6 +13,14 @@
 
 namespace vae_cnn {
 
+/// Rows [begin, end) of a batch of `rows` that `rank` of `world_size` takes: contiguous, in rank
+/// order, sizes differing by at most one (a rank may get none of a small last batch).
+struct RowShard {
+  std::int64_t begin = 0, end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+RowShard shard_rows(std::int64_t rows, int rank, int world_size);
+
 /// Mean loss terms per image over a split.
 struct EvalMetrics {
   double loss = 0, reconstruction = 0, kl = 0;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "vae_cnn/eval/evaluation.hpp"
 #include "vae_cnn/torch_api.hpp"
 
 namespace vae_cnn {
@@ -40,13 +41,6 @@ std::optional<LauncherEnv> read_launcher_env(
 /// WORLD_SIZE left in a shell would otherwise make a plain run wait silently for the whole timeout.
 std::string rendezvous_notice(const LauncherEnv& env, std::chrono::seconds timeout);
 
-/// Rows [begin, end) of a batch of `rows` that `rank` of `world_size` takes: contiguous, in rank
-/// order, sizes differing by at most one (a rank may get none of a small last batch).
-struct RowShard {
-  std::int64_t begin = 0, end = 0;
-  std::int64_t size() const { return end - begin; }
-};
-RowShard shard_rows(std::int64_t rows, int rank, int world_size);
 
 /// The library that carries a group's collectives: NCCL keeps a GPU rank's buffers on its GPU,
 /// Gloo reduces in host memory (CPU ranks, and GPU ranks of a build without NCCL).

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "vae_cnn/train/train_config.hpp"
+#include "vae_cnn/eval/epoch_metrics.hpp"
 
 namespace vae_cnn {
 

@@ -1,5 +1,5 @@
 // A fixed-column CSV: every row is rewritten each epoch, so a killed run never leaves half a line.
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 
 #include <charconv>
 #include <cmath>

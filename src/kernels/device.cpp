@@ -1,5 +1,5 @@
 // Device selection with a one-line answer when the hardware is not there.
-#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/kernels/device.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,11 +14,11 @@ void check_device_spec(const std::string& spec) {
     const std::string digits = spec.substr(5);
     if (digits.empty() || digits.size() > 3 ||
         !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      throw UsageError("--device: bad device '" + spec + "', expected auto, cpu, cuda or cuda:N");
+      throw OptionError("device", spec, kDeviceChoices);
     }
     return;
   }
-  throw UsageError("--device: unknown device '" + spec + "', expected auto, cpu, cuda or cuda:N");
+  throw OptionError("device", spec, kDeviceChoices);
 }
 
 torch::Device resolve_device(const std::string& spec, int default_index) {
@@ -27,12 +27,12 @@ torch::Device resolve_device(const std::string& spec, int default_index) {
   const bool default_gpu = spec == "auto" || spec == "cuda";
   const int index = default_gpu ? default_index : std::stoi(spec.substr(5));
   if (!torch::cuda::is_available()) {
-    throw std::runtime_error("--device " + spec + ": CUDA is not available (this LibTorch or machine has no GPU); use --device cpu");
+    throw UnavailableError("device", spec, "CUDA is not available (this LibTorch or machine has no GPU); use the cpu device");
   }
   const auto count = static_cast<int>(torch::cuda::device_count());
   if (index >= count) {
-    throw std::runtime_error("--device " + spec + ": no such GPU" + (default_gpu ? " as " + std::to_string(index) : "") +
-                             ", this machine has " + std::to_string(count));
+    throw UnavailableError("device", spec, "no such GPU" + (default_gpu ? " as " + std::to_string(index) : "") +
+                                               ", this machine has " + std::to_string(count));
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }

@@ -212,28 +212,28 @@ TEST(Checkpoint, ConflictingOptionsAreRefused) {
   EXPECT_EQ(checkpoint.config.lr_warmup, 3);
   TrainConfig asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.latent_dim = 8;
-  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"latent-dim", "epochs"}, checkpoint); },
-                                {"--latent-dim 8 conflicts", "latent size 2"});
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"latent_dim", "epochs"}, checkpoint); },
+                                {"latent_dim must be 2 (as the checkpoint", "got 8"});
   asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.loss = LossKind::kBce;
-  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"bce", "epochs"}, checkpoint); }, {"--bce conflicts"});
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"loss", "epochs"}, checkpoint); }, {"loss must be mse", "got bce"});
   asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.data_dir = "data/fashion-mnist";
-  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"data", "epochs"}, checkpoint); },
-                                {"--data data/fashion-mnist conflicts", "mnist"});
+  expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"data_dir", "epochs"}, checkpoint); },
+                                {"data_dir must be a folder of the data set mnist", "got data/fashion-mnist"});
   asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.optimizer = OptimizerKind::kRmsprop;
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"optimizer", "epochs"}, checkpoint); },
-                                {"--optimizer rmsprop conflicts", "optimizer adam"});
+                                {"optimizer must be adam", "got rmsprop"});
   EXPECT_EQ(checkpoint.config.init, InitKind::kKeras);
   asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.init = InitKind::kTorch;
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"init", "epochs"}, checkpoint); },
-                                {"--init torch conflicts", "init keras"});
+                                {"init must be keras", "got torch"});
   asked = testing::small_real_run(dir.path().string(), 4, 11);
   asked.seed = 12;
   expect_throw_with<UsageError>([&] { merge_resume_config(asked, {"seed", "epochs"}, checkpoint); },
-                                {"--seed 12 conflicts", "(seed 11)", "continues that seed's random stream"});
+                                {"seed must be 11", "a resumed run keeps it", "got 12"});
   asked.seed = 11;
   EXPECT_EQ(merge_resume_config(asked, {"seed", "epochs"}, checkpoint).seed, 11u);  // the same seed is no conflict
   asked = testing::small_real_run(dir.path().string(), 1, 11);
@@ -253,7 +253,7 @@ TEST(Checkpoint, ConflictingOptionsAreRefused) {
   warmer.revive_epochs = 0;
   warmer.precision = Precision::kBf16;
   const TrainConfig rewarmed =
-      merge_resume_config(warmer, {"epochs", "kl-warmup", "lr-warmup", "revive", "precision"}, checkpoint);
+      merge_resume_config(warmer, {"epochs", "kl_warmup", "lr_warmup", "revive_epochs", "precision"}, checkpoint);
   EXPECT_EQ(merged.precision, Precision::kFp32);
   EXPECT_EQ(rewarmed.precision, Precision::kBf16);
   EXPECT_EQ(rewarmed.kl_warmup, 5);

@@ -72,7 +72,7 @@ TEST(Cli, TrainOneEpochWritesWeightsAndOneFiniteMetricsRow) {
 TEST(Cli, BadOptionsExitTwoWithOneLine) {
   ScratchDir dir;
   for (const auto& [arguments, fragment] : std::vector<std::pair<std::string, std::string>>{
-           {"train --epochs abc", "'abc' is not a whole number"}, {"train --lr 0", "--lr"}}) {
+           {"train --epochs abc", "--epochs must be a whole number, got abc"}, {"train --lr 0", "--lr"}}) {
     testing::expect_one_line_failure(run_vae_cnn(dir, arguments + " --out '" + dir.file("never") + "'"), 2, fragment,
                                      arguments);
   }

@@ -63,7 +63,7 @@ TEST(EncoderAlarm, AKilledEncoderSoundsItOnceAfterTheFirstEpoch) {
   ConvVae model;
   kill_hidden_layer(model);
   auto optimizer = make_optimizer(model, 1e-3);
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   options.epochs = 2;
   options.batch_size = 64;
   EncoderAlarm alarm;
@@ -87,7 +87,7 @@ TEST(EncoderAlarm, AHealthyRunTrainsWithoutIt) {
   torch::manual_seed(8);
   ConvVae model;
   auto optimizer = make_optimizer(model, 1e-3);
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   options.epochs = 1;
   options.batch_size = 64;
   const auto history = fit(model, *optimizer, real_digits(Split::kTrain, 256), real_digits(Split::kTest, 128), options, {});
@@ -113,10 +113,10 @@ TEST(EncoderAlarm, AQuietCodeWithUnitsAliveGetsThreeEpochsAndRecoveryIsNoted) {
 
 TEST(EncoderAlarm, RestartedUnitsAreNamedAsAChanceOfRecovery) {
   EpochMetrics restarted = epoch_with(2, 0, 0.0);
-  restarted.revived_units = 16;
+  restarted.restarted_units = 16;
   const auto warning = EncoderAlarm().after_epoch(restarted);
   ASSERT_TRUE(warning);
-  EXPECT_NE(warning->find("its 16 dead hidden units were restarted (--revive), which may bring it back"),
+  EXPECT_NE(warning->find("its 16 dead hidden units were restarted, which may bring it back"),
             std::string::npos) << *warning;
   EXPECT_EQ(warning->find("cannot recover"), std::string::npos) << *warning;
 }
@@ -138,7 +138,7 @@ TEST(LearningRateWarmup, FitTakesAQuarterOfTheStepFirst) {
     ConvVae model;
     const auto before = model->decoder->fc->bias.detach().clone();
     auto optimizer = make_optimizer(model, 1e-3);
-    FitOptions options;
+    FitOptions options = testing::plain_fit_options();
     options.epochs = 1;
     options.batch_size = 64;
     options.lr_warmup = warmup;

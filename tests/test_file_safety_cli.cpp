@@ -1,4 +1,4 @@
-// Hostile use, round three, section 3 and its neighbours: nothing a user has is overwritten, and
+// Hostile use (docs/reliability.md): nothing a user has is overwritten, and
 // what cannot work is refused before the work. Every case runs the real binary on real digits.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include "cli_support.hpp"
 #include "vae_cnn/cli/cli.hpp"
 #include "vae_cnn/errors.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -84,7 +84,8 @@ TEST(FileSafety, ResumingIntoAnotherRunsFolderIsRefusedUnlessItIsTheSameFolder) 
   const std::vector<std::string> resume_a_in_b{"train", "--resume", a + "/checkpoint.pt", "--epochs", "2", "--out", b};
 
   const RunResult refused = run_words(dir, resume_a_in_b);
-  expect_one_line_failure(refused, 2, "--out " + b + " holds another run (checkpoint.pt, metrics.csv and vae_cnn.mnist.pt)",
+  expect_one_line_failure(refused, 2, "--out must be a folder without another run, got " + b +
+                                          ": it holds checkpoint.pt, metrics.csv and vae_cnn.mnist.pt",
                           "resume a into b");
   EXPECT_NE(refused.err.find("--overwrite"), std::string::npos) << refused.err;
   EXPECT_EQ(slurp(b + "/checkpoint.pt"), b_checkpoint);
@@ -138,7 +139,7 @@ TEST(FileSafety, AnOutputThatIsAnInputOfTheCommandIsRefusedNamingBoth) {
   }
 
   const RunResult train = run_words(dir, small_train(dir.file("mnist/"), data));
-  expect_one_line_failure(train, 2, "is the data folder --data " + data, "train --out = --data");
+  expect_one_line_failure(train, 2, "--out must be a folder other than the data folder", "train --out = --data");
   EXPECT_FALSE(fs::exists(data + "/checkpoint.pt"));
 }
 
@@ -262,8 +263,8 @@ TEST(FileSafety, AnEmptyFileNameIsAUsageErrorNamingTheOption) {
       {{"plot", "-w", "x.pt", "--out", ""}, "--out: the file name is empty"},
       {{"plot", "-w", ""}, "-w/--weights: the file name is empty"},
       {{"plot", "-w", "x.pt", "--data", ""}, "--data: the file name is empty"},
-      {{"train", "--out", ""}, "--out: the folder name is empty"},
-      {{"train", "--data", ""}, "--data: the folder name is empty"},
+      {{"train", "--out", ""}, "--out must be a folder name: it is empty"},
+      {{"train", "--data", ""}, "--data must be a folder name: it is empty"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv{"vae_cnn"};

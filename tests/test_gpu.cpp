@@ -153,7 +153,7 @@ TEST(StepRecording, SaysWhyStepsGoEagerly) {
   ConvVae model;
   auto adam = make_optimizer(model, 1e-3);
   auto rmsprop = make_optimizer(model, 1e-3, OptimizerKind::kRmsprop);
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   EXPECT_EQ(eager_step_reason(options, *adam, torch::kCPU, nullptr), "CUDA graphs are for GPUs");
   options.cuda_graph = false;
   EXPECT_EQ(eager_step_reason(options, *adam, torch::kCUDA, nullptr), "the run asked for eager steps (cuda_graph off)");
@@ -172,7 +172,7 @@ TEST(StepRecording, TheFactoryGivesTheStepAndItsReason) {
   ConvVae model;
   auto adam = make_optimizer(model, 1e-3);
   const Dataset train{torch::rand({8, 1, 28, 28}), torch::zeros({8}, torch::kLong)};
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   const FitCallbacks callbacks;
   const StepContext context{model, *adam, train, options, callbacks, nullptr, 1};
   const ChosenStep chosen = choose_training_step(context);

@@ -54,7 +54,7 @@ TEST(MixedPrecision, ABf16RunTracksTheFp32Run) {
     torch::manual_seed(42);
     ConvVae model;
     auto optimizer = make_optimizer(model, 1e-3);
-    FitOptions options;
+    FitOptions options = testing::plain_fit_options();
     options.epochs = 2;
     options.batch_size = 64;
     options.loss = LossKind::kBce;

@@ -9,8 +9,10 @@
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
-#include "vae_cnn/data/device.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/evaluation.hpp"
+#include "vae_cnn/kernels/device.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
+#include "vae_cnn/train/train_options.hpp"
 #include "vae_cnn/train/train_run.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
 
@@ -58,7 +60,7 @@ TEST(Trainer, OneRealEpochLowersTheLoss) {
   const Dataset train = real_digits(Split::kTrain, 384);
   ConvVae model;
   const EvalMetrics before = evaluate(model, train, LossKind::kMse, 1.0, 128);
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   options.epochs = 1;
   options.batch_size = 32;
   int batches_seen = 0;
@@ -85,7 +87,7 @@ TEST(Trainer, StopRequestInterruptsAtABatchBoundary) {
   const Dataset train = real_digits(Split::kTrain, 128);
   ConvVae model;
   auto optimizer = make_optimizer(model, 1e-3);
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   options.epochs = 3;
   options.batch_size = 32;
   int batches = 0;
@@ -107,7 +109,7 @@ TEST(Trainer, NonFiniteLossNamesEpochAndBatch) {
   poisoned.images = poisoned.images.clone();
   poisoned.images.fill_(std::nanf(""));
   ConvVae model;
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   options.epochs = 2;
   options.batch_size = 64;
   auto optimizer = make_optimizer(model, 1e-3);
@@ -215,16 +217,16 @@ TEST(TrainRun, RejectsAFileWhereTheOutputFolderShouldBe) {
 TEST(TrainRun, ValidationNamesTheOption) {
   TrainConfig config;
   config.epochs = 0;
-  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"--epochs"});
+  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"epochs must be between 1 and"});
   config = TrainConfig{};
   config.learning_rate = -1;
-  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"--lr"});
+  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"learning_rate must be a positive number"});
   config = TrainConfig{};
   config.batch_size = 0;
-  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"--batch-size"});
+  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"batch_size must be"});
   config = TrainConfig{};
   config.latent_dim = 0;
-  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"--latent-dim"});
+  expect_throw_with<UsageError>([&] { validate_train_config(config); }, {"latent_dim must be between 1 and 4096"});
 }
 
 TEST(MetricsCsv, RoundTripsAndNamesBadFields) {
@@ -283,10 +285,10 @@ TEST(WeightsFile, RefusesFilesThatAreNotOurs) {
 TEST(Device, ParsesTheDesignsSpellings) {
   EXPECT_EQ(resolve_device("cpu"), torch::Device(torch::kCPU));
   EXPECT_NO_THROW(resolve_device("auto"));
-  expect_throw_with<UsageError>([] { resolve_device("tpu"); }, {"unknown device 'tpu'"});
-  expect_throw_with<UsageError>([] { resolve_device("cuda:x"); }, {"bad device 'cuda:x'"});
+  expect_throw_with<OptionError>([] { resolve_device("tpu"); }, {"device must be auto, cpu, cuda or cuda:N, got tpu"});
+  expect_throw_with<OptionError>([] { resolve_device("cuda:x"); }, {"device must be", "got cuda:x"});
   if (!torch::cuda::is_available()) {
-    expect_throw_with<std::runtime_error>([] { resolve_device("cuda"); }, {"CUDA is not available"});
+    expect_throw_with<UnavailableError>([] { resolve_device("cuda"); }, {"device cuda: CUDA is not available"});
   }
 }
 

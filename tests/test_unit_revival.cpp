@@ -31,7 +31,7 @@ Stepped one_step_in(std::uint64_t seed) {
   torch::manual_seed(seed);
   Stepped stepped{ConvVae(), nullptr};
   stepped.optimizer = make_optimizer(stepped.model, 1e-3);
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   options.epochs = 1;
   options.batch_size = 64;
   fit(stepped.model, *stepped.optimizer, real_digits(Split::kTrain, 64), real_digits(Split::kTest, 16), options, {});
@@ -109,7 +109,7 @@ KilledRun train_killed(std::int64_t revive_epochs) {
   ConvVae model;
   kill_units(model, 0, 16);
   auto optimizer = make_optimizer(model, 1e-3);
-  FitOptions options;
+  FitOptions options = testing::plain_fit_options();
   options.epochs = 4;
   options.batch_size = 32;
   options.revive_epochs = revive_epochs;
@@ -131,16 +131,16 @@ TEST(UnitRevival, FitRestartsUnitsAfterTheFirstEpochsOnlyAndTheLayerLearnsAgain)
   ASSERT_EQ(revived.history.size(), 4u);
   for (const auto& metrics : dead.history) {
     EXPECT_EQ(metrics.encoder.hidden_alive, 0);
-    EXPECT_EQ(metrics.revived_units, 0);
+    EXPECT_EQ(metrics.restarted_units, 0);
   }
   EXPECT_TRUE(torch::equal(dead.hidden_weight_after_epoch_1, dead.hidden_weight_at_end));
   EXPECT_LT(dead.history.back().encoder.z_mean_spread, 1e-9);
 
   EXPECT_EQ(revived.history[0].encoder.hidden_alive, 0) << "the epoch's health is measured before the restart";
-  EXPECT_EQ(revived.history[0].revived_units, 16);
+  EXPECT_EQ(revived.history[0].restarted_units, 16);
   for (std::size_t later = 1; later < revived.history.size(); ++later) {
     EXPECT_GT(revived.history[later].encoder.hidden_alive, 0) << describe(revived.history[later].encoder);
-    EXPECT_EQ(revived.history[later].revived_units, 0) << "epoch " << later + 1 << " is past --revive 1";
+    EXPECT_EQ(revived.history[later].restarted_units, 0) << "epoch " << later + 1 << " is past --revive 1";
   }
   EXPECT_FALSE(torch::equal(revived.hidden_weight_after_epoch_1, revived.hidden_weight_at_end))
       << "the restarted layer gets gradients again";

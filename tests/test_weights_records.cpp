@@ -1,5 +1,5 @@
 // Weights and checkpoints damaged inside a valid zip: each is refused with the true reason before
-// any tensor is used (LibTorch alone read short records past their end and crashed on empty ones),
+// any tensor is used (LibTorch alone reads short records past their end and crashes on empty ones),
 // and a file Python re-saved with torch.save loads.
 #include <cmath>
 #include <cstring>
@@ -143,11 +143,11 @@ TEST(WeightsRecords, CheckpointOptionsOutOfBoundsAreRefused) {
   }();
   write_dict_file(dir.file("checkpoint.pt"), root.toGenericDict());
   expect_throw_with<DataError>([&] { load_checkpoint(dir.file("checkpoint.pt")); },
-                               {"recorded options are out of bounds", "--lr"});
+                               {"recorded options are out of bounds", "learning_rate must be a positive number"});
 }
 
-// Python's torch.save writes lists as plain lists, not int lists: image_shape [1, 28, 28] was
-// refused as "not [1, 28, 28]".
+// Python's torch.save writes lists as plain lists, not int lists: image_shape [1, 28, 28] loads
+// from either.
 TEST(WeightsRecords, WeightsPythonResavedLoad) {
   const std::vector<std::string> pythons{"/usr/bin/python3",
                                          std::string(VAE_CNN_SOURCE_DIR) + "/.venv-libtorch/bin/python"};

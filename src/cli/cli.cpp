@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "vae_cnn/cli/interrupt.hpp"
+#include "vae_cnn/cli/option_words.hpp"
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/allocator_policy.hpp"
@@ -54,12 +55,14 @@ struct RunVisitor {
 
 }  // namespace
 
-Command parse_cli(const std::vector<std::string>& args) {
+namespace {
+
+Command parse_command(const std::vector<std::string>& args) {
   if (args.size() < 2) throw UsageError("no command given (try 'vae_cnn --help')");
   const std::string& first = args[1];
   if (first == "-h" || first == "--help" || first == "help") return PrintText{kUsage};
   if (first == "--version") {
-    // Which LibTorch a binary runs on decides which files and launchers it meets (README, "Two LibTorch builds").
+    // Which LibTorch a binary runs on decides which files and launchers it meets (docs/libtorch-builds.md).
     return PrintText{std::string("vae_cnn ") + VAE_CNN_VERSION + " (LibTorch " + std::to_string(TORCH_VERSION_MAJOR) +
                      "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH) + ")"};
   }
@@ -76,9 +79,19 @@ Command parse_cli(const std::vector<std::string>& args) {
   throw UsageError("unknown command '" + first + "' (try 'vae_cnn --help')");
 }
 
+}  // namespace
+
+Command parse_cli(const std::vector<std::string>& args) {
+  try {
+    return parse_command(args);
+  } catch (const OptionError& error) {
+    throw UsageError(worded(error));
+  }
+}
+
 int run_command(const Command& command) {
   // train and serve answer a held SIGINT or SIGTERM with their own handlers (InterruptGuard); the
-  // rest take the default action, as they always did.
+  // rest take the default action.
   if (!std::holds_alternative<TrainCommand>(command) && !std::holds_alternative<ServeCommand>(command)) {
     release_held_interrupts();
   }
@@ -100,9 +113,15 @@ int run_cli(int argc, const char* const* argv) {
     const int exit_code = run_command(command);
     finish_standard_output();
     return exit_code;
+  } catch (const OptionError& error) {
+    std::cerr << "vae_cnn: " << worded(error) << '\n';
+    return kExitUsage;
   } catch (const UsageError& error) {
     std::cerr << "vae_cnn: " << printable(error.what()) << '\n';
     return kExitUsage;
+  } catch (const UnavailableError& error) {
+    std::cerr << "vae_cnn: error: " << worded(error) << '\n';
+    return kExitFailure;
   } catch (const std::exception& error) {
     std::cerr << "vae_cnn: error: " << first_line_of(error) << '\n';
     return kExitFailure;

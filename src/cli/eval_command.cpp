@@ -2,14 +2,16 @@
 #include <chrono>
 #include <cstdio>
 
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/model_inputs.hpp"
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/cli/progress_bar.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/model_evaluation.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/named_files.hpp"
-#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/kernels/device.hpp"
 #include "vae_cnn/number_text.hpp"
 
 namespace vae_cnn {
@@ -18,37 +20,31 @@ Command parse_eval(const std::vector<std::string>& args) {
   cxxopts::Options options("vae_cnn eval",
                            "Loss, reconstruction, KL, active units and an importance-sampled log-likelihood of\n"
                            "trained weights on a split.");
+  add_model_input_options(options, DataUse::kSplits);
   options.add_options()
-      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
-      ("data", "data folder (default: data/<data set of the weights>)", cxxopts::value<std::string>())
       ("split", "test or train", cxxopts::value<std::string>()->default_value("test"))
       ("iw", "importance samples K per image for log p(x) (the IWAE bound)",
        cxxopts::value<std::string>()->default_value("100"))
       ("seed", "seed of the importance samples", cxxopts::value<std::string>()->default_value("0"))
       ("json", "also write every figure to this JSON file", cxxopts::value<std::string>())
-      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
       ("h,help", "this text");
   const auto result = parse_command_line(options, "eval", args);
   if (result.count("help")) return PrintText{options.help()};
   EvalCommand command;
-  command.weights = required_option(result, "eval", "weights");
-  require_file_name("-w/--weights", command.weights, "a weights file");
-  if (result.count("data")) {
-    command.data_dir = result["data"].as<std::string>();
-    require_file_name("--data", command.data_dir, "a data folder");
-  }
+  const ModelInputs inputs = read_model_inputs(result, "eval", DataUse::kSplits);
+  command.weights = inputs.weights;
+  command.data_dir = inputs.data_dir;
+  command.device = inputs.device;
   command.train_split = train_split_option(result);
   command.samples = integer_option(result, "iw");
   if (command.samples < 1 || command.samples > 100000) {
-    throw UsageError("--iw: " + std::to_string(command.samples) + ", expected 1 to 100000");
+    throw OptionError("iw", std::to_string(command.samples), "between 1 and 100000");
   }
   command.seed = seed_option(result);
   if (result.count("json")) {
     command.json = result["json"].as<std::string>();
     require_file_name("--json", command.json, "a JSON file");
   }
-  command.device = result["device"].as<std::string>();
-  check_device_spec(command.device);
   return command;
 }
 
@@ -92,7 +88,7 @@ int run_eval(const EvalCommand& command) {
   const auto start = std::chrono::steady_clock::now();
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
   const WeightsMetadata& meta = weights.metadata;
-  const std::string data_dir = data_dir_for(meta, command.data_dir);
+  const std::string data_dir = data_dir_for(meta.dataset, command.data_dir);
   const std::string split = command.train_split ? "train" : "test";
   if (!command.json.empty()) {
     std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);

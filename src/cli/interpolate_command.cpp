@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/model_inputs.hpp"
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/errors.hpp"
@@ -10,7 +11,7 @@
 #include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/number_text.hpp"
 #include "vae_cnn/render/digit_grid.hpp"
-#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/kernels/device.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
@@ -19,20 +20,20 @@ Command parse_interpolate(const std::vector<std::string>& args) {
   cxxopts::Options options("vae_cnn interpolate",
                            "Decodes the straight line between the latent means of two test images into a row of\n"
                            "digits, the two originals at its ends.");
+  add_model_input_options(options, DataUse::kTestImages);
   options.add_options()
-      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
       ("from", "index of the first test image", cxxopts::value<std::string>())
       ("to", "index of the second test image", cxxopts::value<std::string>())
       ("steps", "digits decoded along the line, both ends included", cxxopts::value<std::string>()->default_value("10"))
-      ("data", "data folder (default: data/<data set of the weights>)", cxxopts::value<std::string>())
       ("o,output", "PNG file", cxxopts::value<std::string>()->default_value("interpolation.png"))
-      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
       ("h,help", "this text");
   const auto result = parse_command_line(options, "interpolate", args);
   if (result.count("help")) return PrintText{options.help()};
   InterpolateCommand command;
-  command.weights = required_option(result, "interpolate", "weights");
-  require_file_name("-w/--weights", command.weights, "a weights file");
+  const ModelInputs inputs = read_model_inputs(result, "interpolate", DataUse::kTestImages);
+  command.weights = inputs.weights;
+  command.data_dir = inputs.data_dir;
+  command.device = inputs.device;
   for (const char* option : {"from", "to"}) {
     if (!result.count(option)) throw UsageError(std::string("interpolate: --") + option + " is required (try 'vae_cnn interpolate --help')");
   }
@@ -41,22 +42,16 @@ Command parse_interpolate(const std::vector<std::string>& args) {
   if (command.from < 0 || command.to < 0) throw UsageError("--from and --to are image indices, 0 or more");
   command.steps = integer_option(result, "steps");
   if (command.steps < 2 || command.steps > 100) {
-    throw UsageError("--steps: " + std::to_string(command.steps) + ", expected 2 to 100");
-  }
-  if (result.count("data")) {
-    command.data_dir = result["data"].as<std::string>();
-    require_file_name("--data", command.data_dir, "a data folder");
+    throw OptionError("steps", std::to_string(command.steps), "between 2 and 100");
   }
   command.output = result["output"].as<std::string>();
   require_file_name("-o/--output", command.output, "a PNG file");
-  command.device = result["device"].as<std::string>();
-  check_device_spec(command.device);
   return command;
 }
 
 int run_interpolate(const InterpolateCommand& command) {
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
-  const std::string data_dir = data_dir_for(weights.metadata, command.data_dir);
+  const std::string data_dir = data_dir_for(weights.metadata.dataset, command.data_dir);
   std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
   inputs.push_back({"-w", command.weights});
   refuse_output_over_input({"-o", command.output}, inputs);
@@ -72,6 +67,7 @@ int run_interpolate(const InterpolateCommand& command) {
   const auto digits = interpolation_digits(weights.model, test.images[0], test.images[1], command.steps);
   DigitGridLayout layout;
   layout.columns = static_cast<int>(command.steps + 2);
+  layout.digit = weights.model->image_shape();
   const std::string title = "test image " + std::to_string(command.from) + " (" +
                             std::to_string(test.labels[0].item<std::int64_t>()) + ") to " +
                             std::to_string(command.to) + " (" +

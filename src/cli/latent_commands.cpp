@@ -1,51 +1,48 @@
 // `vae_cnn encode` and `vae_cnn decode`: trained weights to latent codes and back to a digit.
 #include <sstream>
 
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/model_inputs.hpp"
 #include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/eval/latent_values.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/latent_codes.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/io/standard_output.hpp"
-#include "vae_cnn/render/png.hpp"
-#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/render/digit_pixels.hpp"
+#include "vae_cnn/kernels/device.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
 
 Command parse_encode(const std::vector<std::string>& args) {
   cxxopts::Options options("vae_cnn encode", "Writes the latent means and log-variances of a split as CSV.");
+  add_model_input_options(options, DataUse::kSplits);
   options.add_options()
-      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
-      ("data", "data folder (default: data/<data set of the weights>)", cxxopts::value<std::string>())
       ("split", "test or train", cxxopts::value<std::string>()->default_value("test"))
       ("o,output", "CSV file (default: standard output)", cxxopts::value<std::string>())
-      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
       ("h,help", "this text");
   const auto result = parse_command_line(options, "encode", args);
   if (result.count("help")) return PrintText{options.help()};
   EncodeCommand command;
-  command.weights = required_option(result, "encode", "weights");
-  require_file_name("-w/--weights", command.weights, "a weights file");
-  if (result.count("data")) {
-    command.data_dir = result["data"].as<std::string>();
-    require_file_name("--data", command.data_dir, "a data folder");
-  }
+  const ModelInputs inputs = read_model_inputs(result, "encode", DataUse::kSplits);
+  command.weights = inputs.weights;
+  command.data_dir = inputs.data_dir;
+  command.device = inputs.device;
   command.train_split = train_split_option(result);
   if (result.count("output")) {
     command.output = result["output"].as<std::string>();
     require_file_name("-o/--output", command.output, "a CSV file (leave -o out for standard output)");
   }
-  command.device = result["device"].as<std::string>();
-  check_device_spec(command.device);
   return command;
 }
 
 int run_encode(const EncodeCommand& command) {
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
-  const std::string data_dir = data_dir_for(weights.metadata, command.data_dir);
+  const std::string data_dir = data_dir_for(weights.metadata.dataset, command.data_dir);
   if (!command.output.empty()) {
     std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
     inputs.push_back({"-w", command.weights});
@@ -62,24 +59,22 @@ int run_encode(const EncodeCommand& command) {
 }
 
 Command parse_decode(const std::vector<std::string>& args) {
-  cxxopts::Options options("vae_cnn decode", "Decodes one latent point into a 28x28 PNG digit.");
+  cxxopts::Options options("vae_cnn decode", "Decodes one latent point into a PNG digit of the model's image size.");
+  add_model_input_options(options, DataUse::kNone);
   options.add_options()
-      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
       ("z", "the latent point, e.g. 0.5,-1.2", cxxopts::value<std::string>())
       ("o,output", "PNG file", cxxopts::value<std::string>()->default_value("digit.png"))
-      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
       ("h,help", "this text");
   const auto result = parse_command_line(options, "decode", one_letter_long_option(args, 'z'));
   if (result.count("help")) return PrintText{options.help()};
   DecodeCommand command;
-  command.weights = required_option(result, "decode", "weights");
-  require_file_name("-w/--weights", command.weights, "a weights file");
+  const ModelInputs inputs = read_model_inputs(result, "decode", DataUse::kNone);
+  command.weights = inputs.weights;
+  command.device = inputs.device;
   if (!result.count("z")) throw UsageError("decode: --z is required (try 'vae_cnn decode --help')");
   command.z = parse_latent_values("--z", result["z"].as<std::string>());
   command.output = result["output"].as<std::string>();
   require_file_name("-o/--output", command.output, "a PNG file");
-  command.device = result["device"].as<std::string>();
-  check_device_spec(command.device);
   return command;
 }
 
@@ -93,7 +88,7 @@ int run_decode(const DecodeCommand& command) {
                      " has a latent size of " + std::to_string(latent));
   }
   const auto z = torch::tensor(command.z, torch::kFloat64).to(torch::kFloat32).view({1, latent});
-  write_png(command.output, 28, 28, 1, decode_to_bytes(weights.model, z));
+  write_digit_png(command.output, weights.model->image_shape(), decode_to_bytes(weights.model, z));
   return kExitOk;
 }
 

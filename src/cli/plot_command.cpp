@@ -5,10 +5,12 @@
 #include <filesystem>
 #include <iostream>
 
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/cli/cli.hpp"
+#include "vae_cnn/cli/model_inputs.hpp"
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/errors.hpp"
-#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/kernels/device.hpp"
 #include "vae_cnn/eval/plot_inputs.hpp"
 #include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/render/plot_set.hpp"
@@ -20,26 +22,21 @@ Command parse_plot(const std::vector<std::string>& args) {
   cxxopts::Options options("vae_cnn plot",
                            "Draws the latent space, the digit manifold, reconstructions, samples, the loss curves and\n"
                            "the model diagrams of trained weights as PNG files.");
+  add_model_input_options(options, DataUse::kTestImages);
   options.add_options()
-      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
-      ("data", "data folder for the test images (default: data/<data set of the weights>)",
-       cxxopts::value<std::string>())
       ("out", "folder for the pictures", cxxopts::value<std::string>()->default_value("vae_cnn"))
       ("grid", "the manifold shows N x N digits", cxxopts::value<std::string>()->default_value("30"))
       ("range", "axes and manifold span -R..R", cxxopts::value<std::string>()->default_value("4"))
       ("annotate", "also write the digit beside a subsample of the latent points")
       ("seed", "seed of the z ~ N(0, I) in samples.png", cxxopts::value<std::string>()->default_value("0"))
-      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
       ("h,help", "this text");
   const auto result = parse_command_line(options, "plot", args);
   if (result.count("help")) return PrintText{options.help()};
   PlotCommand command;
-  command.weights = required_option(result, "plot", "weights");
-  require_file_name("-w/--weights", command.weights, "a weights file");
-  if (result.count("data")) {
-    command.data_dir = result["data"].as<std::string>();
-    require_file_name("--data", command.data_dir, "a data folder");
-  }
+  const ModelInputs inputs = read_model_inputs(result, "plot", DataUse::kTestImages);
+  command.weights = inputs.weights;
+  command.data_dir = inputs.data_dir;
+  command.device = inputs.device;
   command.options.out_dir = result["out"].as<std::string>();
   require_file_name("--out", command.options.out_dir, "a folder for the pictures");
   command.inputs.grid = integer_option(result, "grid");
@@ -51,8 +48,6 @@ Command parse_plot(const std::vector<std::string>& args) {
   } catch (const std::invalid_argument& error) {
     throw UsageError(error.what());
   }
-  command.device = result["device"].as<std::string>();
-  check_device_spec(command.device);
   return command;
 }
 
@@ -73,7 +68,7 @@ void refuse_pictures_over_inputs(const PlotCommand& command, const std::string& 
 int run_plot(const PlotCommand& command) {
   const auto start = std::chrono::steady_clock::now();
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
-  const std::string data_dir = data_dir_for(weights.metadata, command.data_dir);
+  const std::string data_dir = data_dir_for(weights.metadata.dataset, command.data_dir);
   refuse_pictures_over_inputs(command, data_dir);
   const Dataset test = load_split(data_dir, Split::kTest);
   PlotInputs inputs = compute_plot_inputs(weights.model, weights.metadata, test, command.inputs);

@@ -30,7 +30,7 @@ void RunLog::save(const std::string& path) const { write_file_atomically(path, b
 std::string read_text_if_present(const std::string& path) {
   std::error_code unknown;
   if (std::filesystem::symlink_status(path, unknown).type() == std::filesystem::file_type::not_found) return "";
-  // Checked like every file the tool reads: a FIFO named train.log once hung a --resume for ever.
+  // Checked like every file the tool reads: a FIFO named train.log would hang --resume for ever.
   constexpr std::uint64_t kMaxLogBytes = 1ull << 30;
   return read_regular_file(path, "the run's log (train.log)", kMaxLogBytes);
 }

@@ -3,8 +3,9 @@
 
 #include "vae_cnn/cli/cli.hpp"
 #include "vae_cnn/cli/interrupt.hpp"
+#include "vae_cnn/cli/model_inputs.hpp"
 #include "vae_cnn/cli/option_values.hpp"
-#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/kernels/device.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/serve/explorer_server.hpp"
 
@@ -13,28 +14,26 @@ namespace vae_cnn {
 Command parse_serve(const std::vector<std::string>& args) {
   cxxopts::Options options("vae_cnn serve",
                            "Serves a page to explore the latent space of trained weights in the browser, and its JSON\n"
-                           "API (README, \"Exploring in the browser\"), until Ctrl-C.");
+                           "API (docs/api.md), until Ctrl-C.");
+  add_model_input_options(options, DataUse::kTestImages);
   options.add_options()
-      ("w,weights", "weights file written by train", cxxopts::value<std::string>())
-      ("data", "data folder (default: data/<data set of the weights>)", cxxopts::value<std::string>())
       ("host", "address to listen on", cxxopts::value<std::string>()->default_value("127.0.0.1"))
       ("port", "port to listen on; 0 takes a free one", cxxopts::value<std::string>()->default_value("8080"))
       ("range", "the map's axes run from -R to R, as plot's", cxxopts::value<std::string>()->default_value("4"))
-      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
       ("h,help", "this text");
   const auto result = parse_command_line(options, "serve", args);
   if (result.count("help")) return PrintText{options.help()};
   ServeCommand command;
-  command.weights = required_option(result, "serve", "weights");
-  if (result.count("data")) command.data_dir = result["data"].as<std::string>();
+  const ModelInputs inputs = read_model_inputs(result, "serve", DataUse::kTestImages);
+  command.weights = inputs.weights;
+  command.data_dir = inputs.data_dir;
+  command.device = inputs.device;
   command.host = result["host"].as<std::string>();
   if (command.host.empty()) throw UsageError("--host must name an address, e.g. 127.0.0.1");
   const std::int64_t port = integer_option(result, "port");
   if (port < 0 || port > 65535) throw UsageError("--port must be between 0 (any free port) and 65535, got " + std::to_string(port));
   command.port = static_cast<int>(port);
   command.range = range_option(result);
-  command.device = result["device"].as<std::string>();
-  check_device_spec(command.device);
   return command;
 }
 

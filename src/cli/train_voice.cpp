@@ -7,6 +7,7 @@
 
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/model/summary.hpp"
+#include "vae_cnn/train/train_options.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -16,32 +17,23 @@ std::string epoch_line(const EpochMetrics& m, std::int64_t epochs) {
       m.encoder.hidden_units > 0 ? fmt::format("  encoder {}/{} units, z spread {:.3g}", m.encoder.hidden_alive,
                                                m.encoder.hidden_units, m.encoder.z_mean_spread)
                                  : "";
-  const std::string revived = m.revived_units > 0 ? fmt::format(", {} restarted", m.revived_units) : "";
+  const std::string restarted = m.restarted_units > 0 ? fmt::format(", {} restarted", m.restarted_units) : "";
   return fmt::format(
       "epoch {}/{}  loss {:.3f} (rec {:.3f} + kl {:.3f})  val_loss {:.3f} (rec {:.3f} + kl {:.3f})  {:.1f} s  {:.0f} img/s{}{}",
       m.epoch, epochs, m.loss, m.reconstruction, m.kl, m.val_loss, m.val_reconstruction, m.val_kl, m.seconds,
-      m.images_per_second, encoder, revived);
+      m.images_per_second, encoder, restarted);
 }
 
 std::string data_line(const TrainConfig& config, const TrainSetup& setup) {
   return fmt::format(
-      "vae_cnn {} train: data {} ({} training images{}, {} test), loss {}, beta {}{}, latent {}", VAE_CNN_VERSION,
-      config.data_dir, setup.train_images,
+      "vae_cnn {} train: data {} ({} training images{}, {} test)", VAE_CNN_VERSION, config.data_dir, setup.train_images,
       setup.train_images < setup.available_train_images ? fmt::format(" of {}", setup.available_train_images) : "",
-      setup.test_images, to_string(config.loss), config.beta,
-      config.kl_warmup > 0 ? fmt::format(" (KL warm-up over {} epochs)", config.kl_warmup) : "", config.latent_dim);
+      setup.test_images);
 }
 
-std::string optimizer_line(const TrainConfig& config, const TrainSetup& setup) {
-  return fmt::format("device {}, {} threads{}, seed {}, epochs {}..{} of batch {}, {} lr {}{}, init {}{}{}", setup.device,
-                     setup.threads, setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch,
-                     config.epochs, config.batch_size, config.optimizer == OptimizerKind::kAdam ? "Adam" : "RMSprop",
-                     config.learning_rate,
-                     config.lr_warmup > 0 ? fmt::format(" (warm-up over {} steps)", config.lr_warmup) : "",
-                     to_string(config.init), config.precision == Precision::kBf16 ? ", bf16 autocast" : "",
-                     config.revive_epochs > 0
-                         ? fmt::format(", dead encoder units restarted after epochs 1..{}", config.revive_epochs)
-                         : "");
+std::string place_line(const TrainConfig& config, const TrainSetup& setup) {
+  return fmt::format("device {}, {} threads{}, seed {}, epochs {}..{}", setup.device, setup.threads,
+                     setup.world_size > 1 ? " per rank" : "", setup.seed, setup.first_epoch, config.epochs);
 }
 
 }  // namespace
@@ -86,7 +78,8 @@ void TrainVoice::say_start(const TrainSetup& setup, ConvVae& model) {
     log_->info("note: --limit {} is above the {} training images; training on all of them", config_.limit,
                setup.available_train_images);
   }
-  log_->info("{}", optimizer_line(config_, setup));
+  log_->info("{}", place_line(config_, setup));
+  log_->info("options: {}", logged_options_text(config_));
   const unsigned cores = std::thread::hardware_concurrency();
   if (cores > 0 && config_.threads > static_cast<int>(cores)) {
     log_->warn("--threads {} is more than the {} cores of this machine: the threads take turns on them and every "
@@ -96,7 +89,7 @@ void TrainVoice::say_start(const TrainSetup& setup, ConvVae& model) {
   if (setup.device.rfind("cuda", 0) == 0) {
     log_->info("{}", setup.eager_step_reason.empty()
                          ? std::string("training step: recorded once as a CUDA graph, replayed for every full batch")
-                         : "training step: launched eagerly (" + setup.eager_step_reason + ")");
+                         : "training step: launched eagerly: " + setup.eager_step_reason);
   }
   if (setup.world_size > 1) {
     log_->info("data-parallel over {} ranks (c10d {}): each takes its share of every batch of {}; this is rank 0",

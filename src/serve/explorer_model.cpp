@@ -1,6 +1,7 @@
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/serve/explorer_model.hpp"
 
-#include "vae_cnn/train/trainer.hpp"
+#include "vae_cnn/eval/evaluation.hpp"
 
 namespace vae_cnn {
 
@@ -8,7 +9,7 @@ ExplorerModel load_explorer_model(const std::string& weights_path, const std::st
   ExplorerModel explorer;
   explorer.weights = load_weights(weights_path, device);
   explorer.weights_path = weights_path;
-  explorer.data_dir = data_dir_for(explorer.weights.metadata, data_dir);
+  explorer.data_dir = data_dir_for(explorer.weights.metadata.dataset, data_dir);
   explorer.test = load_split(explorer.data_dir, Split::kTest);
   explorer.test_codes = encode_dataset(explorer.weights.model, explorer.test);
   // The page shows the loss terms only (validation's, as `eval` prints them); the rest of

@@ -2,12 +2,13 @@
 // optimizer's state is a dict of named tensors (optimizer_state.hpp says why); checkpoints of
 // format 1 carried LibTorch's own optimizer archive as a uint8 tensor, still read: as data, with the
 // checks the checkpoint itself gets, into the same named dict. LibTorch's loader (torch::jit::load)
-// took it unchecked: a REDUCE on an empty stack in its pickle crashed `train --resume`.
+// takes it unchecked: a REDUCE on an empty stack in its pickle would crash `train --resume`.
 #include "vae_cnn/train/checkpoint.hpp"
 
 #include "vae_cnn/error_text.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/train/optimizer_state.hpp"
+#include "vae_cnn/train/train_options.hpp"
 #include "vae_cnn/serialize/pickled_dict.hpp"
 
 namespace vae_cnn {
@@ -55,75 +56,6 @@ std::vector<EpochMetrics> history_from(const std::string& path, const at::Tensor
   return history;
 }
 
-GenericDict config_dict(const TrainConfig& config) {
-  GenericDict dict(c10::StringType::get(), c10::AnyType::get());
-  dict.insert(std::string("data_dir"), config.data_dir);
-  dict.insert(std::string("loss"), to_string(config.loss));
-  dict.insert(std::string("epochs"), config.epochs);
-  dict.insert(std::string("batch_size"), config.batch_size);
-  dict.insert(std::string("learning_rate"), config.learning_rate);
-  dict.insert(std::string("latent_dim"), config.latent_dim);
-  dict.insert(std::string("beta"), config.beta);
-  dict.insert(std::string("optimizer"), to_string(config.optimizer));
-  dict.insert(std::string("init"), to_string(config.init));
-  dict.insert(std::string("kl_warmup"), config.kl_warmup);
-  dict.insert(std::string("lr_warmup"), config.lr_warmup);
-  dict.insert(std::string("revive_epochs"), config.revive_epochs);
-  dict.insert(std::string("precision"), to_string(config.precision));
-  dict.insert(std::string("device"), config.device);
-  dict.insert(std::string("threads"), static_cast<std::int64_t>(config.threads));
-  dict.insert(std::string("seed"), static_cast<std::int64_t>(config.seed));
-  dict.insert(std::string("limit"), config.limit);
-  dict.insert(std::string("out_dir"), config.out_dir);
-  return dict;
-}
-
-// A recorded option held as its name (loss, optimizer, init, precision), parsed back.
-template <class Parse>
-auto recorded_choice(const std::string& path, const GenericDict& dict, const char* field, Parse parse) {
-  try {
-    return parse(require_string(path, dict, field));
-  } catch (const std::invalid_argument& error) {
-    throw DataError(path, std::string("config field '") + field + "': " + error.what());
-  }
-}
-
-// The same for an option added later: `absent` when the checkpoint predates it.
-template <class Parse>
-auto recorded_choice(const std::string& path, const GenericDict& dict, const char* field, Parse parse,
-                     decltype(parse(std::string())) absent) {
-  return dict.contains(std::string(field)) ? recorded_choice(path, dict, field, parse) : absent;
-}
-
-TrainConfig config_from(const std::string& path, const GenericDict& dict) {
-  TrainConfig config;
-  config.data_dir = require_string(path, dict, "data_dir");
-  config.loss = recorded_choice(path, dict, "loss", parse_loss_kind);
-  config.epochs = require_int(path, dict, "epochs");
-  config.batch_size = require_int(path, dict, "batch_size");
-  config.learning_rate = require_double(path, dict, "learning_rate");
-  config.latent_dim = require_int(path, dict, "latent_dim");
-  config.beta = require_double(path, dict, "beta");
-  // Checkpoints from before these options trained with Adam and no warm-up.
-  config.optimizer = recorded_choice(path, dict, "optimizer", parse_optimizer_kind, OptimizerKind::kAdam);
-  if (dict.contains(std::string("kl_warmup"))) config.kl_warmup = require_int(path, dict, "kl_warmup");
-  config.lr_warmup = 0;
-  if (dict.contains(std::string("lr_warmup"))) config.lr_warmup = require_int(path, dict, "lr_warmup");
-  // Checkpoints from before unit revival trained without it, and resume without it.
-  config.revive_epochs = 0;
-  if (dict.contains(std::string("revive_epochs"))) config.revive_epochs = require_int(path, dict, "revive_epochs");
-  // Checkpoints from before --precision trained in fp32.
-  config.precision = recorded_choice(path, dict, "precision", parse_precision, Precision::kFp32);
-  // Checkpoints from before --init started from PyTorch's initialisation.
-  config.init = recorded_choice(path, dict, "init", parse_init_kind, InitKind::kTorch);
-  config.device = require_string(path, dict, "device");
-  config.threads = static_cast<int>(require_int(path, dict, "threads"));
-  config.seed = static_cast<std::uint64_t>(require_int(path, dict, "seed"));
-  config.limit = require_int(path, dict, "limit");
-  config.out_dir = require_string(path, dict, "out_dir");
-  return config;
-}
-
 at::Generator default_generator(torch::Device device) {
   return at::globalContext().defaultGenerator(device.is_cuda() ? device : torch::Device(torch::kCPU));
 }
@@ -138,7 +70,7 @@ void save_checkpoint(const std::string& path, ConvVae& model, torch::optim::Opti
   dict.insert(std::string("optimizer_state"), optimizer_state_to_dict(optimizer, model->named_parameters()));
   dict.insert(std::string("epoch"), static_cast<std::int64_t>(history.size()));
   dict.insert(std::string("metrics"), history_tensor(history));
-  dict.insert(std::string("config"), config_dict(config));
+  dict.insert(std::string("config"), recorded_train_config(config));
   dict.insert(std::string("rng_cpu"), default_generator(torch::kCPU).get_state());
   if (device.is_cuda()) dict.insert(std::string("rng_cuda"), default_generator(device).get_state());
   write_dict_file(path, dict);
@@ -149,12 +81,7 @@ Checkpoint load_checkpoint(const std::string& path, torch::Device device) {
   Checkpoint checkpoint;
   checkpoint.path = path;
   checkpoint.weights = read_model_fields(path, dict, device);
-  checkpoint.config = config_from(path, require_dict(path, dict, "config"));
-  try {
-    validate_train_config(checkpoint.config);
-  } catch (const UsageError& error) {
-    throw DataError(path, std::string("its recorded options are out of bounds: ") + error.what());
-  }
+  checkpoint.config = train_config_from_record(path, require_dict(path, dict, "config"));
   checkpoint.epoch = require_int(path, dict, "epoch");
   if (checkpoint.epoch < 0 || checkpoint.epoch > checkpoint.config.epochs) {
     throw DataError(path, "epoch " + std::to_string(checkpoint.epoch) + " is outside 0.." +

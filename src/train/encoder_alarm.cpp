@@ -28,9 +28,9 @@ std::optional<std::string> EncoderAlarm::after_epoch(const EpochMetrics& metrics
   const std::string how_long = epochs_unused_ > 1 ? " for " + std::to_string(epochs_unused_) + " epochs" : "";
   std::string outlook = "training rarely recovers from this";
   if (health.hidden_alive == 0) {
-    outlook = metrics.revived_units > 0
-                  ? "its " + std::to_string(metrics.revived_units) +
-                        " dead hidden units were restarted (--revive), which may bring it back"
+    outlook = metrics.restarted_units > 0
+                  ? "its " + std::to_string(metrics.restarted_units) +
+                        " dead hidden units were restarted, which may bring it back"
                   : "with no hidden unit alive it cannot recover";
   }
   return "warning: after epoch " + epoch + " the encoder has stopped using its input" + how_long + " (" +

@@ -16,10 +16,11 @@
 #include "vae_cnn/io/folder_lock.hpp"
 #include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/io/system_memory.hpp"
-#include "vae_cnn/data/device.hpp"
+#include "vae_cnn/kernels/device.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 #include "vae_cnn/train/memory_budget.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
 #include "vae_cnn/train/process_group.hpp"
+#include "vae_cnn/train/train_options.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
 
 namespace vae_cnn {
@@ -45,10 +46,6 @@ Dataset first_images(const Dataset& data, std::int64_t limit) {
 
 Dataset to_device(const Dataset& data, torch::Device device) {
   return {data.images.to(device), data.labels.to(device)};
-}
-
-bool given(const std::set<std::string>& explicit_options, const std::string& name) {
-  return explicit_options.count(name) > 0;
 }
 
 // The group of a run torchrun started, joined before anything else so that a rank failing at any
@@ -85,56 +82,15 @@ std::string train_log_path_in(const std::string& out_dir) { return (fs::path(out
 
 std::string weights_file_name(const std::string& dataset) { return "vae_cnn." + dataset + ".pt"; }
 
-TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<std::string>& explicit_options,
+TrainConfig merge_resume_config(const TrainConfig& given_config, const std::set<std::string>& explicit_fields,
                                 const Checkpoint& checkpoint) {
-  const TrainConfig& recorded = checkpoint.config;
-  const std::string where = "the checkpoint " + checkpoint.path;
-  if (given(explicit_options, "latent-dim") && given_config.latent_dim != recorded.latent_dim) {
-    throw UsageError("--latent-dim " + std::to_string(given_config.latent_dim) + " conflicts with " + where +
-                     " (latent size " + std::to_string(recorded.latent_dim) + ")");
-  }
-  if (given(explicit_options, "bce") && given_config.loss != recorded.loss) {
-    throw UsageError("--bce conflicts with " + where + " (loss " + to_string(recorded.loss) + ")");
-  }
-  if (given(explicit_options, "optimizer") && given_config.optimizer != recorded.optimizer) {
-    throw UsageError("--optimizer " + to_string(given_config.optimizer) + " conflicts with " + where + " (optimizer " +
-                     to_string(recorded.optimizer) + ")");
-  }
-  if (given(explicit_options, "init") && given_config.init != recorded.init) {
-    throw UsageError("--init " + to_string(given_config.init) + " conflicts with " + where + " (init " +
-                     to_string(recorded.init) + ")");
-  }
-  if (given(explicit_options, "seed") && given_config.seed != recorded.seed) {
-    throw UsageError("--seed " + std::to_string(given_config.seed) + " conflicts with " + where + " (seed " +
-                     std::to_string(recorded.seed) + "): a resumed run continues that seed's random stream");
-  }
-  if (given(explicit_options, "data") && dataset_name(given_config.data_dir) != checkpoint.weights.metadata.dataset) {
-    throw UsageError("--data " + given_config.data_dir + " conflicts with " + where + " (data set " +
-                     checkpoint.weights.metadata.dataset + ")");
-  }
-  TrainConfig merged = recorded;
-  if (given(explicit_options, "data")) merged.data_dir = given_config.data_dir;
-  if (given(explicit_options, "epochs")) merged.epochs = given_config.epochs;
-  if (given(explicit_options, "batch-size")) merged.batch_size = given_config.batch_size;
-  if (given(explicit_options, "lr")) merged.learning_rate = given_config.learning_rate;
-  if (given(explicit_options, "beta")) merged.beta = given_config.beta;
-  if (given(explicit_options, "kl-warmup")) merged.kl_warmup = given_config.kl_warmup;
-  if (given(explicit_options, "lr-warmup")) merged.lr_warmup = given_config.lr_warmup;
-  if (given(explicit_options, "revive")) merged.revive_epochs = given_config.revive_epochs;
-  if (given(explicit_options, "precision")) merged.precision = given_config.precision;
-  if (given(explicit_options, "device")) merged.device = given_config.device;
-  if (given(explicit_options, "threads")) merged.threads = given_config.threads;
-  if (given(explicit_options, "limit")) merged.limit = given_config.limit;
-  merged.overwrite = given_config.overwrite;  // only with an explicit --resume CHECKPOINT (parse_train)
-  merged.group_timeout_seconds = given_config.group_timeout_seconds;
-  merged.out_dir = given(explicit_options, "out") ? given_config.out_dir
-                                                  : fs::path(checkpoint.path).parent_path().lexically_normal().string();
-  if (merged.out_dir.empty()) merged.out_dir = ".";
+  TrainConfig merged = merge_resume_options(given_config, explicit_fields, checkpoint.config, checkpoint.path,
+                                            checkpoint.weights.metadata.dataset);
   if (merged.epochs <= checkpoint.epoch) {
-    throw UsageError("nothing to resume: " + where + " has " + std::to_string(checkpoint.epoch) +
-                     " epochs done and --epochs is " + std::to_string(merged.epochs) + "; ask for more epochs");
+    throw OptionError("epochs", std::to_string(merged.epochs),
+                      "above the " + std::to_string(checkpoint.epoch) + " epochs the checkpoint " + checkpoint.path +
+                          " has done, or there is nothing to resume");
   }
-  validate_train_config(merged);
   return merged;
 }
 
@@ -223,8 +179,9 @@ void refuse_to_resume_over_another_run(const TrainConfig& config, const Checkpoi
   if (same_file(source_folder, config.out_dir)) return;
   const std::vector<std::string> files = run_files_in(config.out_dir);
   if (files.empty()) return;
-  throw UsageError("--out " + config.out_dir + " holds another run (" + listed(files) + "); resuming " + resume.path +
-                   " there would replace it: choose another --out, or replace that run with --overwrite");
+  throw OptionError("out_dir", config.out_dir, "a folder without another run",
+                    "it holds " + listed(files) + ", which resuming " + resume.path +
+                        " there would replace; choose another folder, or replace that run with --overwrite");
 }
 
 // What must hold of the options before anything is created: checked here, not when the first
@@ -233,19 +190,22 @@ void check_run_names(const TrainConfig& config) {
   const std::string dataset = dataset_name(config.data_dir);
   const auto is_control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
   if (std::any_of(dataset.begin(), dataset.end(), is_control)) {
-    throw UsageError("--data " + config.data_dir + ": the data set's name (the folder's name) holds a control "
-                     "character; it names the weights file and travels in it, so it must be printable");
+    throw OptionError("data_dir", config.data_dir, "a folder with a printable name",
+                      "the data set's name (the folder's name) holds a control character, and it names the weights "
+                      "file and travels in it");
   }
   constexpr std::size_t kMostFileNameBytes = 255;  // NAME_MAX of Linux file systems
   const std::string weights = weights_file_name(dataset);
   if (weights.size() > kMostFileNameBytes) {
-    throw UsageError("--data " + config.data_dir + ": the data set's name (the folder's name) is " +
-                     std::to_string(dataset.size()) + " bytes; the weights file vae_cnn.<name>.pt allows at most " +
-                     std::to_string(kMostFileNameBytes - (weights.size() - dataset.size())) + " (rename the folder)");
+    throw OptionError("data_dir", config.data_dir,
+                      "a folder whose name has at most " +
+                          std::to_string(kMostFileNameBytes - (weights.size() - dataset.size())) + " bytes",
+                      "the data set's name (the folder's name) has " + std::to_string(dataset.size()) +
+                          ", and the weights file vae_cnn.<name>.pt must fit a file name (rename the folder)");
   }
   if (same_file(config.out_dir, config.data_dir)) {
-    throw UsageError("--out " + config.out_dir + " is the data folder --data " + config.data_dir +
-                     ": a run's files do not go among the data set's; choose another --out");
+    throw OptionError("out_dir", config.out_dir, "a folder other than the data folder",
+                      "it is the data folder " + config.data_dir + ", and a run's files do not go among the data set's");
   }
 }
 
@@ -308,17 +268,8 @@ std::unique_ptr<torch::optim::Optimizer> starting_optimizer(const TrainConfig& c
 
 FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
   FitOptions options;
+  static_cast<TrainConfig&>(options) = config;
   options.first_epoch = first_epoch;
-  options.epochs = config.epochs;
-  options.batch_size = config.batch_size;
-  options.loss = config.loss;
-  options.beta = config.beta;
-  options.kl_warmup = config.kl_warmup;
-  options.learning_rate = config.learning_rate;
-  options.lr_warmup = config.lr_warmup;
-  options.revive_epochs = config.revive_epochs;
-  options.precision = config.precision;
-  options.cuda_graph = config.cuda_graph;
   return options;
 }
 
@@ -353,7 +304,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   check_memory(config, train, model, place, setup.world_size);
   auto optimizer = starting_optimizer(config, model, resume, place.device);
   const FitOptions options = fit_options(config, setup.first_epoch);
-  setup.eager_step_reason = step_recording_unavailable_reason(options, *optimizer, place.device, place.group.get());
+  setup.eager_step_reason = eager_step_reason(options, *optimizer, place.device, place.group.get());
   if (hooks.on_start && place.rank_zero) hooks.on_start(setup, model);
 
   WeightsMetadata metadata;

@@ -11,7 +11,7 @@
 
 namespace vae_cnn {
 
-/// Exit codes of DESIGN.md.
+/// Exit codes of docs/DESIGN.md.
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
@@ -29,7 +29,7 @@ struct TrainCommand {
   bool resume = false;      ///< --resume given
   std::string resume_path;  ///< its value; empty = <out>/checkpoint.pt
   bool verbose = false;     ///< --verbose: log the data files read and the lock held
-  std::set<std::string> explicit_options;  ///< options the user set, which win over a checkpoint's
+  std::set<std::string> explicit_fields;  ///< TrainConfig fields the user set, which win over a checkpoint's
 };
 
 /// `vae_cnn summary`.

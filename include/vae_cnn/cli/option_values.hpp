@@ -1,5 +1,5 @@
 // Reading option values with messages that name the option and say what was expected; parsing
-// never exits, it throws UsageError.
+// never exits, it throws UsageError (OptionError for a bad value, worded by option_words.hpp).
 #pragma once
 
 #include <cxxopts.hpp>
@@ -22,14 +22,9 @@ std::vector<std::string> attach_optional_value(std::vector<std::string> args, co
 /// cxxopts has no one-letter long options; turns `--z V` and `--z=V` into `-z V`.
 std::vector<std::string> one_letter_long_option(std::vector<std::string> args, char letter);
 
-/// "--epochs: 'abc' is not a whole number" and the like.
+/// The text as a whole number or finite number; OptionError naming `option` otherwise.
 std::int64_t parse_integer(const std::string& option, const std::string& text);
 double parse_number(const std::string& option, const std::string& text);
-/// A latent point, "0.5,-1.2", as numbers the model's float32 holds exactly as given or as 0:
-/// UsageError "<label>: 'x' (value 2 of '0.5,x') is not a finite number" for an empty,
-/// non-numeric, infinite or NaN field, "... is too large ..." beyond float32 (it would become
-/// infinite) and "... is too small ..." for a nonzero value below float32's normal range.
-std::vector<double> parse_latent_values(const std::string& label, const std::string& text);
 
 /// The option's value as an integer or number (its default when not given).
 std::int64_t integer_option(const cxxopts::ParseResult& result, const std::string& option);

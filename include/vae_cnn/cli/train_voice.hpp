@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "vae_cnn/eval/epoch_metrics.hpp"
 #include "vae_cnn/cli/progress_bar.hpp"
 #include "vae_cnn/cli/run_log.hpp"
 #include "vae_cnn/train/checkpoint.hpp"

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vae_cnn/eval/epoch_metrics.hpp"
 #include "vae_cnn/serialize/pickled_dict.hpp"
 #include "vae_cnn/train/train_config.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "vae_cnn/eval/epoch_metrics.hpp"
 #include "vae_cnn/train/train_config.hpp"
 
 namespace vae_cnn {

@@ -6,7 +6,6 @@
 
 #include "vae_cnn/kernels/autocast_scope.hpp"
 #include "vae_cnn/model/conv_vae.hpp"
-#include "vae_cnn/model/encoder_health.hpp"
 #include "vae_cnn/model/loss.hpp"
 
 namespace vae_cnn {
@@ -18,7 +17,8 @@ std::string to_string(OptimizerKind kind);
 /// "adam" or "rmsprop"; throws std::invalid_argument otherwise.
 OptimizerKind parse_optimizer_kind(const std::string& text);
 
-/// Options of `vae_cnn train`; defaults are the seed's.
+/// Options of `vae_cnn train`; defaults are the seed's. Each field is a row of the options table
+/// (train_options.hpp), which says how it is given, bounded, recorded and resumed.
 struct TrainConfig {
   std::string data_dir = "data/mnist";  ///< folder with the four IDX files
   LossKind loss = LossKind::kMse;       ///< reconstruction term
@@ -32,7 +32,7 @@ struct TrainConfig {
   std::int64_t kl_warmup = 0;           ///< epochs over which the KL weight rises from 0 to beta
   /// Optimizer steps over which the learning rate rises linearly to its value. 100 by default: over
   /// 20 seeds it left more of the encoder's hidden units alive and fewer runs stuck near a test loss
-  /// of 45 (README, "Dead encoders").
+  /// of 45 (docs/seed-sweeps.md).
   std::int64_t lr_warmup = 100;
   /// Epochs after each of which the encoder's dead hidden units start again (unit_revival.hpp);
   /// 0 = never.
@@ -40,7 +40,7 @@ struct TrainConfig {
   /// bf16: the training forward pass under autocast to bfloat16, weights and loss in fp32.
   Precision precision = Precision::kFp32;
   /// On a GPU, replay the step as a recorded CUDA graph (FitOptions::cuda_graph). How the step is
-  /// launched, not what it computes: not recorded in checkpoints.
+  /// launched, not what it computes: recorded, and may change on resume.
   bool cuda_graph = true;
   std::string device = "auto";          ///< auto | cpu | cuda | cuda:N
   int threads = 0;                      ///< intra-op threads; 0 = all cores
@@ -55,23 +55,5 @@ struct TrainConfig {
   bool overwrite = false;
 };
 
-/// Rejects values no run can use (epochs, batch size, latent size, learning rate, beta, threads,
-/// limit); throws UsageError naming the option and the expectation.
-void validate_train_config(const TrainConfig& config);
-
-/// Means per image over one epoch (train) and over the test split after it (validation).
-struct EpochMetrics {
-  std::int64_t epoch = 0;  ///< 1-based
-  double loss = 0, reconstruction = 0, kl = 0;
-  double val_loss = 0, val_reconstruction = 0, val_kl = 0;
-  double seconds = 0;            ///< wall time of the training pass (validation excluded)
-  double images_per_second = 0;  ///< training images / seconds
-  /// Measured on the test split after the epoch; hidden_units 0 when it was not (fewer than 2
-  /// test images, or an epoch read back from metrics.csv, which does not record it).
-  EncoderHealth encoder;
-  /// Dead hidden units started again after this epoch (TrainConfig::revive_epochs); not recorded
-  /// in metrics.csv.
-  std::int64_t revived_units = 0;
-};
 
 }  // namespace vae_cnn

@@ -55,10 +55,10 @@ std::string train_log_path_in(const std::string& out_dir);
 /// "vae_cnn.<dataset>.pt": the name of a run's weights file in its output folder.
 std::string weights_file_name(const std::string& dataset);
 
-/// The options a resumed run uses: those given on the command line (`given`, with the names of
-/// the options the user set explicitly) over those recorded in the checkpoint. Latent size, loss
-/// and data set must agree; `--epochs` must exceed the epochs already done. Throws UsageError.
-TrainConfig merge_resume_config(const TrainConfig& given, const std::set<std::string>& explicit_options,
+/// The options a resumed run uses: merge_resume_options (train_options.hpp) of those given
+/// (`explicit_fields`: the TrainConfig fields the user set) over the checkpoint's, whose epochs
+/// the run must exceed. Throws OptionError naming the field.
+TrainConfig merge_resume_config(const TrainConfig& given, const std::set<std::string>& explicit_fields,
                                 const Checkpoint& checkpoint);
 
 /// Runs training as configured, writing checkpoint.pt, the weights and metrics.csv into `out_dir`

@@ -50,25 +50,10 @@ struct BatchProgress {
   torch::Tensor loss_sum;
 };
 
-/// Hyper-parameters of the loops.
-struct FitOptions {
+/// What fit trains: a run's options (the warm-ups, restarts of dead encoder units, precision and
+/// the CUDA graph included, as train_config.hpp describes them) from `first_epoch` on.
+struct FitOptions : TrainConfig {
   std::int64_t first_epoch = 1;  ///< 1-based; above 1 when resuming
-  std::int64_t epochs = 50;      ///< the last epoch to train
-  std::int64_t batch_size = 128;
-  LossKind loss = LossKind::kMse;
-  double beta = 1.0;
-  std::int64_t kl_warmup = 0;  ///< see warmup_beta
-  double learning_rate = 1e-3;
-  std::int64_t lr_warmup = 0;  ///< see warmup_learning_rate
-  /// After each of epochs 1..revive_epochs the encoder's dead hidden units start again
-  /// (revive_dead_hidden_units, on the first kRevivalProbeImages training images); 0 = never.
-  std::int64_t revive_epochs = 0;
-  /// kBf16: the training forward pass under autocast to bfloat16 (autocast_scope.hpp); the loss,
-  /// the gradients' master weights, the optimizer and validation stay fp32.
-  Precision precision = Precision::kFp32;
-  /// On a GPU, record the step of full batches once as a CUDA graph and replay it (see
-  /// eager_step_reason); false: launch every step's kernels eagerly.
-  bool cuda_graph = true;
 };
 
 /// The KL weight the gradient of `epoch` (1-based) uses: beta·(epoch - 1)/warmup_epochs until it

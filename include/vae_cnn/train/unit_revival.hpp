@@ -1,6 +1,6 @@
 // Dead units of the encoder's Dense(16) layer brought back. A ReLU unit whose pre-activation is
 // negative for every image gets no gradient again, and runs lose half their 16 units in the first
-// epoch; the test loss follows how many stay alive (README, "Dead and starved encoders").
+// epoch; the test loss follows how many stay alive (docs/seed-sweeps.md).
 #pragma once
 
 #include "vae_cnn/torch_api.hpp"

@@ -1,0 +1,34 @@
+#include "vae_cnn/cli/model_inputs.hpp"
+
+#include "vae_cnn/cli/option_values.hpp"
+#include "vae_cnn/io/named_files.hpp"
+#include "vae_cnn/kernels/device.hpp"
+
+namespace vae_cnn {
+
+void add_model_input_options(cxxopts::Options& options, DataUse data) {
+  options.add_options()("w,weights", "weights file written by train", cxxopts::value<std::string>());
+  if (data != DataUse::kNone) {
+    options.add_options()("data",
+                          data == DataUse::kTestImages
+                              ? "data folder for the test images (default: data/<data set of the weights>)"
+                              : "data folder (default: data/<data set of the weights>)",
+                          cxxopts::value<std::string>());
+  }
+  options.add_options()("device", kDeviceChoices, cxxopts::value<std::string>()->default_value("cpu"));
+}
+
+ModelInputs read_model_inputs(const cxxopts::ParseResult& result, const std::string& command, DataUse data) {
+  ModelInputs inputs;
+  inputs.weights = required_option(result, command, "weights");
+  require_file_name("-w/--weights", inputs.weights, "a weights file");
+  if (data != DataUse::kNone && result.count("data")) {
+    inputs.data_dir = result["data"].as<std::string>();
+    require_file_name("--data", inputs.data_dir, "a data folder");
+  }
+  inputs.device = result["device"].as<std::string>();
+  check_device_spec(inputs.device);
+  return inputs;
+}
+
+}  // namespace vae_cnn

@@ -2,7 +2,7 @@
 # Static checks of our code, each of which fails the run:
 #   cppcheck on src/, tools/, fuzz/, tests/ (findings not justified in .cppcheck-suppressions);
 #   lizard: no function in src/ longer than 60 lines (a pinned PyPI package in the ignored .venv-tools/);
-#   scripts/layer_map.py --check: no include reaches a layer above its own (DESIGN.md's order).
+#   scripts/layer_map.py --check: no include reaches a layer above its own (docs/DESIGN.md's order).
 # Warnings in compiler output fail the build itself (VAE_CNN_WERROR).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

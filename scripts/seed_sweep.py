@@ -14,7 +14,8 @@ when no unit fires or z_mean spreads by less than 0.01).
 
 Every finished run's figures are also appended to --results (measurements/seed_sweep.csv, kept in
 git), which is read first: a sweep of a hundred CPU-hours goes on across machines and sessions, and
-the README's tables can be checked against it. --report-only prints what is there without training.
+the tables of docs/seed-sweeps.md can be checked against it. --report-only prints what is there
+without training.
 
 Prints one row per seed and, per configuration, the median and quartiles of the test loss, the
 number of dead encoders and of those left with at most 2 of their 16 hidden units. Only the standard library.

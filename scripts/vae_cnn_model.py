@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The vae_cnn model in PyTorch, with a loader for the C++ tool's weights files.
 
-The layers and tensor names are those of the C++ ConvVae (DESIGN.md), so the `state_dict` inside a
+The layers and tensor names are those of the C++ ConvVae (docs/DESIGN.md), so the `state_dict` inside a
 `vae_cnn.<data set>.pt` file loads into `ConvVae` unchanged:
 
     from vae_cnn_model import load_weights

@@ -1,9 +1,9 @@
 // vae_cnn: train a convolutional VAE on MNIST-format images and plot what it learned.
 //
 // A launcher that links nothing but the C library. LibTorch's loading and initialisers take half a
-// second before any code of ours could run, and a SIGINT or SIGTERM then ended the process with 143
-// and no word. So SIGINT and SIGTERM are blocked first, and everything else (vae_cnn, LibTorch) is
-// loaded after, from libvae_cnn_app.so beside this file; a signal that arrives meanwhile waits
+// second before any code of ours could run, and a SIGINT or SIGTERM in that time would end the process
+// with 143 and no word. So SIGINT and SIGTERM are blocked first, and everything else (vae_cnn,
+// LibTorch) is loaded after, from libvae_cnn_app.so beside this file; a signal that arrives meanwhile waits
 // until the command can answer it (release_held_interrupts in cli/interrupt.hpp). A signal sent
 // before the process has run its first instruction still takes the kernel's default action: no
 // program can hold it earlier.

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "cli_support.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 
 namespace vae_cnn {
 namespace {

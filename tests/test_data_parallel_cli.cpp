@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "cli_support.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 #include "vae_cnn/train/process_group.hpp"
 #include "vae_cnn/serialize/weights_file.hpp"
 
@@ -29,7 +29,7 @@ using testing::ScratchDir;
 using testing::slurp;
 using Clock = std::chrono::steady_clock;
 
-// The bound: what two ranks and one process may differ by after the test's run.
+// What two ranks and one process may differ by after the test's run (docs/distributed-training.md).
 constexpr double kWeightTolerance = 1e-5;
 
 // What every run of these tests shares: 300 real digits in global batches of 64 (five steps an
@@ -122,7 +122,7 @@ void expect_same_metrics(const std::string& one_process, const std::string& rank
   }
 }
 
-// The same training in two output folders: weights within the bound, loss columns alike.
+// The same training in two output folders: weights within kWeightTolerance, loss columns alike.
 void expect_same_training(const std::string& one_folder, const std::string& other_folder) {
   EXPECT_LT(max_weight_difference(one_folder + "/vae_cnn.digits.pt", other_folder + "/vae_cnn.digits.pt"),
             kWeightTolerance)
@@ -174,7 +174,8 @@ TEST(DataParallel, TorchrunStartsTwoRanksThatTrainAsOneProcessDoes) {
   const RunResult one = train_one_process(dir, data, "one", 2);
   ASSERT_EQ(one.exit_code, 0) << one.err;
 
-  // Debian's torchrun (1.13) under Python 3.11 needs --redirects/--tee spelled out (see README).
+  // Debian's torchrun (1.13) under Python 3.11 needs --redirects/--tee spelled out
+  // (docs/distributed-training.md).
   const std::string launch = torchrun + " --no_python --nproc_per_node=2 --redirects 1 --tee 1 --master_port " +
                              std::to_string(testing::free_loopback_port()) + " '" + VAE_CNN_BINARY + "'" +
                              shell_words(train_args(data, dir.file("two"), 2)) + " >'" + dir.file("torchrun.txt") +

@@ -65,8 +65,8 @@ TEST(Dataset, NamesTheMissingFile) {
   expect_throw_with<DataError>([&] { load_data_dir(dir.file("absent")); }, {dir.file("absent"), "no such data folder"});
 }
 
-// exists() said "missing" for a link loop and passed over a raw file that is a link to nothing when
-// its .gz was there; a file given as the folder was "no such data folder".
+// A link loop, a raw file that is a link to nothing beside its .gz, and a file given as the folder
+// each get their own words (exists() alone calls the first missing and passes over the second).
 TEST(Dataset, ALinkLoopADanglingLinkAndAFileAsTheFolderAreNamed) {
   ScratchDir dir;
   write_split(dir, "t10k", 5, IdxCompression::kGzip);

@@ -13,9 +13,10 @@ namespace {
 using testing::run_vae_cnn;
 using testing::ScratchDir;
 
-// Under `ulimit -v` of 600-800 MB OpenBLAS's initialiser used to spin for ever (with SIGINT and
-// SIGTERM held), and at 900 MB a LibTorch initialiser's bad_alloc aborted with a C++ runtime's
-// text. Every limit either works or says why in one line; `timeout` turns a hang into 124.
+// Under `ulimit -v` of 600-800 MB OpenBLAS's initialiser spins for ever (with SIGINT and SIGTERM
+// held), and at 900 MB a LibTorch initialiser's bad_alloc aborts with a C++ runtime's text, unless
+// the launcher (src/main.cpp) ends both with one line. Every limit either works or says why in one
+// line; `timeout` turns a hang into 124.
 TEST(StartUp, TooLittleAddressSpaceIsOneLineNotAHang) {
 #ifdef VAE_CNN_SANITIZED
   GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space at start-up: no ulimit -v fits it";
@@ -31,9 +32,9 @@ TEST(StartUp, TooLittleAddressSpaceIsOneLineNotAHang) {
   }
 }
 
-// A WORLD_SIZE left over in a shell (with the rest of torchrun's variables) made a plain `train` wait
-// for the other rank, silently, for the whole timeout: it says what it waits for, where, how long,
-// and how to run alone; the wait still ends with the group's one-line failure.
+// A WORLD_SIZE left over in a shell (with the rest of torchrun's variables) makes a plain `train` wait
+// for the other rank for the whole timeout: it says what it waits for, where, how long, and how to
+// run alone; the wait still ends with the group's one-line failure.
 TEST(StartUp, AStrayWorldSizeSaysWhatTheRunWaitsFor) {
   ScratchDir dir;
   const std::string port = std::to_string(testing::free_loopback_port());
@@ -49,7 +50,7 @@ TEST(StartUp, AStrayWorldSizeSaysWhatTheRunWaitsFor) {
   EXPECT_EQ(result.exit_code, 1) << said;
 }
 
-// `train --resume` reads the run's train.log to carry it on: a FIFO there hung it for ever.
+// `train --resume` reads the run's train.log to carry it on: a FIFO there would hang it for ever.
 TEST(StartUp, AResumeRefusesATrainLogThatIsAFifo) {
   ScratchDir dir;
   const std::string train = "train --limit 64 --batch-size 32 --threads 1 --data '" + testing::small_real_dir() +

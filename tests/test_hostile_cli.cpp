@@ -23,8 +23,8 @@ TEST(Hostile, AFolderGivenAsAFileIsCalledAFolder) {
                                    "is a folder, expected a vae_cnn checkpoint", "--resume folder");
 }
 
-// A checkpoint whose largest tensor record was cut short inside a valid zip: --resume used to train
-// on from the bytes past its end and overwrite the run's files.
+// A checkpoint whose largest tensor record was cut short inside a valid zip: --resume refuses it
+// before reading past the record's end or overwriting any of the run's files.
 TEST(Hostile, ADamagedCheckpointIsRefusedBeforeAnythingIsOverwritten) {
   ScratchDir dir;
   std::filesystem::copy(testing::bce_seed7_training(), dir.file("run"));

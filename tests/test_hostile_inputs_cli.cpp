@@ -1,4 +1,4 @@
-// Hostile use, round three, through the real binary: fonts damaged inside their tables, FIFOs and
+// Hostile use through the real binary: fonts damaged inside their tables, FIFOs and
 // folders where a file is read, a metrics.csv that is not the weights' own, a test file that
 // unpacks to gigabytes, and the words for faults in the data folder.
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 
 #include "cli_support.hpp"
 #include "damaged_font.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -25,8 +25,8 @@ std::string plot_arguments(const std::string& weights, const ScratchDir& dir, co
          dir.file("pictures") + "'";
 }
 
-// stb_truetype took the character map's offset as given: pointed 2 GB past the file (with the
-// table's checksum made right), `plot` died of SIGSEGV.
+// stb_truetype takes the character map's offset as given: pointed 2 GB past the file (with the
+// table's checksum made right), it would crash `plot` with SIGSEGV.
 TEST(HostileInputs, PlotRefusesAFontWhoseTablesPointOutsideTheFile) {
   ScratchDir dir;
   testing::DamagedFont font;
@@ -46,7 +46,7 @@ std::string weights_copy(const ScratchDir& dir) {
   return dir.file("run/vae_cnn.mnist.pt");
 }
 
-// Opening a FIFO for reading waits for a writer: VAE_CNN_FONT naming one hung plot forever. The
+// Opening a FIFO for reading waits for a writer: VAE_CNN_FONT naming one would hang plot for ever. The
 // guard `timeout` only turns such a hang into a failure; the refusal comes at once.
 TEST(HostileInputs, AFontThatIsAFifoAFolderOrMissingIsNamedNotWaitedFor) {
   ScratchDir dir;
@@ -64,8 +64,8 @@ TEST(HostileInputs, AFontThatIsAFifoAFolderOrMissingIsNamedNotWaitedFor) {
   }
 }
 
-// metrics.csv beside the weights as a FIFO (plot hung), a folder, or far larger than any run
-// writes (read whole before): the other pictures are drawn, and a note names the file and fault.
+// metrics.csv beside the weights as a FIFO (plot would hang), a folder, or far larger than any run
+// writes (plot would read it whole): the other pictures are drawn, and a note names the file and fault.
 TEST(HostileInputs, AMetricsCsvThatIsAFifoAFolderOrAbsurdlyLargeIsNamedInANote) {
   ScratchDir dir;
   const std::string weights = weights_copy(dir);
@@ -139,8 +139,8 @@ std::string gzip_bomb_folder(const ScratchDir& dir) {
   return folder;
 }
 
-// interpolate held the whole split (6.2 GB for this 1 MB file) to use two images of it. Under a
-// 3 GB address-space limit (a normal run needs under 1.5 GB) it now runs; plot, which needs the
+// interpolate reads only the two test images it uses, so under a 3 GB address-space limit (a normal
+// run needs under 1.5 GB) it runs on this 1 MB file that unpacks to 6.2 GB; plot, which needs the
 // whole split, stops with one line naming the file rather than "std::bad_alloc".
 TEST(HostileInputs, InterpolateHoldsTwoImagesOfAGzipBombAndPlotNamesTheFileWhenMemoryRunsOut) {
 #ifdef VAE_CNN_SANITIZED
@@ -161,21 +161,21 @@ TEST(HostileInputs, InterpolateHoldsTwoImagesOfAGzipBombAndPlotNamesTheFileWhenM
 TEST(HostileInputs, DataFolderFaultsAreNamedNotCalledMissingOrPassedOver) {
   ScratchDir dir;
   const std::string train = "train --epochs 1 --limit 64 --batch-size 64 --out '" + dir.file("out") + "' --data ";
-  // A loop of links where a training file belongs (was: "missing").
+  // A loop of links where a training file belongs: named a loop, not "missing".
   const std::string loop = testing::small_data(dir, "loop", testing::Files::kRaw, 64);
   std::filesystem::remove(loop + "/train-images-idx3-ubyte");
   std::filesystem::create_symlink(loop + "/train-images-idx3-ubyte", loop + "/train-images-idx3-ubyte");
   testing::expect_one_line_failure(run_vae_cnn(dir, train + "'" + loop + "'"), 1,
                                    loop + "/train-images-idx3-ubyte: a loop of symbolic links", "link loop");
-  // A raw file that is a link to nothing beside its .gz (was: the .gz, silently).
+  // A raw file that is a link to nothing beside its .gz: refused, not passed over for the .gz.
   const std::string dangling = testing::small_data(dir, "dangling", testing::Files::kGzip, 64);
   std::filesystem::create_symlink(dir.file("nowhere"), dangling + "/train-labels-idx1-ubyte");
   testing::expect_one_line_failure(run_vae_cnn(dir, train + "'" + dangling + "'"), 1,
                                    dangling + "/train-labels-idx1-ubyte: a symbolic link to nothing", "dangling link");
-  // --data naming a file (was: "no such data folder").
+  // --data naming a file: said to be a file, not a missing folder.
   testing::expect_one_line_failure(run_vae_cnn(dir, train + "'" + dangling + "/train-images-idx3-ubyte.gz'"), 1,
                                    "train-images-idx3-ubyte.gz: is a file, not a data folder", "--data a file");
-  // Bytes after the gzip stream (was: accepted, and the run trained).
+  // Bytes after the gzip stream: refused before any training.
   const std::string trailing = testing::small_data(dir, "trailing", testing::Files::kGzip, 64);
   std::ofstream(trailing + "/t10k-labels-idx1-ubyte.gz", std::ios::app | std::ios::binary) << "garbage";
   testing::expect_one_line_failure(run_vae_cnn(dir, train + "'" + trailing + "'"), 1,

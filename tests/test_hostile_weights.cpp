@@ -1,6 +1,6 @@
-// Hostile weights files and checkpoints, round three: a pickle nested past any stack, a format-1
+// Hostile weights files and checkpoints: a pickle nested past any stack, a format-1
 // checkpoint's embedded optimizer archive, records shared between tensors, and the words for files
-// vae_cnn cannot read. Each through the real binary where the crash or the words were the binary's.
+// vae_cnn cannot read. Each through the real binary where the crash or the words would be the binary's.
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -134,8 +134,9 @@ void write_format_one_checkpoint(const std::string& path, const std::function<vo
   write_dict_file(path, dict);
 }
 
-// A REDUCE on an empty stack in the embedded archive's pickle crashed `train --resume` (SIGSEGV):
-// that archive went to LibTorch's loader unchecked. Now it gets every check the checkpoint gets.
+// A format-1 checkpoint's embedded optimizer archive gets every check the checkpoint gets: a REDUCE
+// on an empty stack in its pickle is one line and exit 1, never handed to LibTorch's loader (a
+// SIGSEGV there).
 TEST(HostileWeights, AFormatOneCheckpointsOptimizerArchiveIsCheckedLikeTheFile) {
   ScratchDir dir;
   const std::string run = dir.file("run");
@@ -185,8 +186,8 @@ std::string archive_of_tensors_naming_one_record(int count, std::int32_t element
   return fuzzing::write_zip_records(records);
 }
 
-// Every tensor naming one record got a copy of it: 6,000 tensors of a 1.3 MB file naming one 1 MB
-// record asked for 6 GB. The record is read once and shared, as Python shares it.
+// Copied per tensor, one 1 MB record named by 6,000 tensors of a 1.3 MB file would ask for 6 GB.
+// The record is read once and shared, as Python shares it.
 TEST(HostileWeights, ARecordNamedByManyTensorsIsReadOnce) {
   const std::string archive = archive_of_tensors_naming_one_record(8, 262144);
   std::istringstream in(archive);

@@ -202,8 +202,8 @@ TEST(RegularFile, OnlyARegularFileIsOpenedAndEachOtherThingIsNamed) {
   EXPECT_EQ(non_regular_kind(dir.file("file")), "");
 }
 
-// zlib's gzread stopped at bytes after the gzip stream without a word: a file with garbage
-// appended was accepted. Further gzip members are data (gzip's own rule); anything else is refused.
+// zlib's gzread stops at bytes after the gzip stream without a word, which would accept a file
+// with garbage appended. Further gzip members are data (gzip's own rule); anything else is refused.
 TEST(IdxFile, RejectsDataAfterTheGzipStreamButReadsFurtherMembers) {
   ScratchDir dir;
   const auto labels = some_labels(20);

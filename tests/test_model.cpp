@@ -1,4 +1,4 @@
-// The model of DESIGN.md exactly: parameter counts per layer, shapes, summary totals, tensor names.
+// The model of docs/DESIGN.md exactly: parameter counts per layer, shapes, summary totals, tensor names.
 #include "vae_cnn/model/conv_vae.hpp"
 
 #include <cmath>
@@ -52,7 +52,7 @@ TEST(ConvVae, StartsAsKerasStartsTheSeedsModel) {
     const double tolerance = values.numel() >= 1000 ? 0.05 : 0.45;
     EXPECT_NEAR(values.std().item<double>(), bound / std::sqrt(3.0), tolerance * bound / std::sqrt(3.0)) << item.key();
   }
-  // PyTorch's defaults on request: uniform biases, no longer zero.
+  // PyTorch's defaults on request: uniform biases, not Keras' zeros.
   ConvVae torch_default(ConvVaeOptions().init(InitKind::kTorch));
   EXPECT_GT(torch_default->encoder->conv1->bias.abs().max().item<double>(), 0.0);
   EXPECT_EQ(parse_init_kind("torch"), InitKind::kTorch);

@@ -138,7 +138,7 @@ TEST(Font, MissingFontNamesThePackage) {
 }
 
 // stb_truetype reads wherever a font's table directory points; a cut or damaged file must be
-// refused before it does (a truncated VAE_CNN_FONT once crashed plot).
+// refused before it does (stb_truetype crashes on a truncated VAE_CNN_FONT).
 TEST(Font, TruncatedOrDamagedFontFilesAreRefusedNamingTheFile) {
   const std::string real = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
   std::ifstream in(real, std::ios::binary);
@@ -462,7 +462,7 @@ TEST(LineChart, EverySeriesIsDrawnInItsColour) {
   EXPECT_THROW(line_chart({}, {}, options, font), std::invalid_argument);
 }
 
-// A history of 2 million epochs once took most of a minute to draw, a line and a marker per epoch:
+// A history of 2 million epochs drawn as a line and a marker per epoch would take most of a minute:
 // what is drawn is bounded by the chart's width, and keeps the peaks and the gaps.
 TEST(LineChart, AMillionPointsAreDrawnAsABoundedEnvelopeThatKeepsPeaksAndGaps) {
   const std::size_t n = 2000000;

@@ -1,5 +1,5 @@
-// The latent explorer: plain JavaScript over the JSON API of `vae_cnn serve` (README, "Exploring in
-// the browser"). window.explorer exposes the state the browser test reads back.
+// The latent explorer: plain JavaScript over the JSON API of `vae_cnn serve` (docs/api.md).
+// window.explorer exposes the state the browser test reads back.
 "use strict";
 
 // Paul Tol's muted palette, as vae_mean.png (render/latent_scatter.cpp).

@@ -43,7 +43,7 @@ std::string dims_text(const std::vector<std::uint32_t>& dims) {
 
 // Reads raw and gzip files alike (gzip known by its two magic bytes), through inflate itself rather
 // than gzread: gzread stops silently at bytes after the gzip stream that are not another gzip
-// member, so a file with trailing garbage was accepted. Members one after another are read on.
+// member, which would accept a file with trailing garbage. Members one after another are read on.
 class ByteReader {
  public:
   explicit ByteReader(const std::string& path) : path_(path), input_(kInputBuffer) {

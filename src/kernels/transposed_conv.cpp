@@ -1,8 +1,8 @@
 // A transposed convolution y = Wᵀ * x is, by definition, the gradient with respect to the input of
 // the convolution that W performs from y's shape to x's shape. LibTorch 1.13 sends that gradient,
 // and the two products its backward needs (a forward convolution for dx, a weight gradient for dW),
-// to oneDNN, while its own transposed convolution runs im2col + GEMM: about half of a training
-// step's time went there (the profile in issue 6).
+// to oneDNN, while its own transposed convolution runs im2col + GEMM, which takes about half of a
+// training step's time (perf record and vae_cnn_layer_timings, docs/benchmarks.md).
 #include "vae_cnn/kernels/transposed_conv.hpp"
 
 #include <torch/csrc/autograd/custom_function.h>

@@ -1,5 +1,6 @@
-// Layer table of DESIGN.md. Keras' "same" padding at stride 2 is padding 1 here (and output
-// padding 1 for the transposed convolutions): it gives the table's 14x14, 7x7, 14x14, 28x28.
+// The layer table of docs/DESIGN.md ("The model"). Keras' "same" padding at stride 2 is padding 1
+// here (and output padding 1 for the transposed convolutions): it gives the table's 14x14, 7x7,
+// 14x14, 28x28.
 #include "vae_cnn/model/conv_vae.hpp"
 
 #include <stdexcept>

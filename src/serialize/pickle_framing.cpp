@@ -1,6 +1,6 @@
 // By hand because no Debian package checks a pickle from C++, and LibTorch 1.13's unpickler
 // allocates (and clears) the length a string opcode announces before it reads a byte of it: a
-// damaged 540 KB weights file announcing 4 GiB took 4.3 GB of memory and 12 s before failing
+// damaged 540 KB weights file announcing 4 GiB takes 4.3 GB of memory and 12 s before failing
 // (found by fuzz/weights_loader_fuzz.cpp). Lengths are checked here against the bytes present.
 #include "vae_cnn/serialize/pickle_framing.hpp"
 
@@ -61,7 +61,7 @@ std::uint64_t little_endian(const unsigned char* bytes, int count) {
 // What an opcode does to the unpickler's stack: items taken (`pops`, or everything down to the
 // last mark), then `pushes` items; `needs` items that must already be there (the list of APPENDS,
 // the value BINPUT stores). LibTorch's unpickler takes items with stack_.back() and the like
-// unchecked, so a pickle that takes more than is there crashed it (found by
+// unchecked, so a pickle that takes more than is there crashes it (found by
 // fuzz/weights_structure_fuzz.cpp); here such a pickle is refused first.
 struct StackEffect {
   int pops = 0;
@@ -314,7 +314,7 @@ std::optional<std::string> pickle_framing_fault(const char* data, std::size_t si
       case Argument::kFixed:
         if (width > left) return "argument runs past the end" + where();
         // LibTorch's unpickler grows its memo table to the index a LONG_BINPUT names (16 bytes an
-        // entry) before storing: an index of 4 billion asked for 64 GB (found by
+        // entry) before storing: an index of 4 billion asks for 64 GB (found by
         // fuzz/weights_structure_fuzz.cpp). Picklers number memo entries 0, 1, 2, ..., one per
         // opcode at most, so no valid index reaches the pickle's size.
         if (opcode == 'r' && little_endian(bytes + at, 4) >= size) {

@@ -195,8 +195,8 @@ c10::IValue read_checked_archive(caffe2::serialize::PyTorchStreamReader& reader,
   torch::jit::TypeResolver resolve_class = nullptr;
   torch::jit::ObjLoader load_object = nullptr;
   if (objects_as_dicts) std::tie(resolve_class, load_object) = objects_as_dict_hooks(path, what);
-  // A record is read once, however many tensors name it: 6,000 tensors of a 1.3 MB file naming one
-  // 1 MB record asked for 6 GB. The tensors share its storage, as they do in Python.
+  // A record is read once, however many tensors name it: copied per tensor, one 1 MB record named by
+  // 6,000 tensors of a 1.3 MB file would ask for 6 GB. The tensors share its storage, as in Python.
   const auto storages = std::make_shared<torch::jit::DeserializationStorageContext>();
   torch::jit::Unpickler unpickler(read_pickle, std::move(resolve_class), std::move(load_object), read_record,
                                   c10::nullopt, /*use_storage_device=*/false, bounded_type_parser, storages);

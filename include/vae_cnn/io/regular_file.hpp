@@ -1,6 +1,6 @@
 // Reading a file the tool is given: only a regular file, and no open that can block. A FIFO named
-// where a font or metrics.csv belongs once hung `plot` forever; a folder or a missing file got a
-// vague word, and a link loop or a permission denied was called "missing".
+// where a font or metrics.csv belongs would hang `plot` for ever; a folder, a missing file, a link
+// loop and a permission denied each get their own words.
 #pragma once
 
 #include <cstdint>

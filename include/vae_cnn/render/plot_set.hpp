@@ -1,4 +1,5 @@
-// The eight pictures of DESIGN.md drawn from what eval/plot_inputs.hpp computed: draws, loads nothing.
+// The eight pictures of docs/DESIGN.md ("What plot writes") drawn from what eval/plot_inputs.hpp
+// computed: draws, loads nothing.
 #pragma once
 
 #include <string>

@@ -13,9 +13,9 @@ namespace vae_cnn {
 /// Unpickles the archive's data.pkl with its tensors. Before that, the pickle's framing is checked
 /// (pickle_framing.hpp); after it, every tensor: the record behind its storage must hold exactly the
 /// bytes the pickle declares for it (elements × element size), and its offset, sizes and strides
-/// must stay inside that storage. LibTorch checks neither: a short record was read past its end, an
-/// empty one crashed. Throws DataError naming the file (`what` says what it should be), the tensor
-/// and the fault.
+/// must stay inside that storage. LibTorch checks neither: it reads a short record past its end and
+/// crashes on an empty one. Throws DataError naming the file (`what` says what it should be), the
+/// tensor and the fault.
 ///
 /// `objects_as_dicts`: a TorchScript module archive (what LibTorch's serialize::OutputArchive
 /// writes, and format-1 checkpoints embed) holds objects of classes its code/ files define; each

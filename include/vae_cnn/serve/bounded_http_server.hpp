@@ -1,6 +1,6 @@
 // cpp-httplib's server with what its fixed pool of 8 workers lacks: a thread per connection up to
 // a bound, and clients that must send each request within a time and a size, so that slow or idle
-// clients cannot hold every worker (issue 27).
+// clients cannot hold every worker (docs/api.md, "Bounds").
 #pragma once
 
 #include <httplib.h>

@@ -1,8 +1,10 @@
 // The real binary under signals: kill -9 leaves a loadable checkpoint, Ctrl-C exits 130 with one,
 // and --resume finishes the run with every epoch once. Also encode/decode, and Python agreeing.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,7 +16,7 @@
 
 #include "cli_support.hpp"
 #include "vae_cnn/train/checkpoint.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -46,22 +48,85 @@ void expect_epochs_once(const std::string& metrics_path, std::int64_t epochs) {
   for (std::int64_t i = 0; i < epochs; ++i) EXPECT_EQ(rows[static_cast<std::size_t>(i)].epoch, i + 1);
 }
 
+// The files of `folder` whose names hold ".tmp-" (temporary files of an atomic write).
+std::vector<std::string> temporary_files_in(const std::string& folder) {
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find(".tmp-") != std::string::npos) found.push_back(name);
+  }
+  return found;
+}
+
+// Killed mid-epoch: metrics.csv is the last of the three files an epoch writes, so once it appears
+// epoch 1 is complete on disk and epoch 2 is being trained.
 TEST(ResumeCli, KillNineLeavesALoadableCheckpointAndResumeCompletes) {
   ScratchDir dir;
   const pid_t pid = spawn_vae_cnn(dir, small_train(dir, "40"));
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_file(dir.file("w/checkpoint.pt"), std::chrono::seconds(120))) << slurp(dir.file("err.txt"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // mid-epoch, perhaps mid-write
+  const bool epoch_written = wait_for_file(dir.file("w/metrics.csv"), std::chrono::seconds(120));
   kill(pid, SIGKILL);
   EXPECT_EQ(wait_exit_code(pid), 128 + SIGKILL);
+  ASSERT_TRUE(epoch_written) << slurp(dir.file("err.txt"));
 
   const Checkpoint checkpoint = load_checkpoint(dir.file("w/checkpoint.pt"));
   ASSERT_GE(checkpoint.epoch, 1);
   const std::string total = std::to_string(checkpoint.epoch + 1);
   EXPECT_EQ(run(dir, {"train", "--resume", dir.file("w/checkpoint.pt"), "--epochs", total}), 0) << slurp(dir.file("err.txt"));
   expect_epochs_once(dir.file("w/metrics.csv"), checkpoint.epoch + 1);
-  for (const auto& entry : std::filesystem::directory_iterator(dir.file("w"))) {
-    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << "left behind: " << entry.path();
+  EXPECT_EQ(temporary_files_in(dir.file("w")), std::vector<std::string>{}) << "left behind";
+}
+
+// Waits until the file `name` is created in the folder `inotify` watches; false at `deadline`.
+// inotify reports the creation itself, so a file that exists for a millisecond is not missed.
+bool wait_for_creation(int inotify, const std::string& name, std::chrono::steady_clock::time_point deadline) {
+  alignas(inotify_event) char buffer[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd entry{inotify, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (::poll(&entry, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 1))) <= 0) continue;
+    const ssize_t got = ::read(inotify, buffer, sizeof buffer);
+    for (ssize_t at = 0; at < got;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+      if (event->len > 0 && name == event->name) return true;
+      at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+    }
+  }
+  return false;
+}
+
+// Killed while epoch 2's checkpoint is being written (its temporary file has just been created):
+// checkpoint.pt is still a whole earlier one (or epoch 2's, whole, when the rename won the race),
+// never a part of one, and --resume goes on from it.
+TEST(ResumeCli, KillNineWhileACheckpointIsWrittenKeepsAWholeOne) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.file("w"));
+  const int inotify = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  ASSERT_GE(inotify, 0);
+  ASSERT_GE(::inotify_add_watch(inotify, dir.file("w").c_str(), IN_CREATE), 0);
+  const pid_t pid = spawn_vae_cnn(dir, small_train(dir, "40"));
+  ASSERT_GT(pid, 0);
+  const std::string temporary = "checkpoint.pt.tmp-" + std::to_string(pid);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  const bool second_write_begun =
+      wait_for_creation(inotify, temporary, deadline) && wait_for_creation(inotify, temporary, deadline);
+  kill(pid, SIGKILL);
+  ::close(inotify);
+  EXPECT_EQ(wait_exit_code(pid), 128 + SIGKILL);
+  ASSERT_TRUE(second_write_begun) << slurp(dir.file("err.txt"));
+
+  const bool killed_mid_write = std::filesystem::exists(dir.file("w/" + temporary));
+  RecordProperty("killed_mid_write", killed_mid_write ? "yes" : "no");
+  const Checkpoint checkpoint = load_checkpoint(dir.file("w/checkpoint.pt"));
+  ASSERT_GE(checkpoint.epoch, 1);
+  const std::string total = std::to_string(checkpoint.epoch + 1);
+  EXPECT_EQ(run(dir, {"train", "--resume", "--out", dir.file("w"), "--epochs", total}), 0) << slurp(dir.file("err.txt"));
+  expect_epochs_once(dir.file("w/metrics.csv"), checkpoint.epoch + 1);
+  // The resumed run leaves no temporary file of its own. The killed run's may stay: temporary files
+  // are named by the writer's pid, and no later run removes another pid's.
+  const std::string killed_suffix = ".tmp-" + std::to_string(pid);
+  for (const std::string& name : temporary_files_in(dir.file("w"))) {
+    EXPECT_EQ(name.substr(name.size() - std::min(name.size(), killed_suffix.size())), killed_suffix) << "left behind: " << name;
   }
 }
 

@@ -11,7 +11,7 @@
 
 #include "cli_support.hpp"
 #include "vae_cnn/train/checkpoint.hpp"
-#include "vae_cnn/train/metrics_csv.hpp"
+#include "vae_cnn/eval/metrics_csv.hpp"
 
 namespace vae_cnn {
 namespace {
@@ -107,7 +107,8 @@ TEST(Faults, SecondRunIntoTheSameFolderIsRefusedNamingTheFirstAndAKilledOneBlock
   ASSERT_GT(first, 0);
   const std::string holder = "pid " + std::to_string(first) + " ";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (slurp(out + "/.vae_cnn.lock").find(holder) == std::string::npos &&
+  bool held = false;
+  while (!(held = slurp(out + "/.vae_cnn.lock").find(holder) != std::string::npos) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -115,6 +116,7 @@ TEST(Faults, SecondRunIntoTheSameFolderIsRefusedNamingTheFirstAndAKilledOneBlock
   const RunResult second = run_vae_cnn(second_dir, quick_train(data, out));
   ::kill(first, SIGKILL);
   EXPECT_EQ(testing::wait_exit_code(first), 128 + SIGKILL);
+  ASSERT_TRUE(held) << "the first run never named itself in the folder's lock: " << slurp(dir.file("err.txt"));
   expect_one_line_error(second, 1, {"another vae_cnn run", holder, "--out"});
   // The killed run's lock file is still there, but its lock died with it.
   ASSERT_TRUE(fs::exists(out + "/.vae_cnn.lock"));

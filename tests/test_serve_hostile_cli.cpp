@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "cli_support.hpp"
@@ -217,9 +218,33 @@ TEST(ServeHostileCli, PlotAndServeShareOneBoundOnRange) {
   ScratchDir dir;
   for (const std::string command : {"plot", "serve"}) {
     testing::expect_one_line_failure(testing::run_vae_cnn(dir, command + " -w x.pt --range 1e30"), 2,
-                                     "--range: '1e30', expected a number above 0 and at most 1000", command);
+                                     "--range must be a number above 0 and at most 1000, got 1e30", command);
     testing::expect_one_line_failure(testing::run_vae_cnn(dir, command + " -w x.pt --range 1000.5"), 2, "at most 1000", command);
   }
+}
+
+// Whether the server on `port` has taken up at least `connections` connections: none still waits in
+// its listening socket's accept queue, and it has read every byte they sent so far. From the
+// kernel's table /proc/net/tcp, where a listening socket's rx_queue is its accept queue and an
+// established one's is the bytes received but not yet read.
+bool server_took_up(int port, int connections) {
+  std::istringstream table(slurp("/proc/net/tcp"));
+  std::string line;
+  std::getline(table, line);  // the column names
+  int established = 0;
+  bool listener_seen = false;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    const std::size_t colon = local.find(':');
+    if (colon == std::string::npos || std::stoi(local.substr(colon + 1), nullptr, 16) != port) continue;
+    const unsigned long unread = std::stoul(queues.substr(queues.find(':') + 1), nullptr, 16);
+    if (unread != 0) return false;
+    if (state == "0A") listener_seen = true;  // TCP_LISTEN
+    if (state == "01") ++established;         // TCP_ESTABLISHED, the server's end
+  }
+  return listener_seen && established >= connections;
 }
 
 // Whether this machine can listen on the IPv6 loopback at all.
@@ -262,8 +287,16 @@ TEST(ServeHostileCli, SlowAndIdleClientsDoNotStarveOthers) {
       for (int wait = 0; wait < 5 && !done; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  // Time enough for the server to have taken every one of them up.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Every one of them taken up before the next client comes, or the next one could be served first
+  // and prove nothing.
+  const auto deadline = Clock::now() + std::chrono::seconds(4);
+  bool taken_up = false;
+  while (!taken_up && Clock::now() < deadline) {
+    taken_up = server_took_up(server.port(), static_cast<int>(slow.size() + idle.size()));
+    if (!taken_up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(taken_up) << "the server did not accept and read all " << slow.size() + idle.size()
+                        << " slow and idle connections within 4 s";
   // The bound measures waiting, not computing: /api/info answers in milliseconds.
   const Exchange info = exchange(server.port(), get("/api/info"), std::chrono::seconds(3));
   EXPECT_EQ(status_of(info.reply), 200) << "no answer within 3 s (" << info.seconds << " s) beside slow and idle clients";

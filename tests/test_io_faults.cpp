@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
@@ -90,6 +91,22 @@ TEST(AtomicWrite, AReplacedFileKeepsItsPermissions) {
   EXPECT_EQ(std::filesystem::status(path).permissions(),
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   EXPECT_EQ(slurp(path), "second");
+}
+
+// A killed run's temporary file goes; a live writer's, another file's and a stranger's stay.
+TEST(AtomicWrite, OnlyTheTemporaryFilesOfWritersThatNoLongerRunAreRemoved) {
+  ScratchDir dir;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // a pid that no process has now
+  const std::string dead = std::to_string(child), alive = std::to_string(::getpid());
+  const std::vector<std::string> kept{"x.pt.tmp-" + alive, "y.pt.tmp-" + dead, "x.pt.tmp-1x", "x.pt"};
+  std::ofstream(dir.file("x.pt.tmp-" + dead)) << "bytes";
+  for (const std::string& name : kept) std::ofstream(dir.file(name)) << "bytes";
+  EXPECT_EQ(remove_abandoned_temporary_files(dir.file("x.pt")), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.pt.tmp-" + dead)));
+  for (const std::string& name : kept) EXPECT_TRUE(std::filesystem::exists(dir.file(name))) << name;
 }
 
 TEST(FolderLock, APlantedLinkIsRefusedAndWhatItNamesKept) {

@@ -43,11 +43,7 @@ Command parse_plot(const std::vector<std::string>& args) {
   command.inputs.range = range_option(result);
   command.options.annotate = result.count("annotate") > 0;
   command.inputs.sample_seed = seed_option(result);
-  try {
-    check_plot_input_options(command.inputs);
-  } catch (const std::invalid_argument& error) {
-    throw UsageError(error.what());
-  }
+  check_plot_input_options(command.inputs);
   return command;
 }
 

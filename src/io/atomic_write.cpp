@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <signal.h>
 #include <cstring>
+#include <filesystem>
 
 #include "vae_cnn/errors.hpp"
 
@@ -183,6 +185,26 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 
 void write_file_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   write_bytes_atomically(path, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+int remove_abandoned_temporary_files(const std::string& path) {
+  const std::filesystem::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp-";
+  std::error_code error;
+  int removed = 0;
+  for (std::filesystem::directory_iterator entry(target.parent_path().empty() ? "." : target.parent_path(), error), end;
+       !error && entry != end; entry.increment(error)) {
+    const std::string name = entry->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    // ESRCH alone means no such process; EPERM is a live process of another user.
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code gone;
+    if (std::filesystem::remove(entry->path(), gone)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace vae_cnn

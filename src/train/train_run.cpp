@@ -293,6 +293,8 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
     const std::string log_path = train_log_path_in(config.out_dir);
     for (const std::string& path : {setup.checkpoint_path, setup.weights_path, setup.metrics_path, log_path}) {
       refuse_planted_link(path);
+      // A run killed while writing leaves its temporary file; under the lock no one else writes here.
+      remove_abandoned_temporary_files(path);
     }
   }
   std::vector<EpochMetrics> history;

@@ -30,6 +30,11 @@ void write_file_atomically(const std::string& path, const std::vector<std::uint8
 /// into whatever file it names, so it is refused instead of followed.
 void refuse_planted_link(const std::string& path);
 
+/// Removes the temporary files write_file_atomically left for `path` in processes that no longer
+/// run (killed mid-write: `<path>.tmp-<pid>` with no process `pid`); a live writer's stays. Returns
+/// how many it removed. Call it holding the folder's lock, so that no new writer is starting.
+int remove_abandoned_temporary_files(const std::string& path);
+
 /// Proves `folder` takes a file now (creates, writes and removes a probe, never through a link);
 /// throws WriteError naming the folder and the cause.
 void check_folder_takes_files(const std::string& folder);

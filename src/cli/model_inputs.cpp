@@ -2,7 +2,7 @@
 
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/io/named_files.hpp"
-#include "vae_cnn/kernels/device.hpp"
+#include "vae_cnn/train/train_options.hpp"
 
 namespace vae_cnn {
 
@@ -15,7 +15,9 @@ void add_model_input_options(cxxopts::Options& options, DataUse data) {
                               : "data folder (default: data/<data set of the weights>)",
                           cxxopts::value<std::string>());
   }
-  options.add_options()("device", kDeviceChoices, cxxopts::value<std::string>()->default_value("cpu"));
+  // train's device row: the same name, help and check; these commands default to the CPU.
+  const TrainOption& device = *train_option_for_field("device");
+  options.add_options()(device.name, device.help, cxxopts::value<std::string>()->default_value("cpu"));
 }
 
 ModelInputs read_model_inputs(const cxxopts::ParseResult& result, const std::string& command, DataUse data) {
@@ -26,8 +28,10 @@ ModelInputs read_model_inputs(const cxxopts::ParseResult& result, const std::str
     inputs.data_dir = result["data"].as<std::string>();
     require_file_name("--data", inputs.data_dir, "a data folder");
   }
-  inputs.device = result["device"].as<std::string>();
-  check_device_spec(inputs.device);
+  const TrainOption& device = *train_option_for_field("device");
+  TrainConfig checked;
+  set_option_from_text(device, checked, result[device.name].as<std::string>());
+  inputs.device = checked.device;
   return inputs;
 }
 

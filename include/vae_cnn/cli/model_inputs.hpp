@@ -1,5 +1,5 @@
 // The options every command that reads trained weights shares: -w/--weights, --data and
-// --device, declared and checked in one place.
+// --device, declared and checked in one place (--device as train's own row of the options table).
 #pragma once
 
 #include <cxxopts.hpp>

@@ -13,7 +13,7 @@ for target in "${targets[@]}"; do
 done
 
 work="$build/fuzz-work"
-rm -rf "$work/crashes" "$work/seeds"
+rm -rf "$work/crashes" "$work/seeds" "$work/model"
 for target in "${targets[@]}"; do mkdir -p "$work/seeds/$target" "$work/corpus/$target"; done
 mkdir -p "$work/crashes"
 python3 "$root/fuzz/make_seeds.py" "$root/data/mnist" "$work/seeds/idx_reader"

@@ -67,8 +67,8 @@ Command parse_train(const std::vector<std::string>& args) {
     throw UsageError("--resume and --overwrite exclude each other (--overwrite goes with --resume CHECKPOINT "
                      "--out DIR only, to replace the run in DIR)");
   }
+  // Every value read was checked by its row (set_option_from_text); the defaults are valid.
   command.seed_given = command.explicit_fields.count("seed") > 0;
-  validate_train_config(command.config);
   return command;
 }
 

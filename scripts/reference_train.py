@@ -11,7 +11,10 @@ Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (train
 as `vae_cnn train`'s metrics.csv counts it), and at the end, on a GPU, "peak_gpu_mib M" (the
 most memory torch's allocator held for tensors); with --validate the line goes on with
 "val_loss V val_reconstruction R val_kl K", the test split's mean loss terms after the epoch
-(Keras' validation_data, ε sampled as in training), for comparing final test losses.
+(Keras' validation_data, ε sampled as in training), for comparing final test losses, and after
+the last epoch a line "encoder alive A/16 z_mean_spread S": the encoder's hidden units that fire for
+some test image and the largest standard deviation of a z_mean dimension over the test images,
+as `vae_cnn eval` reports them (computed without gradients, drawing no random numbers).
 
 Started with torch.distributed's environment (WORLD_SIZE above 1, RANK, MASTER_ADDR, MASTER_PORT:
 torchrun sets them) it trains the way a plain PyTorch DDP port does: a Gloo process group,
@@ -91,6 +94,28 @@ def validate(model, images, batch_size, bce):
     model.train()
     reconstruction, kl = (sums / images.shape[0]).tolist()
     return reconstruction + kl, reconstruction, kl
+
+
+@torch.no_grad()
+def encoder_health(model, images, batch_size):
+    """(hidden units alive, hidden units, z_mean spread) on `images`, as `vae_cnn` measures them
+    (src/model/encoder_health.cpp): a unit of the encoder's Dense(16) is alive when its ReLU output is
+    positive for at least one image; the spread is the largest standard deviation over the images
+    (n - 1 in the denominator, in float64) of one z_mean dimension. Draws no random numbers."""
+    encoder = model.encoder
+    was_training = model.training
+    model.eval()
+    peaks, means = [], []
+    for first in range(0, images.shape[0], batch_size):
+        x = images[first:first + batch_size]
+        units = F.relu(encoder.fc(F.relu(encoder.conv2(F.relu(encoder.conv1(x)))).flatten(1)))
+        peaks.append(units.max(0).values)
+        means.append(encoder.z_mean(units))
+    model.train(was_training)
+    peak = torch.stack(peaks).max(0).values
+    z_mean = torch.cat(means).double()
+    spread = z_mean.var(0, unbiased=True).max().sqrt().item()
+    return int((peak > 0).sum().item()), peak.shape[0], spread
 
 
 REVIVAL_PROBE_IMAGES = 4096
@@ -204,12 +229,16 @@ def main():
         line = f"epoch {epoch} images_per_second {n / seconds:.1f} seconds {seconds:.3f} loss {total / n:.4f}"
         if test_images is not None:
             val_loss, val_reconstruction, val_kl = validate(model, test_images, args.batch_size, args.bce)
-            line += f" val_loss {val_loss:.4f} val_reconstruction {val_reconstruction:.4f} val_kl {val_kl:.4f}"
+            line += f" val_loss {val_loss:.6f} val_reconstruction {val_reconstruction:.6f} val_kl {val_kl:.6f}"
         if epoch <= args.revive:
             revived = revive_dead_hidden_units(model, optimizer, images[:REVIVAL_PROBE_IMAGES], args.batch_size)
             line += f" revived {revived}"
         if rank == 0:
             print(line, flush=True)
+    if test_images is not None and rank == 0:
+        # After the last epoch (its restarts included), as `vae_cnn eval` measures the saved weights.
+        alive, units, spread = encoder_health(model, test_images, args.batch_size)
+        print(f"encoder alive {alive}/{units} z_mean_spread {spread:.6g}", flush=True)
     if device.type == "cuda" and rank == 0:
         print(f"peak_gpu_mib {torch.cuda.max_memory_allocated(device) / 2**20:.1f}", flush=True)
 

@@ -24,8 +24,8 @@ vae_cnn::ExplorerModel& explorer() {
     made.weights.model = vae_cnn::ConvVae(vae_cnn::ConvVaeOptions{});
     made.weights.model->eval();
     made.weights_path = "fuzz-\xff.pt";
-    made.data_dir = "data/mnist";
-    made.test.images = torch::linspace(0, 1, 16).view({16, 1, 1, 1}).expand({16, 1, 28, 28}).contiguous();
+    made.data_dir = "data/mnist-sample";
+    made.test.pixels = torch::linspace(0, 255, 16).to(torch::kUInt8).view({16, 1, 1, 1}).expand({16, 1, 28, 28}).contiguous();
     made.test.labels = torch::arange(16, torch::kLong) % 10;
     made.test_codes = vae_cnn::encode_dataset(made.weights.model, made.test);
     return made;

@@ -8,7 +8,7 @@ every epoch after the first of each run), seconds per epoch, ms per step, peak r
 GPU also the process's peak GPU memory as nvidia-smi reports it), the ratios of the medians, and
 `vae_cnn plot`'s and `eval`'s wall time.
 
-    /usr/bin/python3 scripts/benchmark.py [--data data/mnist] [--epochs 3] [--repeats 3] [--threads 2]
+    /usr/bin/python3 scripts/benchmark.py [--data data/mnist-sample] [--epochs 3] [--repeats 3] [--threads 2]
                                           [--device cpu|cuda] [--binary B] [--binary2 B] [--python P] [--python2 P]
                                           [--precision fp32|bf16] [--compile] [--eager-too]
 
@@ -125,7 +125,7 @@ def describe(name, speeds, rss, gpu, batch, images):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
+    parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist-sample"))
     parser.add_argument("--epochs", type=int, default=3, help="per run; the first is warm-up and not counted")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())

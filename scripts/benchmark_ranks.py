@@ -6,7 +6,7 @@ several repetitions. The cores are never oversubscribed: one process gets every 
 R ranks get cores/R threads each. Prints images/s (median, min, max over every epoch after the
 first of each run), the ratios, and the peak resident memory of one process (the largest rank).
 
-    /usr/bin/python3 scripts/benchmark_ranks.py [--data data/mnist] [--ranks 2] [--epochs 4] [--repeats 3]
+    /usr/bin/python3 scripts/benchmark_ranks.py [--data data/mnist-sample] [--ranks 2] [--epochs 4] [--repeats 3]
 
 Ranks are started the way torchrun starts them, by their environment (WORLD_SIZE, RANK, LOCAL_RANK,
 LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT), so that each rank's memory can be measured alone.
@@ -79,7 +79,7 @@ def run_reference(args, ranks, seed, scratch):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
+    parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist-sample"))
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--cores", type=int, default=os.cpu_count(), help="threads of one process; ranks share them")
     parser.add_argument("--epochs", type=int, default=4, help="per run; the first is warm-up and not counted")

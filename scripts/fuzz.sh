@@ -16,9 +16,9 @@ work="$build/fuzz-work"
 rm -rf "$work/crashes" "$work/seeds" "$work/model"
 for target in "${targets[@]}"; do mkdir -p "$work/seeds/$target" "$work/corpus/$target"; done
 mkdir -p "$work/crashes"
-python3 "$root/fuzz/make_seeds.py" "$root/data/mnist" "$work/seeds/idx_reader"
+python3 "$root/fuzz/make_seeds.py" "$root/data/mnist-sample" "$work/seeds/idx_reader"
 # A real weights file and checkpoint: one epoch on 64 real digits.
-OMP_NUM_THREADS=1 "$root/build/vae_cnn" train --data "$root/data/mnist" --limit 64 --epochs 1 --batch-size 32 \
+OMP_NUM_THREADS=1 "$root/build/vae_cnn" train --data "$root/data/mnist-sample" --limit 64 --epochs 1 --batch-size 32 \
   --threads 1 --seed 1 --out "$work/model" >/dev/null
 cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_loader/"
 cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_structure/"

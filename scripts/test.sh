@@ -5,9 +5,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/libtorch.sh"
+started=$SECONDS
+phase() { echo "test: $1 done at $((SECONDS - started)) s"; }  # CI's time per phase, for the 40-minute budget
 "$root/scripts/install_deps.sh" --libtorch pip
+phase "set-up"
 "$root/scripts/fetch_data.sh"
 "$root/scripts/lint.sh"
+phase "data and lint"
 
 run_suite() { # run_suite KIND [cmake arguments]: build, then ctest in its folder
   local kind=$1
@@ -17,9 +21,13 @@ run_suite() { # run_suite KIND [cmake arguments]: build, then ctest in its folde
   (cd "$(libtorch_build_dir "$kind")" && ctest --output-on-failure -j "$(nproc)")
 }
 run_suite debian
+phase "LibTorch 1.13 build and suite"
 run_suite pip -DVAE_CNN_OTHER_BUILD_BINARY="$(libtorch_build_dir debian)/vae_cnn"
+phase "LibTorch 2.x build and suite"
 
 # The 1.13 suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz
 # target for a minute (the libFuzzer binaries come from that build).
 "$root/scripts/sanitize.sh"
+phase "sanitizer build and suite"
 "$root/scripts/fuzz.sh" 60
+phase "fuzzing"

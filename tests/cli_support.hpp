@@ -107,7 +107,7 @@ inline int wait_exit_code(pid_t pid) {
 
 // The first `count` arrays of a real IDX file.
 inline IdxArray first_of(const std::string& stem, std::uint32_t magic, std::uint32_t count) {
-  IdxArray array = read_idx(locate_idx_file(real_mnist_dir(), stem), magic);
+  IdxArray array = read_idx(locate_idx_file(mnist_sample_dir(), stem), magic);
   std::size_t per_item = 1;
   for (std::size_t d = 1; d < array.dims.size(); ++d) per_item *= array.dims[d];
   array.dims[0] = count;

@@ -43,7 +43,7 @@ TEST(Cli, SummaryReportsTheSeedsParameterCount) {
 TEST(Cli, TrainOneEpochWritesWeightsAndOneFiniteMetricsRow) {
   ScratchDir dir;
   const RunResult result = run_vae_cnn(dir, "train --epochs 1 --limit 512 --seed 1 --threads 1 --data '" +
-                                                testing::real_mnist_dir() + "' --out '" + dir.file("w") + "'");
+                                                testing::mnist_sample_dir() + "' --out '" + dir.file("w") + "'");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(std::filesystem::exists(dir.file("w/vae_cnn.mnist.pt")));
   std::istringstream csv(slurp(dir.file("w/metrics.csv")));
@@ -91,7 +91,7 @@ TEST(Cli, MalformedDataFileExitsOneNamingTheFile) {
 TEST(Cli, MissingCudaIsOneLineNotACrash) {
   ScratchDir dir;
   const RunResult probe = run_vae_cnn(dir, "train --device cuda --epochs 1 --limit 64 --data '" +
-                                               testing::real_mnist_dir() + "' --out '" + dir.file("w") + "'");
+                                               testing::mnist_sample_dir() + "' --out '" + dir.file("w") + "'");
   if (probe.exit_code == 0) GTEST_SKIP() << "this machine has CUDA";
   testing::expect_one_line_failure(probe, 1, "CUDA is not available", "--device cuda");
 }

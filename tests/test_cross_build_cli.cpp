@@ -16,12 +16,12 @@ using testing::ScratchDir;
 const std::string kOther = VAE_CNN_OTHER_BUILD_BINARY;
 
 std::string train_args(const std::string& out, int epochs, bool resume) {
-  return "train --data '" + testing::real_mnist_dir() + "' --limit 256 --batch-size 32 --threads 1 --seed 7 --epochs " +
+  return "train --data '" + testing::mnist_sample_dir() + "' --limit 256 --batch-size 32 --threads 1 --seed 7 --epochs " +
          std::to_string(epochs) + " --out '" + out + "'" + (resume ? " --resume" : "");
 }
 
 std::string encode_args(const std::string& weights, const std::string& csv) {
-  return "encode -w '" + weights + "' --data '" + testing::real_mnist_dir() + "' -o '" + csv + "'";
+  return "encode -w '" + weights + "' --data '" + testing::mnist_sample_dir() + "' -o '" + csv + "'";
 }
 
 class CrossBuild : public ::testing::Test {

@@ -30,12 +30,29 @@ TEST(Dataset, LoadsBothSplitsAsTensors) {
   const DataSplits splits = load_data_dir(dir.path().string());
   EXPECT_EQ(splits.train.size(), 7);
   EXPECT_EQ(splits.test.size(), 3);
-  EXPECT_EQ(splits.train.images.sizes(), (std::vector<std::int64_t>{7, 1, 28, 28}));
-  EXPECT_EQ(splits.train.images.dtype(), torch::kFloat32);
+  EXPECT_EQ(splits.train.pixels.sizes(), (std::vector<std::int64_t>{7, 1, 28, 28}));
+  EXPECT_EQ(splits.train.pixels.dtype(), torch::kUInt8);
   EXPECT_EQ(splits.train.labels.dtype(), torch::kInt64);
-  EXPECT_FLOAT_EQ(splits.train.images.max().item<float>(), 0.2f);
-  EXPECT_FLOAT_EQ(splits.test.images.min().item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(splits.train.images().max().item<float>(), 0.2f);
+  EXPECT_FLOAT_EQ(splits.test.images().min().item<float>(), 1.0f);
   EXPECT_EQ(splits.train.labels[2].item<std::int64_t>(), 6);
+}
+
+// Bytes become floats a batch at a time; any range or any rows give the values converting the whole
+// set would give, bit for bit (training from a seed must not depend on the batch it converts).
+TEST(Dataset, ImagesOfAnyRangeOrRowsAreTheWholeSetsValues) {
+  const Dataset data = Dataset::from_unit_floats(torch::arange(0, 256, torch::kFloat32).div(255).view({4, 1, 8, 8}),
+                                                 torch::arange(4, torch::kLong));
+  EXPECT_EQ(data.pixels.dtype(), torch::kUInt8);
+  EXPECT_EQ(data.pixels.view(-1)[200].item<int>(), 200) << "floats k/255 are stored as the byte k";
+  const torch::Tensor all = data.images();
+  EXPECT_EQ(all.dtype(), torch::kFloat32);
+  EXPECT_TRUE(torch::equal(all.view(-1), torch::arange(0, 256, torch::kFloat32).div_(255.0f)));
+  EXPECT_TRUE(torch::equal(data.images(1, 3), all.slice(0, 1, 3)));
+  const torch::Tensor rows = torch::tensor({3, 0, 3}, torch::kLong);
+  EXPECT_TRUE(torch::equal(data.images_at(rows), all.index_select(0, rows)));
+  EXPECT_EQ(data.head(2).size(), 2);
+  EXPECT_EQ(data.image_options().dtype(), torch::kFloat32);
 }
 
 TEST(Dataset, RawFileWinsOverGzip) {
@@ -87,7 +104,7 @@ TEST(Dataset, NameIsTheFolderName) {
 }
 
 TEST(Dataset, RealMnistHoldsTenThousandDigitsOfEveryClass) {
-  const DataSplits splits = load_data_dir(testing::real_mnist_dir());
+  const DataSplits splits = load_data_dir(testing::mnist_sample_dir());
   EXPECT_EQ(splits.name, "mnist");
   EXPECT_EQ(splits.train.size() + splits.test.size(), 10000);
   EXPECT_EQ(splits.train.size(), 8337);
@@ -96,10 +113,10 @@ TEST(Dataset, RealMnistHoldsTenThousandDigitsOfEveryClass) {
     const auto counts = torch::bincount(part->labels, /*weights=*/{}, /*minlength=*/10);
     EXPECT_EQ(counts.size(0), 10);
     EXPECT_GT(counts.min().item<std::int64_t>(), 100) << counts;
-    EXPECT_GE(part->images.min().item<float>(), 0.0f);
-    EXPECT_LE(part->images.max().item<float>(), 1.0f);
+    EXPECT_GE(part->images().min().item<float>(), 0.0f);
+    EXPECT_LE(part->images().max().item<float>(), 1.0f);
     // Real handwriting: about a fifth of MNIST's pixels are ink.
-    const double ink = part->images.gt(0.5).to(torch::kFloat64).mean().item<double>();
+    const double ink = part->images().gt(0.5).to(torch::kFloat64).mean().item<double>();
     EXPECT_GT(ink, 0.08);
     EXPECT_LT(ink, 0.25);
   }

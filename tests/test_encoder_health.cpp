@@ -12,8 +12,8 @@ namespace vae_cnn {
 namespace {
 
 Dataset real_digits(Split split, std::int64_t count) {
-  const Dataset all = load_split(testing::real_mnist_dir(), split);
-  return {all.images.slice(0, 0, count), all.labels.slice(0, 0, count)};
+  const Dataset all = load_split(testing::mnist_sample_dir(), split);
+  return all.head(count);
 }
 
 // Every pre-activation of the Dense(16) layer far below zero for any image in [0, 1].
@@ -35,13 +35,13 @@ TEST(EncoderHealth, SeesTheUnitsOfAFreshModelAndNoneOfAKilledOne) {
   torch::manual_seed(5);
   ConvVae model;
   const Dataset digits = real_digits(Split::kTest, 300);
-  const EncoderHealth fresh = encoder_health(model, digits.images, 128);
+  const EncoderHealth fresh = encoder_health(model, digits, 128);
   EXPECT_EQ(fresh.hidden_units, 16);
   EXPECT_GE(fresh.hidden_alive, 8) << describe(fresh);
   EXPECT_TRUE(fresh.uses_input()) << describe(fresh);
 
   kill_hidden_layer(model);
-  const EncoderHealth killed = encoder_health(model, digits.images, 128);
+  const EncoderHealth killed = encoder_health(model, digits, 128);
   EXPECT_EQ(killed.hidden_alive, 0);
   EXPECT_LT(killed.z_mean_spread, 1e-6);  // z_mean is the head's bias for every image
   EXPECT_FALSE(killed.uses_input());
@@ -52,8 +52,8 @@ TEST(EncoderHealth, BatchSizeDoesNotChangeTheCount) {
   torch::manual_seed(6);
   ConvVae model;
   const Dataset digits = real_digits(Split::kTest, 200);
-  const EncoderHealth whole = encoder_health(model, digits.images, 200);
-  const EncoderHealth in_pieces = encoder_health(model, digits.images, 7);
+  const EncoderHealth whole = encoder_health(model, digits, 200);
+  const EncoderHealth in_pieces = encoder_health(model, digits, 7);
   EXPECT_EQ(whole.hidden_alive, in_pieces.hidden_alive);
   EXPECT_NEAR(whole.z_mean_spread, in_pieces.z_mean_spread, 1e-5 * whole.z_mean_spread);
 }

@@ -59,7 +59,7 @@ TEST(EvalCli, LossTermsEqualTrainingsValidationAndJsonHasEveryFigure) {
   // The encoder's figures as the library computes them on the same weights and split.
   LoadedWeights loaded = load_weights(weights);
   const Dataset test = load_split(testing::small_real_dir(), Split::kTest);
-  const EncoderHealth health = encoder_health(loaded.model, test.images, 128);
+  const EncoderHealth health = encoder_health(loaded.model, test, 128);
   EXPECT_EQ(report["active_units"].get<int>(), active_units(encode_dataset(loaded.model, test).z_mean));
   EXPECT_EQ(report["hidden_units"].get<int>(), 16);
   EXPECT_EQ(report["hidden_units_alive"].get<int>(), health.hidden_alive);

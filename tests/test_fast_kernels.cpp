@@ -179,8 +179,8 @@ TEST(BiasRelu, BiasGradientIsTheSameOnAnyThreadCount) {
 // rounding (≥ 1e-3 of its tensor's largest) both move the same way by the same amount.
 TEST(TransposedConv, OneStepOnRealDigitsMatchesThePlainModel) {
   constexpr double kLr = 1e-3;
-  const Dataset all = load_split(testing::real_mnist_dir(), Split::kTrain);
-  const auto batch = all.images.slice(0, 0, 128);
+  const Dataset all = load_split(testing::mnist_sample_dir(), Split::kTrain);
+  const auto batch = all.images(0, 128);
   for (const LossKind loss : {LossKind::kMse, LossKind::kBce}) {
     torch::manual_seed(21);
     ConvVae fast(ConvVaeOptions().fast_cpu_kernels(true));

@@ -147,7 +147,7 @@ TEST(Faults, BatchThatCannotFitIsRefusedBeforeTheFirstBatch) {
   ASSERT_GT(mapped, 0);
   const std::string limit = "ulimit -v " + std::to_string(mapped + 512 * 1024) + "; exec timeout 120";
   const RunResult result = run_vae_cnn(dir,
-                                       "train --data " + quoted(testing::real_mnist_dir()) +
+                                       "train --data " + quoted(testing::mnist_sample_dir()) +
                                            " --limit 2048 --batch-size 2048 --epochs 1 --threads 1 --out " +
                                            quoted(dir.file("w")),
                                        limit);

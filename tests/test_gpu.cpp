@@ -39,7 +39,7 @@ std::vector<double> adam_losses(torch::Device device, int steps) {
   ConvVae model;
   model->to(device);
   MultiTensorAdam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
-  const auto images = load_split(testing::real_mnist_dir(), Split::kTrain).images.slice(0, 0, 128).to(device);
+  const auto images = load_split(testing::mnist_sample_dir(), Split::kTrain).images(0, 128).to(device);
   at::Generator noise = at::detail::createCPUGenerator(6);
   std::vector<double> losses;
   for (int step = 0; step < steps; ++step) {
@@ -66,12 +66,12 @@ TEST(OnTheGpu, ValidationEqualsTheCpusToRounding) {
   SKIP_WITHOUT_GPU();
   torch::manual_seed(42);
   ConvVae model;
-  const Dataset test = load_split(testing::real_mnist_dir(), Split::kTest);
+  const Dataset test = load_split(testing::mnist_sample_dir(), Split::kTest);
   const EvalMetrics cpu = evaluate(model, test, LossKind::kMse, 1.0, 128);
   const torch::Device gpu_device(torch::kCUDA, 0);
   model->to(gpu_device);
   Dataset test_on_gpu = test;
-  test_on_gpu.images = test.images.to(gpu_device);
+  test_on_gpu.pixels = test.pixels.to(gpu_device);
   const EvalMetrics gpu = evaluate(model, test_on_gpu, LossKind::kMse, 1.0, 128);
   expect_close_losses(gpu.loss, cpu.loss, "loss");
   expect_close_losses(gpu.kl, cpu.kl, "kl");

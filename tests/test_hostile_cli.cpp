@@ -74,7 +74,7 @@ TEST(Hostile, PlotCopesWithAHugeRangeACutFontAndBrokenMetrics) {
   ASSERT_NE(second_row, std::string::npos) << metrics;
   metrics.replace(second_row + 3, metrics.find(',', second_row + 3) - (second_row + 3), "nan");
   std::ofstream(dir.file("run/metrics.csv")) << metrics;
-  const std::string plot = "plot -w '" + dir.file("run/vae_cnn.mnist.pt") + "' --data '" + testing::real_mnist_dir() +
+  const std::string plot = "plot -w '" + dir.file("run/vae_cnn.mnist.pt") + "' --data '" + testing::mnist_sample_dir() +
                            "' --out '" + dir.file("p") + "'";
   const auto huge = run_vae_cnn(dir, plot + " --range 1000");
   ASSERT_EQ(huge.exit_code, 0) << huge.err;

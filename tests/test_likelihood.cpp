@@ -18,12 +18,12 @@ struct SmallModel {
 
 SmallModel briefly_trained(LossKind loss) {
   torch::manual_seed(3);
-  const Dataset train = load_split(testing::real_mnist_dir(), Split::kTrain);
-  SmallModel small{ConvVae(ConvVaeOptions{}), load_split(testing::real_mnist_dir(), Split::kTest).images.slice(0, 0, 24)};
+  const Dataset train = load_split(testing::mnist_sample_dir(), Split::kTrain);
+  SmallModel small{ConvVae(ConvVaeOptions{}), load_split(testing::mnist_sample_dir(), Split::kTest).images(0, 24)};
   auto optimizer = make_optimizer(small.model, 1e-3);
   small.model->train();
   for (int step = 0; step < 30; ++step) {
-    const auto batch = train.images.slice(0, (step % 4) * 64, (step % 4 + 1) * 64);
+    const auto batch = train.images((step % 4) * 64, (step % 4 + 1) * 64);
     const VaeLoss terms = batch_loss(small.model, batch, loss, 1.0);
     optimizer->zero_grad();
     terms.total.backward();
@@ -64,7 +64,7 @@ TEST(Likelihood, EachLossNamesItsPixelModelAndConstant) {
 TEST(Likelihood, ProgressCountsEverySampleOnce) {
   torch::manual_seed(4);
   ConvVae model;
-  const auto digits = load_split(testing::real_mnist_dir(), Split::kTest).images.slice(0, 0, 24);
+  const auto digits = load_split(testing::mnist_sample_dir(), Split::kTest).images(0, 24);
   std::vector<std::int64_t> heard;
   std::int64_t total_heard = 0;
   const auto with = importance_weighted_bound(model, digits, LossKind::kBce, 50, 7, 64,

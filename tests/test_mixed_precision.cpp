@@ -9,8 +9,8 @@ namespace vae_cnn {
 namespace {
 
 Dataset real_digits(Split split, std::int64_t count) {
-  const Dataset all = load_split(testing::real_mnist_dir(), split);
-  return {all.images.slice(0, 0, count), all.labels.slice(0, 0, count)};
+  const Dataset all = load_split(testing::mnist_sample_dir(), split);
+  return all.head(count);
 }
 
 TEST(MixedPrecision, TheScopeTurnsAutocastOnForItsLifeOnly) {

@@ -15,8 +15,8 @@ std::vector<std::pair<std::string, at::Tensor>> train_steps(int steps, MakeOptim
   torch::manual_seed(31);
   ConvVae model;
   auto optimizer = optimizer_of(model);
-  const Dataset all = load_split(testing::real_mnist_dir(), Split::kTrain);
-  const auto images = all.images.slice(0, 0, 64);
+  const Dataset all = load_split(testing::mnist_sample_dir(), Split::kTrain);
+  const auto images = all.images(0, 64);
   at::Generator noise = at::detail::createCPUGenerator(5);
   for (int step = 0; step < steps; ++step) {
     optimizer->zero_grad();
@@ -135,7 +135,7 @@ TEST(MultiTensorAdam, TheHostHalfReadsTheLearningRateEveryStep) {
   torch::manual_seed(33);
   ConvVae model;
   HalvedAdam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
-  const auto images = load_split(testing::real_mnist_dir(), Split::kTrain).images.slice(0, 0, 32);
+  const auto images = load_split(testing::mnist_sample_dir(), Split::kTrain).images(0, 32);
   const auto take_step = [&] {
     optimizer.zero_grad();
     batch_loss(model, images, LossKind::kMse, 1.0).total.backward();

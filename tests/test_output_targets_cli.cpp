@@ -49,7 +49,7 @@ TEST(OutputTargets, ASymbolicLinkStaysALinkAndItsTargetIsWritten) {
   ASSERT_GE(old_file, 0);
   struct stat before {};
   ASSERT_EQ(::fstat(old_file, &before), 0);
-  result = run_vae_cnn(dir, "encode -w '" + shared_weights_file() + "' --data '" + testing::real_mnist_dir() +
+  result = run_vae_cnn(dir, "encode -w '" + shared_weights_file() + "' --data '" + testing::mnist_sample_dir() +
                                 "' -o '" + dir.file("link2.png") + "'");
   ::close(old_file);
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -119,7 +119,7 @@ TEST(OutputTargets, DevicesAreWrittenInPlaceAndOtherKindsRefused) {
 TEST(OutputTargets, StandardOutputThatTakesNothingIsAnError) {
   ScratchDir dir;
   const std::string encode =
-      "'" + std::string(VAE_CNN_BINARY) + "' encode -w '" + shared_weights_file() + "' --data '" + testing::real_mnist_dir() + "'";
+      "'" + std::string(VAE_CNN_BINARY) + "' encode -w '" + shared_weights_file() + "' --data '" + testing::mnist_sample_dir() + "'";
   const auto run_shell = [&](const std::string& command) {
     const int status = std::system((command + " 2>'" + dir.file("err.txt") + "'").c_str());
     testing::RunResult result;

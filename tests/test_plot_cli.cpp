@@ -55,7 +55,7 @@ std::string train_small(const ScratchDir&) {
 }
 
 std::string plot_arguments(const std::string& weights, const std::string& out) {
-  return "plot -w '" + weights + "' --data '" + testing::real_mnist_dir() + "' --out '" + out + "'";
+  return "plot -w '" + weights + "' --data '" + testing::mnist_sample_dir() + "' --out '" + out + "'";
 }
 
 TEST(PlotCli, WritesAllEightPicturesAtTheirSizes) {
@@ -190,7 +190,7 @@ TEST(PlotCli, LatentMeansThatBarelySpreadAreNamedNotDrawnAsABlankChart) {
 TEST(InterpolateCli, WritesOneRowOfTheOriginalsAndTheDigitsBetween) {
   ScratchDir dir;
   const std::string weights = train_small(dir);
-  const std::string common = "interpolate -w '" + weights + "' --data '" + testing::real_mnist_dir() + "' ";
+  const std::string common = "interpolate -w '" + weights + "' --data '" + testing::mnist_sample_dir() + "' ";
   const RunResult result = run_vae_cnn(dir, common + "--from 3 --to 10 --steps 8 -o '" + dir.file("line.png") + "'");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const Png png = read_png(dir.file("line.png"));

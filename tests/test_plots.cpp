@@ -44,8 +44,8 @@ std::pair<int, int> byte_differences(const std::uint8_t* a, const std::uint8_t* 
 TEST(DecodedDigits, InterpolationEndsAreTheOriginalsAndTheDecodedMeans) {
   torch::manual_seed(8);
   ConvVae model;
-  const Dataset test = load_split(testing::real_mnist_dir(), Split::kTest);
-  const auto first = test.images[3], second = test.images[10];
+  const Dataset test = load_split(testing::mnist_sample_dir(), Split::kTest);
+  const auto first = test.images(3, 4)[0], second = test.images(10, 11)[0];
   const auto line = latent_line(torch::tensor({1.0f, -2.0f}), torch::tensor({3.0f, 2.0f}), 5);
   EXPECT_TRUE(torch::equal(line, torch::tensor({{1.0f, -2.0f}, {1.5f, -1.0f}, {2.0f, 0.0f}, {2.5f, 1.0f}, {3.0f, 2.0f}})));
 
@@ -170,9 +170,7 @@ TEST(PlotInputs, ABadGridOrRangeIsAFieldErrorWithoutTheFlag) {
 TEST(PlotInputs, DigitsHaveTheModelsImageShape) {
   torch::manual_seed(3);
   ConvVae model;
-  Dataset test;
-  test.images = torch::rand(model->image_shape().batch(13));
-  test.labels = torch::arange(13, torch::kLong) % 10;
+  const Dataset test = Dataset::from_unit_floats(torch::rand(model->image_shape().batch(13)), torch::arange(13, torch::kLong) % 10);
   PlotInputOptions options;
   options.grid = 3;
   WeightsMetadata metadata;
@@ -184,7 +182,7 @@ TEST(PlotInputs, DigitsHaveTheModelsImageShape) {
   EXPECT_EQ(inputs.reconstructions.digits.size(), 4 * 10 * digit_bytes);
   EXPECT_EQ(inputs.reconstructions.row_titles.size(), 4u);
   EXPECT_EQ(inputs.samples.digits.size(), inputs.samples.row_titles.size() * 10 * digit_bytes);
-  const auto originals = image_bytes(test.images.slice(0, 0, 10));
+  const auto originals = image_bytes(test.images(0, 10));
   EXPECT_TRUE(std::equal(originals.begin(), originals.end(), inputs.reconstructions.digits.begin()));
 }
 

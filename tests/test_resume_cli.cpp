@@ -38,7 +38,7 @@ bool wait_for_file(const std::string& path, std::chrono::seconds limit) {
 }
 
 std::vector<std::string> small_train(const ScratchDir& dir, const std::string& epochs) {
-  return {"train", "--data", testing::real_mnist_dir(), "--limit", "256", "--batch-size", "32", "--threads", "1",
+  return {"train", "--data", testing::mnist_sample_dir(), "--limit", "256", "--batch-size", "32", "--threads", "1",
           "--seed", "5", "--epochs", epochs, "--out", dir.file("w")};
 }
 
@@ -206,7 +206,7 @@ TEST(ResumeCli, StoppedAndResumedEncodesLikeTheStraightRun) {
   ASSERT_EQ(run(stopped, {"train", "--resume", "--out", stopped.file("w"), "--epochs", "2"}), 0)
       << slurp(stopped.file("err.txt"));
   for (const ScratchDir* dir : {&straight, &stopped}) {
-    ASSERT_EQ(run(*dir, {"encode", "-w", dir->file("w/vae_cnn.mnist.pt"), "--data", testing::real_mnist_dir(), "-o",
+    ASSERT_EQ(run(*dir, {"encode", "-w", dir->file("w/vae_cnn.mnist.pt"), "--data", testing::mnist_sample_dir(), "-o",
                          dir->file("codes.csv")}),
               0);
   }
@@ -241,7 +241,7 @@ TEST(ResumeCli, PythonReadsTheWeightsAndEncodesTheSame) {
                                          std::string(VAE_CNN_SOURCE_DIR) + "/.venv-libtorch/bin/python"};
   ScratchDir dir;
   ASSERT_EQ(run(dir, small_train(dir, "1")), 0);
-  ASSERT_EQ(run(dir, {"encode", "-w", dir.file("w/vae_cnn.mnist.pt"), "--data", testing::real_mnist_dir(), "-o",
+  ASSERT_EQ(run(dir, {"encode", "-w", dir.file("w/vae_cnn.mnist.pt"), "--data", testing::mnist_sample_dir(), "-o",
                       dir.file("cpp.csv")}),
             0);
   int tried = 0;
@@ -249,7 +249,7 @@ TEST(ResumeCli, PythonReadsTheWeightsAndEncodesTheSame) {
     if (std::system(("'" + python + "' -c 'import torch' >/dev/null 2>&1").c_str()) != 0) continue;
     ++tried;
     const std::string command = "'" + python + "' '" + std::string(VAE_CNN_SOURCE_DIR) + "/scripts/vae_cnn_model.py' encode '" +
-                                dir.file("w/vae_cnn.mnist.pt") + "' '" + testing::real_mnist_dir() + "' > '" +
+                                dir.file("w/vae_cnn.mnist.pt") + "' '" + testing::mnist_sample_dir() + "' > '" +
                                 dir.file("py.csv") + "'";
     ASSERT_EQ(std::system(command.c_str()), 0) << python;
     const auto comparison = testing::compare_encodings(slurp(dir.file("cpp.csv")), slurp(dir.file("py.csv")));

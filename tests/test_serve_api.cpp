@@ -84,7 +84,7 @@ TEST(ServeApi, TheEncodeBodyLimitFollowsTheImageShape) {
 TEST(ServeApi, EncodeOfATestImageEqualsTheSplitsEncoding) {
   const LatentApi api(explorer(), 4.0);
   const int index = 11;
-  const auto bytes = image_bytes(explorer().test.images.slice(0, index, index + 1));
+  const auto bytes = image_bytes(explorer().test.images(index, index + 1));
   const json reply = body_of(api.encode(json{{"pixels", bytes}}.dump()));
   const auto z_mean = reply["z_mean"].get<std::vector<double>>();
   ASSERT_EQ(z_mean.size(), 2u);

@@ -84,8 +84,8 @@ inline int free_loopback_port() {
   return ntohs(address.sin_port);
 }
 
-/// Where the project's real data lives (filled by scripts/fetch_data.sh).
-inline std::string real_mnist_dir() { return std::string(VAE_CNN_SOURCE_DIR) + "/data/mnist"; }
+/// The 10,000-digit MNIST sample kept in the repository (checked by scripts/fetch_data.sh).
+inline std::string mnist_sample_dir() { return std::string(VAE_CNN_SOURCE_DIR) + "/data/mnist-sample"; }
 
 /// The whole text of a file ("" when it cannot be read).
 inline std::string slurp(const std::string& path) {
@@ -121,7 +121,7 @@ std::string made_once(const std::filesystem::path& folder, Fill&& fill) {
 }
 
 /// A data folder named mnist with the first 256 training and the first 100 test digits of
-/// data/mnist: small runs validate on 100 digits, not all 1,663, after every epoch.
+/// data/mnist-sample: small runs validate on 100 digits, not all 1,663, after every epoch.
 inline std::string small_real_dir() {
   const auto folder = made_once(std::filesystem::path(VAE_CNN_TEST_CACHE) / ("small_real-" + build_stamp()),
                                 [](const std::filesystem::path& scratch) {
@@ -132,7 +132,7 @@ inline std::string small_real_dir() {
     } parts[] = {{"train-images-idx3-ubyte", kIdxImagesMagic, 256}, {"train-labels-idx1-ubyte", kIdxLabelsMagic, 256},
                  {"t10k-images-idx3-ubyte", kIdxImagesMagic, 100}, {"t10k-labels-idx1-ubyte", kIdxLabelsMagic, 100}};
     for (const auto& part : parts) {
-      IdxArray array = read_idx(locate_idx_file(real_mnist_dir(), part.stem), part.magic);
+      IdxArray array = read_idx(locate_idx_file(mnist_sample_dir(), part.stem), part.magic);
       std::size_t per_item = 1;
       for (std::size_t d = 1; d < array.dims.size(); ++d) per_item *= array.dims[d];
       array.dims[0] = part.count;

@@ -11,8 +11,8 @@ namespace vae_cnn {
 namespace {
 
 Dataset real_digits(Split split, std::int64_t count) {
-  const Dataset all = load_split(testing::real_mnist_dir(), split);
-  return {all.images.slice(0, 0, count), all.labels.slice(0, 0, count)};
+  const Dataset all = load_split(testing::mnist_sample_dir(), split);
+  return all.head(count);
 }
 
 // Pre-activations of `units` far below zero for any image in [0, 1].
@@ -52,14 +52,14 @@ TEST(UnitRevival, AKilledLayerComesBackAndTheModelStillComputesWhatItDid) {
   const Dataset probe = real_digits(Split::kTrain, 300);
   const Dataset test = real_digits(Split::kTest, 200);
   model->eval();
-  const auto [mean_before, log_var_before] = model->encoder->forward(test.images);
-  ASSERT_EQ(encoder_health(model, probe.images, 128).hidden_alive, 0);
+  const auto [mean_before, log_var_before] = model->encoder->forward(test.images());
+  ASSERT_EQ(encoder_health(model, probe, 128).hidden_alive, 0);
   const auto decoder_moment_before = copy_of(moment(stepped, "decoder.fc.weight", "exp_avg"));
 
-  EXPECT_EQ(revive_dead_hidden_units(model, *stepped.optimizer, probe.images, 128), 16);
+  EXPECT_EQ(revive_dead_hidden_units(model, *stepped.optimizer, probe.images(), 128), 16);
 
-  EXPECT_EQ(encoder_health(model, probe.images, 128).hidden_alive, 16) << "every restarted unit fires for some digit";
-  const auto [mean_after, log_var_after] = model->encoder->forward(test.images);
+  EXPECT_EQ(encoder_health(model, probe, 128).hidden_alive, 16) << "every restarted unit fires for some digit";
+  const auto [mean_after, log_var_after] = model->encoder->forward(test.images());
   EXPECT_TRUE(torch::equal(mean_before, mean_after)) << "zero outgoing weights: the codes stay as they were";
   EXPECT_TRUE(torch::equal(log_var_before, log_var_after));
   EXPECT_TRUE(torch::equal(model->encoder->fc->bias, torch::zeros({16})));
@@ -72,21 +72,21 @@ TEST(UnitRevival, AKilledLayerComesBackAndTheModelStillComputesWhatItDid) {
     EXPECT_EQ(moment(stepped, "encoder.z_log_var.weight", buffer).abs().max().item<double>(), 0.0) << buffer;
   }
   EXPECT_TRUE(torch::equal(moment(stepped, "decoder.fc.weight", "exp_avg"), decoder_moment_before));
-  EXPECT_EQ(revive_dead_hidden_units(model, *stepped.optimizer, probe.images, 128), 0) << "nothing left to restart";
+  EXPECT_EQ(revive_dead_hidden_units(model, *stepped.optimizer, probe.images(), 128), 0) << "nothing left to restart";
 }
 
 TEST(UnitRevival, OnlyTheDeadUnitsChange) {
   Stepped stepped = one_step_in(22);
   ConvVae& model = stepped.model;
   const Dataset probe = real_digits(Split::kTrain, 300);
-  ASSERT_EQ(revive_dead_hidden_units(model, *stepped.optimizer, probe.images, 128), 0)
+  ASSERT_EQ(revive_dead_hidden_units(model, *stepped.optimizer, probe.images(), 128), 0)
       << "a fresh model should have all 16 units alive on real digits";
   kill_units(model, 0, 4);
   const auto weight_before = copy_of(model->encoder->fc->weight);
   const auto head_before = copy_of(model->encoder->z_mean->weight);
   const auto moment_before = copy_of(moment(stepped, "encoder.fc.weight", "exp_avg_sq"));
 
-  EXPECT_EQ(revive_dead_hidden_units(model, *stepped.optimizer, probe.images, 64), 4);
+  EXPECT_EQ(revive_dead_hidden_units(model, *stepped.optimizer, probe.images(), 64), 4);
 
   const auto weight = model->encoder->fc->weight;
   EXPECT_TRUE(torch::equal(weight.slice(0, 4), weight_before.slice(0, 4)));

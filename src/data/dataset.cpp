@@ -5,12 +5,33 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <memory>
 
 #include "vae_cnn/data/idx_file.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/regular_file.hpp"
 
 namespace vae_cnn {
+
+torch::Tensor unit_floats(const torch::Tensor& pixels) { return pixels.to(torch::kFloat32).div_(255.0f); }
+
+torch::Tensor Dataset::images(std::int64_t begin, std::int64_t end) const {
+  return unit_floats(pixels.slice(0, begin, end));
+}
+
+torch::Tensor Dataset::images_at(const torch::Tensor& rows) const { return unit_floats(pixels.index_select(0, rows)); }
+
+torch::TensorOptions Dataset::image_options() const {
+  return torch::TensorOptions(torch::kFloat32).device(pixels.defined() ? pixels.device() : torch::Device(torch::kCPU));
+}
+
+Dataset Dataset::head(std::int64_t count) const { return {pixels.slice(0, 0, count), labels.slice(0, 0, count)}; }
+
+Dataset Dataset::to(const torch::Device& device) const { return {pixels.to(device), labels.to(device)}; }
+
+Dataset Dataset::from_unit_floats(const torch::Tensor& images, const torch::Tensor& labels) {
+  return {images.mul(255.0f).round_().clamp_(0, 255).to(torch::kUInt8), labels};
+}
 namespace {
 
 namespace fs = std::filesystem;
@@ -63,18 +84,16 @@ std::string locate_idx_file(const std::string& directory, const std::string& ste
 
 namespace {
 
-// Grey bytes (count images) and their labels as tensors: images [count,1,28,28] float32 in [0,1].
-Dataset as_tensors(std::vector<std::uint8_t>& pixels, std::vector<std::uint8_t>& labels, const std::string& images_path) {
+// Grey bytes (count images) and their labels as tensors: pixels [count,1,28,28] uint8, which take
+// over the vector's memory rather than copying it (a copy would double the peak of a large set).
+Dataset as_tensors(std::vector<std::uint8_t>& pixels, std::vector<std::uint8_t>& labels) {
   const auto count = static_cast<std::int64_t>(labels.size());
   Dataset dataset;
-  try {
-    dataset.images = torch::from_blob(pixels.data(), {count, 1, kImageSide, kImageSide}, torch::kUInt8)
-                         .to(torch::kFloat32)
-                         .div_(255.0f);
-  } catch (const std::exception&) {  // std::bad_alloc, or LibTorch's c10::Error from its allocator
-    throw ResourceError(images_path + ": not enough memory to hold its " + std::to_string(count) + " images as float32 (" +
-                        std::to_string(count * kImageSide * kImageSide * 4 >> 20) + " MB)");
-  }
+  auto owned = std::make_unique<std::vector<std::uint8_t>>(std::move(pixels));
+  std::vector<std::uint8_t>* const bytes = owned.get();
+  dataset.pixels = torch::from_blob(bytes->data(), {count, 1, kImageSide, kImageSide},
+                                    [bytes](void*) { delete bytes; }, torch::kUInt8);
+  owned.release();  // the tensor's deleter owns the bytes now
   dataset.labels = torch::from_blob(labels.data(), {count}, torch::kUInt8).to(torch::kInt64);
   return dataset;
 }
@@ -98,7 +117,7 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
   }
   std::vector<std::uint8_t> labels = read_idx_labels(labels_path);
   check_label_count(labels.size(), images.count, labels_path, images_path);
-  return as_tensors(images.pixels, labels, images_path);
+  return as_tensors(images.pixels, labels);
 }
 
 SplitSample load_split_sample(const std::string& directory, Split split, const std::vector<std::int64_t>& indices) {
@@ -112,7 +131,7 @@ SplitSample load_split_sample(const std::string& directory, Split split, const s
   check_label_count(label_count, images.count, labels_path, images_path);
   SplitSample sample;
   sample.split_size = images.count;
-  sample.images = as_tensors(images.pixels, labels, images_path);
+  sample.images = as_tensors(images.pixels, labels);
   return sample;
 }
 

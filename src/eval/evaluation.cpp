@@ -33,9 +33,9 @@ EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double 
   at::Generator noise = at::detail::createCPUGenerator(noise_seed);
   const std::int64_t n = data.size();
   const std::int64_t latent_dim = model->options().latent_dim();
-  auto sums = torch::zeros({3}, data.images.options());
+  auto sums = torch::zeros({3}, data.image_options());
   for (std::int64_t start = 0; start < n; start += batch_size) {
-    const auto images = data.images.slice(0, start, std::min(n, start + batch_size));
+    const auto images = data.images(start, std::min(n, start + batch_size));
     // Every rank draws the whole batch's ε, so the generator stays in step with one process's.
     const auto epsilon = standard_normal_like({images.size(0), latent_dim}, noise, images);
     const RowShard rows = shard_rows(images.size(0), ranks.rank, ranks.world_size);

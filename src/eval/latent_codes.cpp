@@ -11,7 +11,7 @@ LatentCodes encode_dataset(ConvVae& model, const Dataset& data, std::int64_t bat
   const auto device = model->parameters().front().device();
   std::vector<torch::Tensor> means, log_vars;
   for (std::int64_t start = 0; start < data.size(); start += batch_size) {
-    const auto images = data.images.slice(0, start, std::min(data.size(), start + batch_size)).to(device);
+    const auto images = data.images(start, std::min(data.size(), start + batch_size)).to(device);
     auto [z_mean, z_log_var] = model->encoder->forward(images);
     means.push_back(z_mean.to(torch::kCPU));
     log_vars.push_back(z_log_var.to(torch::kCPU));

@@ -26,21 +26,21 @@ PixelLikelihood pixel_likelihood(LossKind loss, std::int64_t pixels) {
           0.5 * static_cast<double>(pixels) * std::log(M_PI)};
 }
 
-torch::Tensor importance_weighted_bound(ConvVae& model, const torch::Tensor& images, LossKind loss,
+torch::Tensor importance_weighted_bound(ConvVae& model, const ImageSource& images, LossKind loss,
                                         std::int64_t samples, std::uint64_t seed, std::int64_t max_decodes,
                                         const SampleProgress& progress) {
   TORCH_CHECK(samples >= 1, "importance_weighted_bound: samples must be at least 1");
   torch::NoGradGuard no_grad;
   model->eval();
   at::Generator noise = at::detail::createCPUGenerator(seed);
-  const std::int64_t n = images.size(0);
-  const std::int64_t pixels = images[0].numel();
+  const std::int64_t n = images.size();
+  const std::int64_t pixels = images.image_numel();
   const double constant = pixel_likelihood(loss, pixels).constant_nats;
   const std::int64_t per_pass = std::max<std::int64_t>(1, std::min(samples, max_decodes));
   const std::int64_t images_per_chunk = std::max<std::int64_t>(1, max_decodes / per_pass);
   std::vector<torch::Tensor> bounds;
   for (std::int64_t first = 0; first < n; first += images_per_chunk) {
-    const auto x = images.slice(0, first, std::min(n, first + images_per_chunk));
+    const auto x = images.between(first, std::min(n, first + images_per_chunk));
     const std::int64_t count = x.size(0);
     const auto [z_mean, z_log_var] = model->encoder->forward(x);
     const auto sigma = torch::exp(0.5 * z_log_var);

@@ -23,16 +23,16 @@ ModelEvaluation evaluate_model(ConvVae& model, const Dataset& data, const Weight
   evaluation.latent_dim = metadata.latent_dim;
   if (data.size() >= 2) {
     evaluation.active_units = active_units(encode_dataset(model, data).z_mean);
-    evaluation.encoder = encoder_health(model, data.images, batch_size);
+    evaluation.encoder = encoder_health(model, data, batch_size);
   }
-  evaluation.likelihood = pixel_likelihood(metadata.loss, data.size() > 0 ? data.images[0].numel() : 0);
+  evaluation.likelihood = pixel_likelihood(metadata.loss, data.size() > 0 ? data.pixels[0].numel() : 0);
   // The training loss uses β·KL; the bound on log p(x) needs the plain KL.
   evaluation.elbo = -(evaluation.metrics.reconstruction + evaluation.metrics.kl + evaluation.likelihood.constant_nats);
   evaluation.samples = samples;
   evaluation.seed = seed;
   if (data.size() > 0) {
     evaluation.log_likelihood =
-        importance_weighted_bound(model, data.images, metadata.loss, samples, seed, 1024, progress).mean().item<double>();
+        importance_weighted_bound(model, data, metadata.loss, samples, seed, 1024, progress).mean().item<double>();
   }
   return evaluation;
 }

@@ -26,7 +26,7 @@ DigitRows reconstruction_rows(ConvVae& model, const Dataset& test) {
   const int pairs = static_cast<int>((shown + kDigitsPerRow - 1) / kDigitsPerRow);
   const ImageShape& digit = model->image_shape();
   auto originals = torch::zeros(digit.batch(pairs * kDigitsPerRow));
-  originals.slice(0, 0, shown).copy_(test.images.slice(0, 0, shown));
+  originals.slice(0, 0, shown).copy_(test.images(0, shown));
   const auto original_bytes = image_bytes(originals);
   const auto rebuilt_bytes = image_bytes(reconstruct_from_mean(model, originals));
   DigitRows rows;

@@ -9,17 +9,17 @@ bool EncoderHealth::uses_input() const {
   return hidden_alive > 0 && z_mean_spread >= kDeadEncoderSpread;
 }
 
-EncoderHealth encoder_health(ConvVae& model, const torch::Tensor& images, std::int64_t batch_size) {
-  TORCH_CHECK(images.size(0) >= 2, "encoder_health: needs at least 2 images, got ", images.size(0));
+EncoderHealth encoder_health(ConvVae& model, const ImageSource& images, std::int64_t batch_size) {
+  TORCH_CHECK(images.size() >= 2, "encoder_health: needs at least 2 images, got ", images.size());
   TORCH_CHECK(batch_size >= 1, "encoder_health: batch_size must be at least 1, got ", batch_size);
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
-  const std::int64_t n = images.size(0);
+  const std::int64_t n = images.size();
   torch::Tensor peak;  // per hidden unit, its largest output over the images
   std::vector<torch::Tensor> means;
   for (std::int64_t start = 0; start < n; start += batch_size) {
-    const auto batch = images.slice(0, start, std::min(n, start + batch_size));
+    const auto batch = images.between(start, std::min(n, start + batch_size));
     const auto units = model->encoder->hidden(batch);
     const auto batch_peak = std::get<0>(units.max(0));
     peak = peak.defined() ? torch::maximum(peak, batch_peak) : batch_peak;

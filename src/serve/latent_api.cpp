@@ -156,7 +156,7 @@ ApiReply LatentApi::test_image(const std::string& index_text) const {
     return api_error(404, "no test image '" + index_text + "' (0 to " + std::to_string(model_.test.size() - 1) + ")");
   }
   ConvVae& model = model_.weights.model;
-  const auto image = model_.test.images.slice(0, index, index + 1);
+  const auto image = model_.test.images(index, index + 1);
   return json_reply({{"index", index},
                      {"label", model_.test_codes.labels[index].item<std::int64_t>()},
                      {"z_mean", floats(model_.test_codes.z_mean[index])},

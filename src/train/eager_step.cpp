@@ -45,12 +45,12 @@ StepResult EagerStep::take(const torch::Tensor& indices, std::int64_t epoch, std
   StepResult result;
   // Drawn exactly as the forward pass of the whole batch would draw it, so one process's run and a
   // group's take the same ε.
-  const auto epsilon = torch::randn({batch_images, fit_.model->options().latent_dim()}, fit_.train.images.options());
+  const auto epsilon = torch::randn({batch_images, fit_.model->options().latent_dim()}, fit_.train.image_options());
   const RowShard rows = own_rows(batch_images, fit_.group);
   fit_.optimizer.zero_grad();
-  result.sums = torch::zeros({3}, fit_.train.images.options());
+  result.sums = torch::zeros({3}, fit_.train.image_options());
   if (rows.size() > 0) {
-    const auto images = fit_.train.images.index_select(0, indices.slice(0, rows.begin, rows.end));
+    const auto images = fit_.train.images_at(indices.slice(0, rows.begin, rows.end));
     const VaeLoss terms = loss_with_epsilon(fit_.model, images, epsilon.slice(0, rows.begin, rows.end), options.loss,
                                             beta_now, options.precision);
     // This rank's share of the batch mean: the ranks' gradients then add up to the whole batch's.

@@ -44,10 +44,10 @@ RecordedStep::RecordedStep(const StepContext& context, MultiTensorAdam& adam)
     : fit_(context),
       adam_(adam),
       eager_(make_eager_step(context)),
-      graph_(context.train.images.device()),
+      graph_(context.train.pixels.device()),
       indices_(torch::empty({std::min(context.train.size(), context.options.batch_size)},
-                            torch::TensorOptions(torch::kLong).device(context.train.images.device()))),
-      sums_(torch::zeros({3}, torch::TensorOptions(torch::kFloat).device(context.train.images.device()))) {}
+                            torch::TensorOptions(torch::kLong).device(context.train.pixels.device()))),
+      sums_(torch::zeros({3}, torch::TensorOptions(torch::kFloat).device(context.train.pixels.device()))) {}
 
 // A short last batch, the first few steps, and every step after a failed recording.
 bool RecordedStep::goes_eagerly(std::int64_t batch_images) {
@@ -99,8 +99,8 @@ bool RecordedStep::record(double beta_now) {
 // that backward writes them rather than adding to them.
 void RecordedStep::whole_batch_step() {
   const std::int64_t batch_images = indices_.size(0);
-  const auto epsilon = torch::randn({batch_images, fit_.model->options().latent_dim()}, fit_.train.images.options());
-  const auto images = fit_.train.images.index_select(0, indices_);
+  const auto epsilon = torch::randn({batch_images, fit_.model->options().latent_dim()}, fit_.train.image_options());
+  const auto images = fit_.train.images_at(indices_);
   const VaeLoss terms =
       loss_with_epsilon(fit_.model, images, epsilon, fit_.options.loss, beta_, fit_.options.precision);
   terms.total.backward();

@@ -41,11 +41,11 @@ void prepare_output_folder(const std::string& out_dir) {
 
 Dataset first_images(const Dataset& data, std::int64_t limit) {
   if (limit <= 0 || limit >= data.size()) return data;
-  return {data.images.slice(0, 0, limit), data.labels.slice(0, 0, limit)};
+  return data.head(limit);
 }
 
 Dataset to_device(const Dataset& data, torch::Device device) {
-  return {data.images.to(device), data.labels.to(device)};
+  return data.to(device);
 }
 
 // The group of a run torchrun started, joined before anything else so that a rank failing at any

@@ -100,11 +100,11 @@ void report_batch(const StepContext& fit, std::int64_t epoch, std::int64_t batch
 
 // The training pass of one epoch; returns the sums of the reported loss, reconstruction and KL.
 torch::Tensor train_epoch(const StepContext& fit, TrainingStep& step, std::int64_t epoch, Clock::time_point start) {
-  const auto device = fit.train.images.device();
+  const auto device = fit.train.pixels.device();
   fit.model->train();
   // Drawn on the CPU generator so a seed gives the same order on every device (and every rank).
   const auto order = torch::randperm(fit.train.size(), torch::TensorOptions(torch::kLong)).to(device);
-  auto sums = torch::zeros({3}, fit.train.images.options());
+  auto sums = torch::zeros({3}, fit.train.image_options());
   FiniteLossGuard finite_guard(device);
   const double beta_now = warmup_beta(fit.options.beta, fit.options.kl_warmup, epoch);
   const std::int64_t n = fit.train.size();
@@ -149,10 +149,10 @@ std::vector<EpochMetrics> fit(ConvVae& model, torch::optim::Optimizer& optimizer
     metrics.val_loss = validation.loss;
     metrics.val_reconstruction = validation.reconstruction;
     metrics.val_kl = validation.kl;
-    if (test.size() >= 2) metrics.encoder = encoder_health(model, test.images, options.batch_size);
+    if (test.size() >= 2) metrics.encoder = encoder_health(model, test, options.batch_size);
     // After the health check, so the epoch's line reports the units that training left alive.
     if (epoch <= options.revive_epochs) {
-      const auto probe = train.images.slice(0, 0, std::min(n, kRevivalProbeImages));
+      const auto probe = train.images(0, std::min(n, kRevivalProbeImages));
       metrics.restarted_units = revive_dead_hidden_units(model, optimizer, probe, options.batch_size);
     }
     history.push_back(metrics);

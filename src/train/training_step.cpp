@@ -45,7 +45,7 @@ std::string eager_step_reason(const FitOptions& options, torch::optim::Optimizer
 }
 
 ChosenStep choose_training_step(const StepContext& context) {
-  StepPlan plan = plan_step(context.options, context.optimizer, context.train.images.device(), context.group);
+  StepPlan plan = plan_step(context.options, context.optimizer, context.train.pixels.device(), context.group);
   if (plan.recorded_adam == nullptr) return {make_eager_step(context), std::move(plan.eager_reason)};
   return {make_recorded_step(context, *plan.recorded_adam), ""};
 }

@@ -4,7 +4,7 @@ driven by python3-selenium): it loads without a console error, the map holds eve
 digit shown under the pointer has the pixels `vae_cnn decode --z` gives at that z (within one grey
 level), a stroke drawn on the pad puts a marker on the map, and a screenshot is written.
 
-    /usr/bin/python3 tests/browser/explorer_page_test.py --binary build/vae_cnn --data data/mnist \\
+    /usr/bin/python3 tests/browser/explorer_page_test.py --binary build/vae_cnn --data data/mnist-sample \\
         --work DIR --screenshot FILE.png
 
 Exit 0 when every check holds, 1 when one fails, 77 (ctest's "skipped") without chromium.

@@ -8,12 +8,51 @@
 
 namespace vae_cnn {
 
-/// One split of a data set.
+/// One split of a data set, held as the files store it (one byte per pixel: 60,000 MNIST digits take
+/// 47 MB, not 188 as float32) and turned into the model's float32 per batch.
 struct Dataset {
-  torch::Tensor images;  ///< [N,1,28,28] float32 in [0,1]
+  torch::Tensor pixels;  ///< [N,C,H,W] uint8, 0 = black .. 255
   torch::Tensor labels;  ///< [N] int64 in 0..9
   std::int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+
+  /// Images `begin`..`end` as the model takes them: float32 in [0,1] (byte / 255).
+  torch::Tensor images(std::int64_t begin, std::int64_t end) const;
+  /// The images whose indices `rows` holds (int64, on the pixels' device), as float32 in [0,1].
+  torch::Tensor images_at(const torch::Tensor& rows) const;
+  /// Every image as float32: four bytes a pixel, for sets known to be small.
+  torch::Tensor images() const { return images(0, size()); }
+  /// float32 on the pixels' device: the options of tensors computed alongside the images.
+  torch::TensorOptions image_options() const;
+  /// The first `count` images and labels (a view).
+  Dataset head(std::int64_t count) const;
+  /// The same images and labels on `device`.
+  Dataset to(const torch::Device& device) const;
+  /// Images given as floats in [0,1], stored as the nearest bytes (synthetic data of tests and tools).
+  static Dataset from_unit_floats(const torch::Tensor& images, const torch::Tensor& labels);
 };
+
+/// Images handed out a range at a time as float32: a Dataset's bytes converted per range, or float
+/// images already in memory (a probe, a test's tensor). Refers to what it was made from, which must
+/// outlive it.
+class ImageSource {
+ public:
+  ImageSource(const Dataset& data) : data_(&data) {}             // NOLINT(google-explicit-constructor)
+  ImageSource(const torch::Tensor& images) : images_(&images) {}  // NOLINT(google-explicit-constructor)
+  std::int64_t size() const { return data_ != nullptr ? data_->size() : images_->size(0); }
+  /// Images `begin`..`end`, float32.
+  torch::Tensor between(std::int64_t begin, std::int64_t end) const {
+    return data_ != nullptr ? data_->images(begin, end) : images_->slice(0, begin, end);
+  }
+  /// Values per image (C·H·W).
+  std::int64_t image_numel() const { return data_ != nullptr ? data_->pixels[0].numel() : (*images_)[0].numel(); }
+
+ private:
+  const Dataset* data_ = nullptr;
+  const torch::Tensor* images_ = nullptr;
+};
+
+/// Bytes 0..255 -> float32 in [0,1], the conversion every image goes through on its way to the model.
+torch::Tensor unit_floats(const torch::Tensor& pixels);
 
 /// A file a data folder was read from.
 struct DataFileChoice {

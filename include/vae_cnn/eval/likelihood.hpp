@@ -31,7 +31,7 @@ PixelLikelihood pixel_likelihood(LossKind loss, std::int64_t pixels);
 /// `progress`, when given, hears (samples drawn so far, samples in all) after every decode pass:
 /// K = 100,000 on the test split runs for hours.
 using SampleProgress = std::function<void(std::int64_t done, std::int64_t total)>;
-torch::Tensor importance_weighted_bound(ConvVae& model, const torch::Tensor& images, LossKind loss,
+torch::Tensor importance_weighted_bound(ConvVae& model, const ImageSource& images, LossKind loss,
                                         std::int64_t samples, std::uint64_t seed, std::int64_t max_decodes = 1024,
                                         const SampleProgress& progress = {});
 

@@ -3,6 +3,7 @@
 // decoder learns to draw the average digit. The loss alone hides it (the KL term is then ~0).
 #pragma once
 
+#include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/torch_api.hpp"
 
 #include <cstdint>
@@ -32,6 +33,6 @@ struct EncoderHealth {
 
 /// Measures the encoder on `images` ([N,1,28,28], on the model's device), in eval mode without
 /// gradients, `batch_size` images at a time. N must be at least 2.
-EncoderHealth encoder_health(ConvVae& model, const torch::Tensor& images, std::int64_t batch_size);
+EncoderHealth encoder_health(ConvVae& model, const ImageSource& images, std::int64_t batch_size);
 
 }  // namespace vae_cnn

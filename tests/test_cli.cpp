@@ -45,7 +45,7 @@ TEST(Cli, TrainOneEpochWritesWeightsAndOneFiniteMetricsRow) {
   const RunResult result = run_vae_cnn(dir, "train --epochs 1 --limit 512 --seed 1 --threads 1 --data '" +
                                                 testing::mnist_sample_dir() + "' --out '" + dir.file("w") + "'");
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_TRUE(std::filesystem::exists(dir.file("w/vae_cnn.mnist.pt")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("w/vae_cnn.mnist-sample.pt")));
   std::istringstream csv(slurp(dir.file("w/metrics.csv")));
   std::string header, row, extra;
   std::getline(csv, header);

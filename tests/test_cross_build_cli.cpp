@@ -36,7 +36,7 @@ class CrossBuild : public ::testing::Test {
     const std::string out = dir.file("w");
     const RunResult trained = testing::run_program(writer, dir, train_args(out, 1, false));
     ASSERT_EQ(trained.exit_code, 0) << trained.err;
-    const std::string weights = out + "/vae_cnn.mnist.pt";
+    const std::string weights = out + "/vae_cnn.mnist-sample.pt";
     ASSERT_EQ(testing::run_program(writer, dir, encode_args(weights, dir.file("writer.csv"))).exit_code, 0);
     const RunResult encoded = testing::run_program(reader, dir, encode_args(weights, dir.file("reader.csv")));
     ASSERT_EQ(encoded.exit_code, 0) << encoded.err;

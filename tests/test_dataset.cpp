@@ -105,7 +105,7 @@ TEST(Dataset, NameIsTheFolderName) {
 
 TEST(Dataset, RealMnistHoldsTenThousandDigitsOfEveryClass) {
   const DataSplits splits = load_data_dir(testing::mnist_sample_dir());
-  EXPECT_EQ(splits.name, "mnist");
+  EXPECT_EQ(splits.name, "mnist-sample");
   EXPECT_EQ(splits.train.size() + splits.test.size(), 10000);
   EXPECT_EQ(splits.train.size(), 8337);
   EXPECT_EQ(splits.test.size(), 1663);

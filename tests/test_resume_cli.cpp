@@ -191,7 +191,7 @@ TEST(ResumeCli, OneCommandLineServesTheFirstStartAndEveryRestart) {
   EXPECT_EQ(run(dir, small_train(dir, "3")), 2);
   const std::string refused = slurp(dir.file("err.txt"));
   EXPECT_EQ(testing::count_lines(refused), 1) << refused;
-  EXPECT_NE(refused.find("already holds a run of 1 epoch on mnist (seed 5)"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("already holds a run of 1 epoch on mnist-sample (seed 5)"), std::string::npos) << refused;
   EXPECT_NE(refused.find("--resume"), std::string::npos) << refused;
   expect_epochs_once(dir.file("w/metrics.csv"), 1);  // untouched
 
@@ -206,7 +206,7 @@ TEST(ResumeCli, StoppedAndResumedEncodesLikeTheStraightRun) {
   ASSERT_EQ(run(stopped, {"train", "--resume", "--out", stopped.file("w"), "--epochs", "2"}), 0)
       << slurp(stopped.file("err.txt"));
   for (const ScratchDir* dir : {&straight, &stopped}) {
-    ASSERT_EQ(run(*dir, {"encode", "-w", dir->file("w/vae_cnn.mnist.pt"), "--data", testing::mnist_sample_dir(), "-o",
+    ASSERT_EQ(run(*dir, {"encode", "-w", dir->file("w/vae_cnn.mnist-sample.pt"), "--data", testing::mnist_sample_dir(), "-o",
                          dir->file("codes.csv")}),
               0);
   }
@@ -219,7 +219,7 @@ TEST(ResumeCli, StoppedAndResumedEncodesLikeTheStraightRun) {
 TEST(ResumeCli, DecodeWritesA28x28Png) {
   ScratchDir dir;
   ASSERT_EQ(run(dir, small_train(dir, "1")), 0);
-  ASSERT_EQ(run(dir, {"decode", "-w", dir.file("w/vae_cnn.mnist.pt"), "--z", "0.5,-1", "-o", dir.file("d.png")}), 0)
+  ASSERT_EQ(run(dir, {"decode", "-w", dir.file("w/vae_cnn.mnist-sample.pt"), "--z", "0.5,-1", "-o", dir.file("d.png")}), 0)
       << slurp(dir.file("err.txt"));
   const std::string png = slurp(dir.file("d.png"));
   ASSERT_GT(png.size(), 24u);
@@ -231,7 +231,7 @@ TEST(ResumeCli, DecodeWritesA28x28Png) {
   };
   EXPECT_EQ(word(16), 28u);
   EXPECT_EQ(word(20), 28u);
-  EXPECT_EQ(run(dir, {"decode", "-w", dir.file("w/vae_cnn.mnist.pt"), "--z", "1,2,3"}), 2);
+  EXPECT_EQ(run(dir, {"decode", "-w", dir.file("w/vae_cnn.mnist-sample.pt"), "--z", "1,2,3"}), 2);
   EXPECT_NE(slurp(dir.file("err.txt")).find("latent size of 2"), std::string::npos);
 }
 
@@ -241,7 +241,7 @@ TEST(ResumeCli, PythonReadsTheWeightsAndEncodesTheSame) {
                                          std::string(VAE_CNN_SOURCE_DIR) + "/.venv-libtorch/bin/python"};
   ScratchDir dir;
   ASSERT_EQ(run(dir, small_train(dir, "1")), 0);
-  ASSERT_EQ(run(dir, {"encode", "-w", dir.file("w/vae_cnn.mnist.pt"), "--data", testing::mnist_sample_dir(), "-o",
+  ASSERT_EQ(run(dir, {"encode", "-w", dir.file("w/vae_cnn.mnist-sample.pt"), "--data", testing::mnist_sample_dir(), "-o",
                       dir.file("cpp.csv")}),
             0);
   int tried = 0;
@@ -249,7 +249,7 @@ TEST(ResumeCli, PythonReadsTheWeightsAndEncodesTheSame) {
     if (std::system(("'" + python + "' -c 'import torch' >/dev/null 2>&1").c_str()) != 0) continue;
     ++tried;
     const std::string command = "'" + python + "' '" + std::string(VAE_CNN_SOURCE_DIR) + "/scripts/vae_cnn_model.py' encode '" +
-                                dir.file("w/vae_cnn.mnist.pt") + "' '" + testing::mnist_sample_dir() + "' > '" +
+                                dir.file("w/vae_cnn.mnist-sample.pt") + "' '" + testing::mnist_sample_dir() + "' > '" +
                                 dir.file("py.csv") + "'";
     ASSERT_EQ(std::system(command.c_str()), 0) << python;
     const auto comparison = testing::compare_encodings(slurp(dir.file("cpp.csv")), slurp(dir.file("py.csv")));

@@ -36,8 +36,11 @@ struct Dataset {
 /// outlive it.
 class ImageSource {
  public:
-  ImageSource(const Dataset& data) : data_(&data) {}             // NOLINT(google-explicit-constructor)
-  ImageSource(const torch::Tensor& images) : images_(&images) {}  // NOLINT(google-explicit-constructor)
+  // Implicit on purpose: callers pass a Dataset or a tensor where an ImageSource is taken.
+  // cppcheck-suppress noExplicitConstructor
+  ImageSource(const Dataset& data) : data_(&data) {}
+  // cppcheck-suppress noExplicitConstructor
+  ImageSource(const torch::Tensor& images) : images_(&images) {}
   std::int64_t size() const { return data_ != nullptr ? data_->size() : images_->size(0); }
   /// Images `begin`..`end`, float32.
   torch::Tensor between(std::int64_t begin, std::int64_t end) const {

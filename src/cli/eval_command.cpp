@@ -97,7 +97,7 @@ int run_eval(const EvalCommand& command) {
   }
   Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
   if (data.size() == 0) throw DataError(data_dir, "the " + split + " split has no images");
-  data.pixels = data.pixels.to(resolve_device(command.device));
+  data = data.to(resolve_device(command.device));
   SampleProgressLine progress_line;
   const ModelEvaluation result = evaluate_model(weights.model, data, meta, command.samples, command.seed, 128,
                                                 [&](std::int64_t done, std::int64_t total) { progress_line(done, total); });

@@ -13,7 +13,14 @@
 
 namespace vae_cnn {
 
-torch::Tensor unit_floats(const torch::Tensor& pixels) { return pixels.to(torch::kFloat32).div_(255.0f); }
+torch::Tensor unit_floats(const torch::Tensor& pixels) {
+  torch::Tensor floats = pixels.to(torch::kFloat32);
+  if (pixels.device().is_cpu()) return floats.div_(255.0f);
+  // CUDA divides by a CPU scalar as a multiplication by its reciprocal, one bit off the quotient for
+  // 126 of the 256 bytes; a divisor that lives on the device is divided by exactly, as the CPU does,
+  // so a run gets the same images on either device (and the same as when the CPU converted them).
+  return floats.div_(torch::full({}, 255.0f, floats.options()));
+}
 
 torch::Tensor Dataset::images(std::int64_t begin, std::int64_t end) const {
   return unit_floats(pixels.slice(0, begin, end));
@@ -86,14 +93,13 @@ namespace {
 
 // Grey bytes (count images) and their labels as tensors: pixels [count,1,28,28] uint8, which take
 // over the vector's memory rather than copying it (a copy would double the peak of a large set).
+// The deleter shares the vector, so it is freed once whether from_blob succeeds or throws.
 Dataset as_tensors(std::vector<std::uint8_t>& pixels, std::vector<std::uint8_t>& labels) {
   const auto count = static_cast<std::int64_t>(labels.size());
   Dataset dataset;
-  auto owned = std::make_unique<std::vector<std::uint8_t>>(std::move(pixels));
-  std::vector<std::uint8_t>* const bytes = owned.get();
+  auto bytes = std::make_shared<std::vector<std::uint8_t>>(std::move(pixels));
   dataset.pixels = torch::from_blob(bytes->data(), {count, 1, kImageSide, kImageSide},
-                                    [bytes](void*) { delete bytes; }, torch::kUInt8);
-  owned.release();  // the tensor's deleter owns the bytes now
+                                    [bytes](void*) mutable { bytes.reset(); }, torch::kUInt8);
   dataset.labels = torch::from_blob(labels.data(), {count}, torch::kUInt8).to(torch::kInt64);
   return dataset;
 }

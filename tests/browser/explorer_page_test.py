@@ -192,7 +192,8 @@ def main():
                         "--latent-dim", args.latent_dim,
                         "--lr-warmup", "0", "--threads", "2", "--overwrite", "--out", model], check=True,
                        stdout=subprocess.DEVNULL)
-        args.weights = os.path.join(model, "vae_cnn.mnist.pt")
+        # Weights are named after the data folder they were trained on.
+        args.weights = os.path.join(model, f"vae_cnn.{os.path.basename(os.path.normpath(args.data))}.pt")
     failures = []
     with open(os.path.join(args.work, "serve.err"), "w") as log:
         server, url = start_server(args.binary, args.weights, args.data, log)

@@ -98,8 +98,11 @@ Dataset as_tensors(std::vector<std::uint8_t>& pixels, std::vector<std::uint8_t>&
   const auto count = static_cast<std::int64_t>(labels.size());
   Dataset dataset;
   auto bytes = std::make_shared<std::vector<std::uint8_t>>(std::move(pixels));
-  dataset.pixels = torch::from_blob(bytes->data(), {count, 1, kImageSide, kImageSide},
-                                    [bytes](void*) mutable { bytes.reset(); }, torch::kUInt8);
+  const auto release = [bytes](void* data) mutable {
+    static_cast<void>(data);
+    bytes.reset();
+  };
+  dataset.pixels = torch::from_blob(bytes->data(), {count, 1, kImageSide, kImageSide}, release, torch::kUInt8);
   dataset.labels = torch::from_blob(labels.data(), {count}, torch::kUInt8).to(torch::kInt64);
   return dataset;
 }

@@ -64,7 +64,8 @@ int run_interpolate(const InterpolateCommand& command) {
     }
   }
   const Dataset& test = sample.images;  // [0] is image `from`, [1] image `to`
-  const auto digits = interpolation_digits(weights.model, test.images(0, 1)[0], test.images(1, 2)[0], command.steps);
+  const torch::Tensor ends = test.images();
+  const auto digits = interpolation_digits(weights.model, ends[0], ends[1], command.steps);
   DigitGridLayout layout;
   layout.columns = static_cast<int>(command.steps + 2);
   layout.digit = weights.model->image_shape();

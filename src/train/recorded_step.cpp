@@ -47,7 +47,7 @@ RecordedStep::RecordedStep(const StepContext& context, MultiTensorAdam& adam)
       graph_(context.train.pixels.device()),
       indices_(torch::empty({std::min(context.train.size(), context.options.batch_size)},
                             torch::TensorOptions(torch::kLong).device(context.train.pixels.device()))),
-      sums_(torch::zeros({3}, torch::TensorOptions(torch::kFloat).device(context.train.pixels.device()))) {}
+      sums_(torch::zeros({3}, context.train.image_options())) {}
 
 // A short last batch, the first few steps, and every step after a failed recording.
 bool RecordedStep::goes_eagerly(std::int64_t batch_images) {

@@ -23,8 +23,11 @@ Every (program, loss, seed) run is one job of a queue that --jobs workers take i
   s/epoch      median training-pass seconds of epochs 2..N (metrics.csv's `seconds`, the reference's
                `seconds`; epoch 1 alone when N is 1).
 
-Stoppable (Ctrl-C or SIGTERM stops the runs under way) and restartable: a run finished in --work is
-read back, an unfinished one starts over. Every finished run is appended to --results
+Stoppable (Ctrl-C or SIGTERM stops the runs under way, as does the end of a session) and restartable:
+a run finished in --work is read back, an unfinished one continues from its last epoch (vae_cnn's
+--resume, the reference's --checkpoint: both restore the weights, Adam and the random generators, so
+the run ends as one never stopped would); `starts` counts how many times it was started, and its
+s/epoch then mixes the loads of those sessions. Every finished run is appended to --results
 (measurements/parity_full_mnist.csv, kept in git) with the data set, CPU and commit; the file is read
 first, so a sweep goes on across sessions and machines. --report-only prints what is there without
 training. Only the standard library: the reference itself imports torch (Debian's python3-torch).
@@ -51,7 +54,7 @@ DEAD_SPREAD = 0.01  # kDeadEncoderSpread, include/vae_cnn/model/encoder_health.h
 STARVED_ALIVE = 2   # as scripts/seed_sweep.py counts starved encoders
 RESULT_FIELDS = ["program", "loss", "seed", "epochs", "data", "train_images", "test_images", "test_loss",
                  "reconstruction", "kl", "units_alive", "hidden_units", "z_mean_spread", "class",
-                 "seconds_per_epoch", "threads", "cpu", "commit", "date"]
+                 "seconds_per_epoch", "threads", "starts", "cpu", "commit", "date"]
 KEY_FIELDS = ("program", "loss", "seed", "epochs", "data", "train_images", "test_images")
 
 
@@ -145,8 +148,9 @@ def job_command(args, program, loss, seed):
         out = os.path.join(job_dir(args, program, loss, seed), "run")
         command = [args.binary, "train", "--data", args.data, "--device", "cpu", "--out", out]
         return command + train_options(args, loss, seed)
-    return (["/usr/bin/python3", os.path.join(ROOT, "scripts", "reference_train.py"), args.data, "--validate"]
-            + train_options(args, loss, seed))
+    checkpoint = os.path.join(job_dir(args, program, loss, seed), "reference.ckpt")
+    return (["/usr/bin/python3", os.path.join(ROOT, "scripts", "reference_train.py"), args.data, "--validate",
+             "--checkpoint", checkpoint] + train_options(args, loss, seed))
 
 
 def median_seconds(seconds):
@@ -188,12 +192,17 @@ def reference_figures(directory, epochs):
             text = f.read()
     except FileNotFoundError:
         return None
-    seconds = [float(s) for s in re.findall(r"^epoch \d+ .*? seconds (\S+) ", text, re.MULTILINE)]
-    last = re.search(rf"^epoch {epochs} .* val_loss (\S+) val_reconstruction (\S+) val_kl (\S+)", text, re.MULTILINE)
-    health = re.search(r"^encoder alive (\d+)/(\d+) z_mean_spread (\S+)$", text, re.MULTILINE)
-    if len(seconds) != epochs or not last or not health:
+    # An epoch run again after a stop is printed again: its last line counts, as does the last health line.
+    lines = {int(e): line for e, line in re.findall(r"^epoch (\d+) (.*)$", text, re.MULTILINE)}
+    if sorted(lines) != list(range(1, epochs + 1)):
         return None
-    return figures(*(float(v) for v in last.groups()), int(health[1]), int(health[2]), float(health[3]), seconds)
+    seconds = [float(re.search(r" seconds (\S+) ", lines[epoch])[1]) for epoch in range(1, epochs + 1)]
+    last = re.search(r" val_loss (\S+) val_reconstruction (\S+) val_kl (\S+)", lines[epochs])
+    health = re.findall(r"^encoder alive (\d+)/(\d+) z_mean_spread (\S+)$", text, re.MULTILINE)
+    if not last or not health:
+        return None
+    alive, units, spread = health[-1]
+    return figures(*(float(v) for v in last.groups()), int(alive), int(units), float(spread), seconds)
 
 
 def finished_figures(args, program, loss, seed):
@@ -226,20 +235,37 @@ def run_logged(command, log, env=None):
         raise RuntimeError(f"{' '.join(command)} failed (exit {process.returncode}); see {log}")
 
 
+def starts(directory):
+    try:
+        with open(os.path.join(directory, "starts")) as f:
+            return int(f.read())
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 def train(args, program, loss, seed):
-    # Always from scratch, never resumed: the reference keeps no checkpoint, so its side of a pair can
-    # only start over from the seed, and a pair compares one uninterrupted random stream per side, the
-    # same draws in the same order from the seed on. (vae_cnn's --resume restores its generators, but a
-    # pair that straddles a resume on one side only would rest on that, and its timings would mix the
-    # loads of two sessions.)
+    # A 50-epoch pair takes longer than a session, so an unfinished run started by the same command goes
+    # on from its checkpoint: both programs restore every generator, so the draws stay those of one
+    # uninterrupted run from the seed (tests/reference_checkpoint_test.sh, and vae_cnn's resume tests).
     directory = job_dir(args, program, loss, seed)
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory)
     command = job_command(args, program, loss, seed)
-    with open(os.path.join(directory, "command.json"), "w") as f:
-        json.dump(command, f)
+    checkpoint = (os.path.join(directory, "run", "checkpoint.pt") if program == "vae_cnn"
+                  else os.path.join(directory, "reference.ckpt"))
+    try:
+        with open(os.path.join(directory, "command.json")) as f:
+            same_command = json.load(f) == command
+    except (FileNotFoundError, json.JSONDecodeError):
+        same_command = False
+    resume = same_command and os.path.exists(checkpoint)
+    if not resume:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+        with open(os.path.join(directory, "command.json"), "w") as f:
+            json.dump(command, f)
+    with open(os.path.join(directory, "starts"), "w") as f:
+        f.write(str(starts(directory) + 1))
     log = os.path.join(directory, "train.out" if program == "vae_cnn" else "reference.log")
-    run_logged(command, log)
+    run_logged(command + (["--resume"] if resume and program == "vae_cnn" else []), log)
     if program == "vae_cnn":
         out = os.path.join(directory, "run")
         weights = [name for name in os.listdir(out) if name.startswith("vae_cnn.") and name.endswith(".pt")]
@@ -261,7 +287,8 @@ def run_job(args, setting, program, loss, seed):
         if found is None:
             where = job_dir(args, program, loss, seed)
             raise RuntimeError(f"{program} {loss} seed {seed} ended without its figures; see {where}")
-    row = dict(key, **found, threads="1", cpu=args.cpu, commit=args.commit,
+    started = max(1, starts(job_dir(args, program, loss, seed)))
+    row = dict(key, **found, threads="1", starts=str(started), cpu=args.cpu, commit=args.commit,
                date=datetime.date.today().isoformat())
     record(args.results, row)
     print(f"finished {program} {loss} seed {seed}: test loss {row['test_loss']}, {row['units_alive']}/"

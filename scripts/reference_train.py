@@ -6,6 +6,7 @@ optimizer, trained the way a plain PyTorch port does it, on the same IDX files a
                                                          [--seed N] [--limit N] [--validate] [--device cpu|cuda]
                                                          [--init keras|torch] [--lr-warmup N] [--revive N]
                                                          [--precision fp32|bf16] [--compile]
+                                                         [--checkpoint FILE]
 
 Prints one line per epoch: "epoch E images_per_second X seconds S loss L" (training pass only,
 as `vae_cnn train`'s metrics.csv counts it), and at the end, on a GPU, "peak_gpu_mib M" (the
@@ -24,6 +25,13 @@ same shuffled order on every rank; only rank 0 prints: images/s of the whole epo
 --precision bf16 runs the forward pass under torch.autocast to bfloat16 and the loss in fp32, as
 `vae_cnn train --precision bf16` does; --compile passes the training forward through torch.compile
 (its first epoch includes the compilation).
+
+--checkpoint FILE saves the model, Adam's state, the default generator and the step count after every
+epoch (written aside, then renamed over FILE) and, when FILE exists, continues from it: the epochs
+after it draw the same numbers and give the same weights as a run never stopped, so a 50-epoch run
+can span sessions. An epoch ended but not yet saved is run again and printed again; its second line
+is the one that counts (scripts/parity.py reads the last line of each epoch). A checkpoint of other
+options is refused.
 """
 import argparse
 import os
@@ -158,6 +166,37 @@ def revive_dead_hidden_units(model, optimizer, probe, batch_size):
     return len(dead)
 
 
+def checkpoint_options(args):
+    """The options a checkpoint must have been made with to continue this run."""
+    keep = ("data_dir", "batch_size", "limit", "bce", "seed", "validate", "init", "lr_warmup", "revive",
+            "precision")
+    return {name: getattr(args, name) for name in keep}
+
+
+def load_checkpoint(path, args, model, optimizer):
+    """(epochs done, steps taken) from `path`, restoring the model, Adam and the default generator;
+    (0, 0) when there is none. Exits with one line when it was made with other options."""
+    if not path or not os.path.exists(path):
+        return 0, 0
+    saved = torch.load(path)
+    expected = checkpoint_options(args)
+    differing = [f"{name} {saved['options'].get(name)!r}, not {value!r}" for name, value in expected.items()
+                 if saved["options"].get(name) != value]
+    if differing:
+        sys.exit(f"reference_train: {path}: made with other options: {'; '.join(differing)}")
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    torch.set_rng_state(saved["rng"])
+    return saved["epoch"], saved["steps_taken"]
+
+
+def save_checkpoint(path, args, model, optimizer, epoch, steps_taken):
+    aside = path + ".writing"
+    torch.save({"options": checkpoint_options(args), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "rng": torch.get_rng_state(), "epoch": epoch, "steps_taken": steps_taken}, aside)
+    os.replace(aside, path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir")
@@ -178,6 +217,7 @@ def main():
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                         help="bf16: the forward pass under autocast to bfloat16, as vae_cnn train --precision")
     parser.add_argument("--compile", action="store_true", help="the training forward through torch.compile")
+    parser.add_argument("--checkpoint", help="save after every epoch; continue from it when it exists (CPU, one rank)")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
@@ -203,9 +243,11 @@ def main():
     if world_size > 1:
         torch.distributed.init_process_group("gloo")
         step = torch.nn.parallel.DistributedDataParallel(step)
+    if args.checkpoint and (world_size > 1 or device.type != "cpu"):
+        sys.exit("reference_train: --checkpoint saves only the CPU generator: one process on the CPU")
     n = images.shape[0]
-    steps_taken = 0
-    for epoch in range(1, args.epochs + 1):
+    epochs_done, steps_taken = load_checkpoint(args.checkpoint, args, model, optimizer)
+    for epoch in range(epochs_done + 1, args.epochs + 1):
         order = torch.randperm(n).to(device)
         total = 0.0
         start = time.perf_counter()
@@ -235,6 +277,8 @@ def main():
             line += f" revived {revived}"
         if rank == 0:
             print(line, flush=True)
+        if args.checkpoint:
+            save_checkpoint(args.checkpoint, args, model, optimizer, epoch, steps_taken)
     if test_images is not None and rank == 0:
         # After the last epoch (its restarts included), as `vae_cnn eval` measures the saved weights.
         alive, units, spread = encoder_health(model, test_images, args.batch_size)

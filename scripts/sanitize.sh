@@ -17,5 +17,5 @@ export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
 cd "$build"
 # Not the two explorer-page tests: they test the page's JavaScript in Chromium (two minutes of CPU
 # here); the server code they drive runs under the sanitizers in ServeCli, ServeHostileCli, ServeLoad
-# and the serve_api fuzz target. Not FetchData either: a shell script, none of our C++.
-ctest --output-on-failure -j "$(nproc)" -E '^(ExplorerPage|ExplorerPageLatent3|FetchData)$'
+# and the serve_api fuzz target. Not FetchData or ReferenceCheckpoint either: scripts, none of our C++.
+ctest --output-on-failure -j "$(nproc)" -E '^(ExplorerPage|ExplorerPageLatent3|FetchData|ReferenceCheckpoint)$'

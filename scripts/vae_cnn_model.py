@@ -6,7 +6,10 @@ The layers and tensor names are those of the C++ ConvVae (docs/DESIGN.md), so th
 
     from vae_cnn_model import load_weights
     model, meta = load_weights("vae_cnn_weights/vae_cnn.mnist.pt")
-    z_mean, z_log_var = model.encoder(images)          # images: [N,1,28,28] in [0,1]
+    z_mean, z_log_var = model.encoder(images)          # images: [N,C,H,W] in [0,1], C,H,W = meta["image_shape"]
+
+The layers are sized from the image shape as the seed's recipe does (two stride-2 convolutions, Dense(16),
+the latent; the decoder mirrors it into C channels): 134,165 parameters at the default 1×28×28.
 
 Run as a script it encodes a split like `vae_cnn encode` (used by the test suite to check that
 Python and C++ agree):
@@ -26,11 +29,12 @@ from torch.nn import functional as F
 
 
 class Encoder(nn.Module):
-    def __init__(self, latent_dim=2):
+    def __init__(self, latent_dim=2, image_shape=(1, 28, 28)):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, stride=2, padding=1)   # 32x14x14
-        self.conv2 = nn.Conv2d(32, 64, 3, stride=2, padding=1)  # 64x7x7
-        self.fc = nn.Linear(64 * 7 * 7, 16)
+        channels, height, width = image_shape
+        self.conv1 = nn.Conv2d(channels, 32, 3, stride=2, padding=1)  # 32x14x14 for 1x28x28
+        self.conv2 = nn.Conv2d(32, 64, 3, stride=2, padding=1)        # 64x7x7
+        self.fc = nn.Linear(64 * (height // 4) * (width // 4), 16)
         self.z_mean = nn.Linear(16, latent_dim)
         self.z_log_var = nn.Linear(16, latent_dim)
 
@@ -40,16 +44,18 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, latent_dim=2):
+    def __init__(self, latent_dim=2, image_shape=(1, 28, 28)):
         super().__init__()
-        self.fc = nn.Linear(latent_dim, 64 * 7 * 7)
+        channels, height, width = image_shape
+        self.feature_shape = (64, height // 4, width // 4)
+        self.fc = nn.Linear(latent_dim, 64 * (height // 4) * (width // 4))
         self.deconv1 = nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1)  # 64x14x14
         self.deconv2 = nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1)  # 32x28x28
-        self.deconv3 = nn.ConvTranspose2d(32, 1, 3, stride=1, padding=1)                     # 1x28x28
+        self.deconv3 = nn.ConvTranspose2d(32, channels, 3, stride=1, padding=1)              # 1x28x28
 
     def forward(self, z):
         """Logits of the pixels; torch.sigmoid gives the image."""
-        h = F.relu(self.fc(z)).view(-1, 64, 7, 7)
+        h = F.relu(self.fc(z)).view(-1, *self.feature_shape)
         return self.deconv3(F.relu(self.deconv2(F.relu(self.deconv1(h)))))
 
 
@@ -67,10 +73,10 @@ def keras_init_(model):
 
 
 class ConvVae(nn.Module):
-    def __init__(self, latent_dim=2):
+    def __init__(self, latent_dim=2, image_shape=(1, 28, 28)):
         super().__init__()
-        self.encoder = Encoder(latent_dim)
-        self.decoder = Decoder(latent_dim)
+        self.encoder = Encoder(latent_dim, image_shape)
+        self.decoder = Decoder(latent_dim, image_shape)
 
     def forward(self, x):
         z_mean, z_log_var = self.encoder(x)
@@ -93,7 +99,7 @@ def load_weights(path):
         data = torch.load(path, map_location="cpu")
     if not isinstance(data, dict) or data.get("format") != "vae_cnn.weights":
         raise ValueError(f"{path}: not a vae_cnn weights file")
-    model = ConvVae(data["latent_dim"])
+    model = ConvVae(data["latent_dim"], tuple(data.get("image_shape", (1, 28, 28))))
     model.load_state_dict(data["state_dict"])
     model.eval()
     return model, {k: v for k, v in data.items() if k != "state_dict"}

@@ -264,7 +264,7 @@ TEST(FileSafety, AnEmptyFileNameIsAUsageErrorNamingTheOption) {
       {{"plot", "-w", ""}, "-w/--weights: the file name is empty"},
       {{"plot", "-w", "x.pt", "--data", ""}, "--data: the file name is empty"},
       {{"train", "--out", ""}, "--out must be a folder name: it is empty"},
-      {{"train", "--data", ""}, "--data must be a folder name: it is empty"},
+      {{"train", "--data", ""}, "--data must be a folder or file name: it is empty"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv{"vae_cnn"};

@@ -132,10 +132,44 @@ TEST(ConvVae, SaysItsImageShapeAndRefusesOneItsLayersCannotTake) {
   torch::NoGradGuard no_grad;
   EXPECT_EQ(model->decode(torch::zeros({4, 2})).sizes(), shape.batch(4));
   EXPECT_EQ(model->forward(torch::zeros(shape.batch(3))).reconstruction.sizes(), shape.batch(3));
-  for (const ImageShape other : {ImageShape{3, 28, 28}, ImageShape{1, 32, 32}, ImageShape{1, 28, 14}}) {
+  for (const ImageShape other : {ImageShape{2, 28, 28}, ImageShape{4, 32, 32}, ImageShape{0, 28, 28}}) {
     testing::expect_throw_with<std::invalid_argument>([&] { ConvVae refused(ConvVaeOptions().image_shape(other)); },
-                                                      {to_string(other), "is not [1, 28, 28]"});
+                                                      {to_string(other), "channels, expected 1 (grey) or 3 (RGB)"});
   }
+  for (const ImageShape other : {ImageShape{1, 30, 28}, ImageShape{3, 32, 2}, ImageShape{1, 0, 28},
+                                 ImageShape{1, 260, 260}, ImageShape{3, -4, 32}}) {
+    testing::expect_throw_with<std::invalid_argument>([&] { ConvVae refused(ConvVaeOptions().image_shape(other)); },
+                                                      {to_string(other), "is not a multiple of 4 from 4 to 256"});
+  }
+}
+
+// The seed's recipe for any C×H×W: the layers are sized from the shape, the decoder draws it back,
+// and the fast CPU kernels (single-channel paths only at C = 1) agree with LibTorch's layers.
+TEST(ConvVae, BuildsTheSeedsRecipeForColourAndOtherSizes) {
+  for (const ImageShape shape : {ImageShape{3, 32, 32}, ImageShape{1, 16, 24}, ImageShape{3, 8, 4}}) {
+    torch::manual_seed(3);
+    ConvVae fast(ConvVaeOptions().image_shape(shape));
+    torch::manual_seed(3);
+    ConvVae plain(ConvVaeOptions().image_shape(shape).fast_cpu_kernels(false));
+    EXPECT_EQ(fast->image_shape(), shape);
+    EXPECT_EQ(fast->encoder->conv1->weight.size(1), shape.channels);
+    EXPECT_EQ(fast->decoder->deconv3->weight.size(1), shape.channels);
+    EXPECT_EQ(fast->encoder->fc->weight.size(1), 64 * (shape.height / 4) * (shape.width / 4));
+    const auto x = torch::rand(shape.batch(5));
+    const auto epsilon = torch::randn({5, 2});
+    const VaeOutput out = fast->forward_with_epsilon(x, epsilon);
+    const VaeOutput reference = plain->forward_with_epsilon(x, epsilon);
+    EXPECT_EQ(out.reconstruction.sizes(), shape.batch(5));
+    EXPECT_TRUE(torch::allclose(out.logits, reference.logits, 1e-4, 1e-4)) << to_string(shape);
+    (out.logits.sum() + out.z_mean.sum()).backward();
+    (reference.logits.sum() + reference.z_mean.sum()).backward();
+    EXPECT_TRUE(torch::allclose(fast->encoder->conv1->weight.grad(), plain->encoder->conv1->weight.grad(), 1e-3, 1e-3));
+    EXPECT_TRUE(torch::allclose(fast->decoder->deconv3->weight.grad(), plain->decoder->deconv3->weight.grad(), 1e-3,
+                                1e-3));
+  }
+  // 3×32×32: 896 + 18,496 + 65,552 + 34 + 34 (encoder) + 12,288 + 36,928 + 18,464 + 867 (decoder).
+  EXPECT_EQ(count_parameters(*ConvVae(ConvVaeOptions().image_shape({3, 32, 32}))), 153559);
+  EXPECT_EQ(count_parameters(*ConvVae()), 134165);
 }
 
 TEST(ConvVae, TensorNamesFollowThePyTorchModule) {
@@ -163,6 +197,18 @@ TEST(ModelSummary, TablesCarryTheTotals) {
   EXPECT_NE(text.find("conv2 (Conv2d 3x3 s2 + ReLU)"), std::string::npos);
   EXPECT_NE(text.find("(None, 64, 7, 7)"), std::string::npos);
   EXPECT_NE(text.find("18,496"), std::string::npos);
+}
+
+TEST(ModelSummary, FollowsTheImageShape) {
+  ConvVae model(ConvVaeOptions().image_shape({3, 32, 32}));
+  const std::string text = model_summary(model);
+  EXPECT_NE(text.find("(None, 3, 32, 32)"), std::string::npos) << text;
+  EXPECT_NE(text.find("(None, 64, 8, 8)"), std::string::npos) << text;
+  EXPECT_NE(text.find("Total params: 153,559"), std::string::npos) << text;
+  // The decoder draws the shape back.
+  const auto decoder = text.find("Model: \"decoder\"");
+  ASSERT_NE(decoder, std::string::npos);
+  EXPECT_NE(text.find("(None, 3, 32, 32)", text.find("deconv3", decoder)), std::string::npos) << text;
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ std::map<std::string, std::string> other_values(const std::string& data, const s
           {"beta", "0.5"},        {"kl_warmup", "2"},       {"lr_warmup", "7"},       {"precision", "bf16"},
           {"revive_epochs", "0"}, {"device", "auto"},       {"cuda_graph", "false"},  {"threads", "2"},
           {"seed", "12"},         {"limit", "200"},         {"out_dir", out},         {"group_timeout_seconds", "60"},
-          {"overwrite", "true"}};
+          {"overwrite", "true"},  {"image_size", "32"},     {"channels", "3"},        {"test_fraction", "0.25"}};
 }
 
 // The data folder of small_real_run under another path, with the same data set name.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <sstream>
 
 #include "test_support.hpp"
 #include "vae_cnn/errors.hpp"
@@ -130,7 +131,8 @@ TEST(WeightsRecords, MetadataOutOfBoundsIsRefused) {
   refused("beta", -1.0, "expected a number from 0 to 1000000");
   refused("epochs", std::int64_t{-3}, "expected 0 to 1000000");
   refused("dataset", std::string("../../etc"), "not a folder name");
-  refused("image_shape", c10::List<std::int64_t>({1, 32, 32}), "is not [1, 28, 28]");
+  refused("image_shape", c10::List<std::int64_t>({1, 30, 28}), "height 30 is not a multiple of 4");
+  refused("image_shape", c10::List<std::int64_t>({2, 28, 28}), "2 channels, expected 1 (grey) or 3 (RGB)");
 }
 
 TEST(WeightsRecords, CheckpointOptionsOutOfBoundsAreRefused) {
@@ -169,6 +171,47 @@ TEST(WeightsRecords, WeightsPythonResavedLoad) {
     EXPECT_EQ(loaded.metadata.dataset, "mnist");
   }
   if (tried == 0) GTEST_SKIP() << "no python3-torch";
+}
+
+// A colour model's weights carry its shape and class names; Python's loader builds the same layers
+// from them and computes the same z_mean.
+TEST(WeightsRecords, AColourModelTravelsWithItsShapeAndClassNames) {
+  ScratchDir dir;
+  torch::manual_seed(5);
+  ConvVae model(ConvVaeOptions().image_shape({3, 32, 32}));
+  WeightsMetadata metadata;
+  metadata.dataset = "tinted";
+  metadata.class_names = {"cat", "dog", "red fox"};
+  metadata.test_fraction = 0.25;
+  save_weights(dir.file("colour.pt"), model, metadata);
+  LoadedWeights loaded = load_weights(dir.file("colour.pt"));
+  EXPECT_EQ(loaded.model->image_shape(), (ImageShape{3, 32, 32}));
+  EXPECT_EQ(loaded.metadata.class_names, metadata.class_names);
+  EXPECT_DOUBLE_EQ(loaded.metadata.test_fraction, 0.25);
+  // The same images on both sides, made without a generator: (i mod 97) / 96.
+  torch::NoGradGuard no_grad;
+  const auto images = torch::arange(4 * 3 * 32 * 32, torch::kFloat).remainder(97).div(96).view({4, 3, 32, 32});
+  const auto z_mean = loaded.model->encoder->forward(images).first;
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3-torch";
+  const std::string script =
+      "import sys, torch; sys.path.insert(0, sys.argv[1]); from vae_cnn_model import load_weights; "
+      "model, meta = load_weights(sys.argv[2]); "
+      "x = torch.arange(4 * 3 * 32 * 32, dtype=torch.float).remainder(97).div(96).view(4, 3, 32, 32); "
+      "print(meta['class_names'], list(meta['image_shape']), sum(p.numel() for p in model.parameters())); "
+      "print(' '.join(f'{v:.6f}' for v in model.encoder(x)[0].flatten().tolist()))";
+  const std::string command = "/usr/bin/python3 -c \"" + script + "\" '" + std::string(VAE_CNN_SOURCE_DIR) +
+                              "/scripts' '" + dir.file("colour.pt") + "' > '" + dir.file("out.txt") + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::istringstream out(slurp(dir.file("out.txt")));
+  std::string described;
+  std::getline(out, described);
+  EXPECT_EQ(described, "['cat', 'dog', 'red fox'] [3, 32, 32] 153559");
+  const auto flat = z_mean.flatten();
+  for (std::int64_t i = 0; i < flat.numel(); ++i) {
+    double value = 0;
+    ASSERT_TRUE(out >> value) << "Python printed fewer z_mean values than " << flat.numel();
+    EXPECT_NEAR(value, flat[i].item<double>(), 1e-4) << i;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The layer table of docs/DESIGN.md ("The model"). Keras' "same" padding at stride 2 is padding 1
 // here (and output padding 1 for the transposed convolutions): it gives the table's 14x14, 7x7,
-// 14x14, 28x28.
+// 14x14, 28x28. Other image shapes follow the seed's recipe, which sizes the layers from the input
+// (`shape = K.int_shape(x)`): sides halved twice, C channels in and out.
 #include "vae_cnn/model/conv_vae.hpp"
 
 #include <stdexcept>
@@ -18,8 +19,19 @@ torch::Tensor draw_epsilon(at::IntArrayRef shape, c10::optional<at::Generator> n
 
 constexpr std::int64_t kHidden = 16;
 constexpr std::int64_t kFeatureChannels = 64;
-constexpr std::int64_t kFeatureSide = 7;
-constexpr std::int64_t kFeatures = kFeatureChannels * kFeatureSide * kFeatureSide;  // 3136
+constexpr std::int64_t kSideDivisor = 4;  // two stride-2 convolutions
+
+// The flattened features between the convolutions and Dense(16): 64×7×7 = 3136 for 1×28×28.
+std::int64_t feature_count(const ImageShape& shape) {
+  return kFeatureChannels * (shape.height / kSideDivisor) * (shape.width / kSideDivisor);
+}
+
+// The shape checked before any layer is sized from it: a shape the check refuses never allocates.
+const ConvVaeOptions& checked(const ConvVaeOptions& options) {
+  check_latent_dim(options.latent_dim());
+  check_image_shape(options.image_shape());
+  return options;
+}
 
 nn::Conv2dOptions conv3x3(std::int64_t in, std::int64_t out) {
   return nn::Conv2dOptions(in, out, 3).stride(2).padding(1);
@@ -46,20 +58,20 @@ void record(Trace* trace, const std::string& name, const std::string& kind, cons
 }  // namespace
 
 EncoderImpl::EncoderImpl(const ConvVaeOptions& options)
-    : conv1(register_module("conv1", nn::Conv2d(conv3x3(1, 32)))),
+    : conv1(register_module("conv1", nn::Conv2d(conv3x3(checked(options).image_shape().channels, 32)))),
       conv2(register_module("conv2", nn::Conv2d(conv3x3(32, kFeatureChannels)))),
-      fc(register_module("fc", nn::Linear(kFeatures, kHidden))),
+      fc(register_module("fc", nn::Linear(feature_count(options.image_shape()), kHidden))),
       z_mean(register_module("z_mean", nn::Linear(kHidden, options.latent_dim()))),
       z_log_var(register_module("z_log_var", nn::Linear(kHidden, options.latent_dim()))),
       kernels_(kernel_choice(options.fast_cpu_kernels())) {}
 
 torch::Tensor EncoderImpl::features(const torch::Tensor& x, Trace* trace) {
   record(trace, "encoder_input", "Input", x, x, nullptr);
-  auto h1 = conv2d(*conv1, x, Activation::kRelu, kernels_);  // [N,32,14,14]
+  auto h1 = conv2d(*conv1, x, Activation::kRelu, kernels_);  // [N,32,14,14] for [N,1,28,28]
   record(trace, "conv1", "Conv2d 3x3 s2 + ReLU", x, h1, conv1.get());
   auto h2 = conv2d(*conv2, h1, Activation::kRelu, kernels_);  // [N,64,7,7]
   record(trace, "conv2", "Conv2d 3x3 s2 + ReLU", h1, h2, conv2.get());
-  auto flat = h2.flatten(1);  // [N,3136]
+  auto flat = h2.flatten(1);  // [N,3136] for [N,1,28,28]
   record(trace, "flatten", "Flatten", h2, flat, nullptr);
   return flat;
 }
@@ -81,17 +93,19 @@ std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(const torch::Tensor
 }
 
 DecoderImpl::DecoderImpl(const ConvVaeOptions& options)
-    : fc(register_module("fc", nn::Linear(options.latent_dim(), kFeatures))),
+    : fc(register_module("fc", nn::Linear(checked(options).latent_dim(), feature_count(options.image_shape())))),
       deconv1(register_module("deconv1", nn::ConvTranspose2d(deconv3x3(kFeatureChannels, 64, 2)))),
       deconv2(register_module("deconv2", nn::ConvTranspose2d(deconv3x3(64, 32, 2)))),
-      deconv3(register_module("deconv3", nn::ConvTranspose2d(deconv3x3(32, 1, 1)))),
-      kernels_(kernel_choice(options.fast_cpu_kernels())) {}
+      deconv3(register_module("deconv3", nn::ConvTranspose2d(deconv3x3(32, options.image_shape().channels, 1)))),
+      kernels_(kernel_choice(options.fast_cpu_kernels())),
+      feature_height_(options.image_shape().height / kSideDivisor),
+      feature_width_(options.image_shape().width / kSideDivisor) {}
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& z, Trace* trace) {
   record(trace, "z_sampling", "Input", z, z, nullptr);
-  auto hidden = torch::relu(fc->forward(z));  // [N,3136]
+  auto hidden = torch::relu(fc->forward(z));  // [N,3136] for 1×28×28
   record(trace, "fc", "Linear + ReLU", z, hidden, fc.get());
-  auto features = kernel_layout(hidden.view({-1, kFeatureChannels, kFeatureSide, kFeatureSide}), kernels_);  // [N,64,7,7]
+  auto features = kernel_layout(hidden.view({-1, kFeatureChannels, feature_height_, feature_width_}), kernels_);
   record(trace, "reshape", "Reshape", hidden, features, nullptr);
   auto h1 = conv_transpose2d(*deconv1, features, Activation::kRelu, kernels_);  // [N,64,14,14]
   record(trace, "deconv1", "ConvTranspose2d 3x3 s2 + ReLU", features, h1, deconv1.get());
@@ -110,11 +124,16 @@ void check_latent_dim(std::int64_t latent_dim) {
 }
 
 void check_image_shape(const ImageShape& shape) {
-  // The layer sizes (3136 features of 64×7×7, a one-channel last layer) are the seed's, fixed for
-  // the default shape; other shapes need layers sized from the shape.
-  if (shape != ImageShape{}) {
-    throw std::invalid_argument("image shape " + to_string(shape) + " is not " + to_string(ImageShape{}) +
-                                ", the only shape this model's layers take");
+  if (shape.channels != 1 && shape.channels != 3) {
+    throw std::invalid_argument("image shape " + to_string(shape) + ": " + std::to_string(shape.channels) +
+                                " channels, expected 1 (grey) or 3 (RGB)");
+  }
+  for (const auto& [side, name] : {std::pair{shape.height, "height"}, std::pair{shape.width, "width"}}) {
+    if (side < kSideDivisor || side > kMaxImageSide || side % kSideDivisor != 0) {
+      throw std::invalid_argument("image shape " + to_string(shape) + ": " + name + " " + std::to_string(side) +
+                                  " is not a multiple of 4 from 4 to " + std::to_string(kMaxImageSide) +
+                                  " (two stride-2 convolutions halve it twice)");
+    }
   }
 }
 
@@ -130,8 +149,6 @@ ConvVaeImpl::ConvVaeImpl(const ConvVaeOptions& options)
     : encoder(register_module("encoder", Encoder(options))),
       decoder(register_module("decoder", Decoder(options))),
       options_(options) {
-  TORCH_CHECK(options.latent_dim() >= 1, "latent_dim must be at least 1, got ", options.latent_dim());
-  check_image_shape(options.image_shape());
   if (options.init() == InitKind::kKeras) {
     // Keras' glorot_uniform bound is sqrt(6 / (fan_in + fan_out)) with fans of kernel size times
     // channels, for Dense, Conv2D and Conv2DTranspose alike; xavier_uniform_ computes the same sum

@@ -79,9 +79,12 @@ Image latent_means_picture(const PlotInputs& inputs, const PlotOptions& options,
   }
   ScatterOptions scatter;
   scatter.range = inputs.range;
-  // One dimension: no z[1] to draw, so each digit gets a row of its own.
+  scatter.class_names = inputs.metadata.class_names;
+  // MNIST's classes are digits; a data set of the user's names its class folders.
+  if (scatter.class_names != digit_names()) scatter.legend_title = "class";
+  // One dimension: no z[1] to draw, so each class gets a row of its own.
   scatter.rows_by_digit = latent == 1;
-  if (scatter.rows_by_digit) scatter.y_title = "digit";
+  if (scatter.rows_by_digit) scatter.y_title = scatter.legend_title;
   const std::string dims_note = latent > 2 ? " \u2014 dimensions 0 and 1 of " + std::to_string(latent) : "";
   scatter.title = describe(inputs.metadata) + ": latent means of " +
                   with_thousands(static_cast<std::int64_t>(points.size())) + " test images" + dims_note;

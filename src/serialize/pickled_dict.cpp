@@ -137,6 +137,18 @@ std::vector<std::int64_t> require_int_list(const std::string& path, const Generi
   return numbers;
 }
 
+std::vector<std::string> require_string_list(const std::string& path, const GenericDict& dict, const std::string& key) {
+  const auto value = require_field(path, dict, key);
+  const auto fault = [&] { return DataError(path, "field '" + key + "' is not a list of strings"); };
+  if (!value.isList()) throw fault();
+  std::vector<std::string> texts;
+  for (const c10::IValue& element : value.toListRef()) {
+    if (!element.isString()) throw fault();
+    texts.push_back(element.toStringRef());
+  }
+  return texts;
+}
+
 at::Tensor require_tensor(const std::string& path, const GenericDict& dict, const std::string& key) {
   const auto value = require_field(path, dict, key);
   if (!value.isTensor()) throw DataError(path, "field '" + key + "' is not a tensor");

@@ -36,7 +36,31 @@ ImageShape read_image_shape(const std::string& path, const GenericDict& dict) {
   return shape;
 }
 
+// Names that pictures, CSV files and the explorer print: each one line of printable text.
+std::vector<std::string> read_class_names(const std::string& path, const GenericDict& dict) {
+  std::vector<std::string> names = require_string_list(path, dict, "class_names");
+  if (names.size() > kMaxClasses) {
+    throw DataError(path, "field 'class_names' holds " + std::to_string(names.size()) + " names, expected at most " +
+                              std::to_string(kMaxClasses));
+  }
+  for (const std::string& name : names) {
+    const bool printable = std::none_of(name.begin(), name.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (name.empty() || name.size() > 255 || !printable) {
+      throw DataError(path, "field 'class_names' holds a name that is empty, longer than 255 bytes or not printable");
+    }
+  }
+  return names;
+}
+
 }  // namespace
+
+std::vector<std::string> digit_class_names() {
+  std::vector<std::string> names;
+  for (int digit = 0; digit < 10; ++digit) names.push_back(std::to_string(digit));
+  return names;
+}
 
 void add_model_fields(GenericDict& dict, ConvVae& model, const WeightsMetadata& metadata) {
   c10::Dict<std::string, at::Tensor> state;
@@ -47,12 +71,15 @@ void add_model_fields(GenericDict& dict, ConvVae& model, const WeightsMetadata& 
   dict.insert(std::string("image_shape"), c10::List<std::int64_t>(model->image_shape().sizes()));
   dict.insert(std::string("dataset"), metadata.dataset);
   dict.insert(std::string("epochs"), metadata.epochs);
+  dict.insert(std::string("class_names"), c10::List<std::string>(metadata.class_names));
+  dict.insert(std::string("test_fraction"), metadata.test_fraction);
   dict.insert(std::string("state_dict"), state);
 }
 
-LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict, torch::Device device) {
-  LoadedWeights loaded;
-  WeightsMetadata& meta = loaded.metadata;
+namespace {
+
+WeightsMetadata read_metadata(const std::string& path, const GenericDict& dict) {
+  WeightsMetadata meta;
   meta.latent_dim = require_int(path, dict, "latent_dim");
   try {
     check_latent_dim(meta.latent_dim);
@@ -68,13 +95,30 @@ LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict
   if (!(std::isfinite(meta.beta) && meta.beta >= 0 && meta.beta <= kMaxBeta)) {
     throw DataError(path, "field 'beta' is " + std::to_string(meta.beta) + ", expected a number from 0 to 1000000");
   }
-  const ImageShape image_shape = read_image_shape(path, dict);
   meta.dataset = require_string(path, dict, "dataset");
   if (!is_folder_name(meta.dataset)) throw DataError(path, "field 'dataset' is not a folder name");
   meta.epochs = require_int(path, dict, "epochs");
   if (meta.epochs < 0 || meta.epochs > kMaxEpochs) {
     throw DataError(path, "field 'epochs' is " + std::to_string(meta.epochs) + ", expected 0 to " + std::to_string(kMaxEpochs));
   }
+  if (dict.contains("class_names")) meta.class_names = read_class_names(path, dict);
+  if (dict.contains("test_fraction")) {
+    meta.test_fraction = require_double(path, dict, "test_fraction");
+    if (!(meta.test_fraction > 0 && meta.test_fraction < 1)) {
+      throw DataError(path, "field 'test_fraction' is " + std::to_string(meta.test_fraction) +
+                                ", expected a number between 0 and 1");
+    }
+  }
+  return meta;
+}
+
+}  // namespace
+
+LoadedWeights read_model_fields(const std::string& path, const GenericDict& dict, torch::Device device) {
+  LoadedWeights loaded;
+  loaded.metadata = read_metadata(path, dict);
+  const WeightsMetadata& meta = loaded.metadata;
+  const ImageShape image_shape = read_image_shape(path, dict);
   const GenericDict state = require_dict(path, dict, "state_dict");
 
   // The file's weights replace the initial ones: draw no more than LibTorch's layers do.

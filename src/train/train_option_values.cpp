@@ -52,6 +52,9 @@ Precision parse_choice<Precision>(const std::string& text) { return parse_precis
 
 // A number outside the row's bounds; `shown` is how the error shows it.
 void check_bounds(const TrainOption& option, double value, const std::string& shown) {
+  if (option.number_allowed != nullptr && !option.number_allowed(value)) {
+    throw OptionError(option.field, shown, option.expectation);
+  }
   if (!option.bounds) return;
   const OptionBounds& b = *option.bounds;
   const bool above_low = b.low_open ? value > b.low : value >= b.low;
@@ -199,10 +202,12 @@ TrainConfig merge_resume_options(const TrainConfig& given, const std::set<std::s
   for (const TrainOption& option : train_options()) {
     const std::string asked = exact_value_text(option, given);
     const bool take_given = option.on_resume == OnResume::kEachRun || (option.on_resume == OnResume::kMayChange && is_given(option.field));
-    if (option.on_resume == OnResume::kKept && is_given(option.field) && asked != exact_value_text(option, recorded)) {
-      throw OptionError(option.field, asked,
-                        option_value_text(option, recorded) + " (as the checkpoint " + checkpoint_path +
-                            " records it: a resumed run keeps it)");
+    // A kept value given as the log and this message show it (1/6 as 0.166667) is the recorded one.
+    const std::string shown = option_value_text(option, given), recorded_shown = option_value_text(option, recorded);
+    if (option.on_resume == OnResume::kKept && is_given(option.field) && asked != exact_value_text(option, recorded) &&
+        shown != recorded_shown) {
+      throw OptionError(option.field, shown,
+                        recorded_shown + " (as the checkpoint " + checkpoint_path + " records it: a resumed run keeps it)");
     }
     if (take_given) std::visit([&](auto member) { merged.*member = given.*member; }, option.member);
   }

@@ -2,6 +2,7 @@
 // options' defaults; train_option_values.cpp derives everything else from these rows.
 #include "vae_cnn/train/train_options.hpp"
 
+#include <cmath>
 #include <limits>
 
 #include "vae_cnn/kernels/device.hpp"
@@ -69,17 +70,59 @@ TrainOption drawn_when_absent(TrainOption option) {
   return option;
 }
 
+TrainOption allowing(TrainOption option, bool (*number_allowed)(double value)) {
+  option.number_allowed = number_allowed;
+  return option;
+}
+
+// Two stride-2 convolutions halve a side twice and the transposed ones double it back.
+bool side_the_model_takes(double side) {
+  return side == 0 || (side >= 4 && side <= kMaxImageSide && std::fmod(side, 4) == 0);
+}
+
+bool grey_or_colour(double channels) { return channels == 0 || channels == 1 || channels == 3; }
+
 TrainOption recorded_since(TrainOption option, std::string value_before) {
   option.value_before_recorded = std::move(value_before);
   return option;
 }
 
-// What is trained: the data, the loss, the model and its optimiser.
-std::vector<TrainOption> training_rows() {
+// The data and the shape its images take.
+std::vector<TrainOption> data_rows() {
   using C = TrainConfig;
   return {
       // The data set's name must agree on --resume; its folder may move (merge_resume_options).
-      unlogged(expecting(row("data", "data_dir", &C::data_dir, "data folder with the four IDX files"), "a folder name")),
+      unlogged(expecting(row("data", "data_dir", &C::data_dir,
+                             "the data: a folder of the four IDX files, an image folder (DIR/train/<class>/*, "
+                             "DIR/test/<class>/*, or DIR/<class>/*) or a .npz file (x_train, y_train, x_test, y_test)"),
+                         "a folder or file name")),
+      // The shape of the images defines the model's layers; runs from before had MNIST's own.
+      // Unlogged: the start-up log's data line says what they made of the data.
+      unlogged(recorded_since(kept(allowing(expecting(row("image-size", "image_size", &C::image_size,
+                                                 "resize every image to N x N, area-averaged when shrinking (0 = the "
+                                                 "data's own size)"),
+                                             "0 (the data's own size) or a multiple of 4 from 4 to " +
+                                                 std::to_string(kMaxImageSide)),
+                                   side_the_model_takes)),
+                     "0")),
+      unlogged(recorded_since(kept(allowing(expecting(row("channels", "channels", &C::channels,
+                                                 "1 (grey) or 3 (RGB), converting images that differ (0 = the data's "
+                                                 "own)"),
+                                             "0 (the data's own), 1 (grey) or 3 (RGB)"),
+                                   grey_or_colour)),
+                     "0")),
+      unlogged(recorded_since(kept(bounded(row("test-fraction", "test_fraction", &C::test_fraction,
+                                      "share of the images held out for testing when the data has no test split "
+                                      "(class folders alone; the same images on every run)"),
+                                  {0, 0.9, true}, "a number above 0 and at most 0.9")),
+                     "0.16666666666666666")),
+  };
+}
+
+// What is trained: the loss, the model and its optimiser.
+std::vector<TrainOption> training_rows() {
+  using C = TrainConfig;
+  return {
       kept(switch_to(row("bce", "loss", &C::loss, "binary cross-entropy reconstruction loss (default: MSE x 784)"),
                      "bce")),
       bounded(row("epochs", "epochs", &C::epochs, "epochs to train"), between(1, kMaxEpochs),
@@ -152,7 +195,8 @@ std::vector<TrainOption> run_rows() {
 }
 
 std::vector<TrainOption> make_table() {
-  std::vector<TrainOption> rows = training_rows();
+  std::vector<TrainOption> rows = data_rows();
+  for (TrainOption& option : training_rows()) rows.push_back(std::move(option));
   for (TrainOption& option : run_rows()) rows.push_back(std::move(option));
   return rows;
 }

@@ -28,8 +28,13 @@ constexpr std::int64_t kMaxLatentDim = 4096;
 /// Throws std::invalid_argument "latent size N is outside 1..4096" unless 1 <= latent_dim <= kMaxLatentDim.
 void check_latent_dim(std::int64_t latent_dim);
 
-/// Throws std::invalid_argument "image shape [3, 32, 32] is not [1, 28, 28], the only shape this
-/// model's layers take" for any shape but the default ImageShape: the layers are the seed's.
+/// The largest image side the model takes: at 256×256 Dense(16) already reads 262,144 features
+/// (4.2 M weights, 31 times the seed's whole model); larger images are resized (--image-size).
+constexpr std::int64_t kMaxImageSide = 256;
+
+/// Throws std::invalid_argument naming the shape and the rule unless it has 1 or 3 channels and
+/// sides that are multiples of 4 from 4 to kMaxImageSide: the two stride-2 convolutions halve each
+/// side twice and the transposed ones double it back exactly.
 void check_image_shape(const ImageShape& shape);
 
 struct ConvVaeOptions {
@@ -41,14 +46,15 @@ struct ConvVaeOptions {
   TORCH_ARG(bool, fast_cpu_kernels) = true;
   /// Initial weights; kTorch draws nothing beyond what LibTorch's layers draw when built.
   TORCH_ARG(InitKind, init) = InitKind::kKeras;
-  /// The images the encoder reads and the decoder draws (check_image_shape says which it takes).
+  /// The images the encoder reads and the decoder draws (check_image_shape says which it takes);
+  /// the layers are sized from it, the seed's 134,165 parameters at 1×28×28.
   TORCH_ARG(ImageShape, image_shape) = ImageShape{};
 };
 
 /// What one forward pass of the VAE gives.
 struct VaeOutput {
-  torch::Tensor logits;          ///< [N,1,28,28] decoder output before the sigmoid
-  torch::Tensor reconstruction;  ///< [N,1,28,28] sigmoid(logits), in [0,1]
+  torch::Tensor logits;          ///< [N,C,H,W] decoder output before the sigmoid
+  torch::Tensor reconstruction;  ///< [N,C,H,W] sigmoid(logits), in [0,1]
   torch::Tensor z_mean;          ///< [N,latent]
   torch::Tensor z_log_var;       ///< [N,latent]
   torch::Tensor z;               ///< [N,latent] sampled with the reparameterisation trick
@@ -67,12 +73,13 @@ using Trace = std::vector<LayerTrace>;
 class EncoderImpl : public torch::nn::Module {
  public:
   explicit EncoderImpl(const ConvVaeOptions& options);
-  /// x: [N,1,28,28] -> {z_mean [N,latent], z_log_var [N,latent]}; appends each layer to `trace` if given.
+  /// x: [N,C,H,W] -> {z_mean [N,latent], z_log_var [N,latent]}; appends each layer to `trace` if given.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, Trace* trace = nullptr);
-  /// x: [N,1,28,28] -> the ReLU outputs of the Dense(16) layer that both heads read, [N,16]. When
+  /// x: [N,C,H,W] -> the ReLU outputs of the Dense(16) layer that both heads read, [N,16]. When
   /// every one of them is zero for every image, z_mean no longer depends on the input.
   torch::Tensor hidden(const torch::Tensor& x, Trace* trace = nullptr);
-  /// x: [N,1,28,28] -> the flattened convolution features the Dense(16) layer reads, [N,3136].
+  /// x: [N,C,H,W] -> the flattened convolution features the Dense(16) layer reads, [N,64·H/4·W/4]
+  /// (3136 for 28×28).
   torch::Tensor features(const torch::Tensor& x, Trace* trace = nullptr);
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
@@ -86,7 +93,7 @@ TORCH_MODULE(Encoder);
 class DecoderImpl : public torch::nn::Module {
  public:
   explicit DecoderImpl(const ConvVaeOptions& options);
-  /// z: [N,latent] -> logits [N,1,28,28] (apply a sigmoid for pixel values).
+  /// z: [N,latent] -> logits [N,C,H,W] (apply a sigmoid for pixel values).
   torch::Tensor forward(const torch::Tensor& z, Trace* trace = nullptr);
 
   torch::nn::Linear fc{nullptr};
@@ -94,20 +101,21 @@ class DecoderImpl : public torch::nn::Module {
 
  private:
   KernelChoice kernels_;
+  std::int64_t feature_height_, feature_width_;  ///< the side of the 64 feature maps fc's output is seen as
 };
 TORCH_MODULE(Decoder);
 
 class ConvVaeImpl : public torch::nn::Module {
  public:
   explicit ConvVaeImpl(const ConvVaeOptions& options = {});
-  /// x: [N,1,28,28] in [0,1] -> reconstruction, z_mean, z_log_var, z. ε comes from `noise` when
+  /// x: [N,C,H,W] in [0,1] -> reconstruction, z_mean, z_log_var, z. ε comes from `noise` when
   /// given (drawn on the CPU, so a seed gives the same ε on every device), else from the device's
   /// default generator.
   VaeOutput forward(const torch::Tensor& x, c10::optional<at::Generator> noise = c10::nullopt);
   /// The same with ε [N,latent] given: data-parallel ranks each take their rows of one ε drawn for
   /// the whole batch, so together they sample exactly what one process would.
   VaeOutput forward_with_epsilon(const torch::Tensor& x, const torch::Tensor& epsilon);
-  /// Decodes latent points to images in [0,1]: z [N,latent] -> [N,1,28,28].
+  /// Decodes latent points to images in [0,1]: z [N,latent] -> [N,C,H,W].
   torch::Tensor decode(const torch::Tensor& z);
   const ConvVaeOptions& options() const { return options_; }
   /// The shape of one image in and out: what pictures, weights files and the server build on.

@@ -36,6 +36,7 @@ std::string require_string(const std::string& path, const GenericDict& dict, con
 /// A list of integers, as LibTorch writes it (an int list) or as Python's torch.save does (a list
 /// whose elements are all ints).
 std::vector<std::int64_t> require_int_list(const std::string& path, const GenericDict& dict, const std::string& key);
+std::vector<std::string> require_string_list(const std::string& path, const GenericDict& dict, const std::string& key);
 at::Tensor require_tensor(const std::string& path, const GenericDict& dict, const std::string& key);
 GenericDict require_dict(const std::string& path, const GenericDict& dict, const std::string& key);
 

@@ -17,6 +17,12 @@ constexpr std::int64_t kWeightsFormatVersion = 1;
 /// The most epochs a run may ask for, and so the most a weights file can record.
 constexpr std::int64_t kMaxEpochs = 1000000;
 
+/// "0".."9": MNIST's classes.
+std::vector<std::string> digit_class_names();
+
+/// The most classes a weights file may name.
+constexpr std::size_t kMaxClasses = 100000;
+
 /// What travels with the tensors, besides the image shape: the model's own (ConvVae::image_shape).
 struct WeightsMetadata {
   std::int64_t latent_dim = 2;
@@ -24,7 +30,14 @@ struct WeightsMetadata {
   double beta = 1.0;
   std::string dataset = "mnist";
   std::int64_t epochs = 0;  ///< epochs trained
+  /// The classes' names by label: the data's class folders, "0".."9" for MNIST (and for files from
+  /// before they were recorded); empty when the data set has no labels.
+  std::vector<std::string> class_names = digit_class_names();
+  /// The share of the images held out for testing where the data set has no test split of its own
+  /// (class folders alone): commands reading the weights take the same images as training did.
+  double test_fraction = 1.0 / 6;
 };
+
 
 /// A model rebuilt from a weights file.
 struct LoadedWeights {

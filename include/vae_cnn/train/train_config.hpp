@@ -20,7 +20,13 @@ OptimizerKind parse_optimizer_kind(const std::string& text);
 /// Options of `vae_cnn train`; defaults are the seed's. Each field is a row of the options table
 /// (train_options.hpp), which says how it is given, bounded, recorded and resumed.
 struct TrainConfig {
-  std::string data_dir = "data/mnist";  ///< folder with the four IDX files
+  std::string data_dir = "data/mnist";  ///< IDX folder, image folder or .npz file
+  /// Every image resized to N×N; 0 keeps the data's own size. Defines the model: kept on resume.
+  std::int64_t image_size = 0;
+  /// 1 (grey) or 3 (RGB), converted; 0 keeps the data's own. Defines the model: kept on resume.
+  std::int64_t channels = 0;
+  /// The test split's share of a data set without one of its own (class folders alone).
+  double test_fraction = 1.0 / 6;
   LossKind loss = LossKind::kMse;       ///< reconstruction term
   std::int64_t epochs = 50;
   std::int64_t batch_size = 128;

@@ -53,6 +53,9 @@ struct TrainOption {
   std::string expectation;
   /// A check of a text value beyond being non-empty (the device's spelling); throws OptionError.
   void (*check_text)(const std::string& text) = nullptr;
+  /// A check of a number within the bounds (a multiple of 4, one of 0, 1 and 3): false refuses it
+  /// with `expectation`.
+  bool (*number_allowed)(double value) = nullptr;
   bool recorded = true;  ///< checkpoints record it (under `field`)
   /// A recorded option that checkpoints written before it lack: the value those runs trained with.
   std::optional<std::string> value_before_recorded;

@@ -182,7 +182,13 @@ std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> documented_split
     const auto held = static_cast<std::size_t>(std::llround(static_cast<double>(ranked.size()) * fraction));
     std::vector<std::int64_t> in_test;
     std::vector<std::int64_t> in_train;
-    for (std::size_t k = 0; k < ranked.size(); ++k) (k < held ? in_test : in_train).push_back(ranked[k].second);
+    for (std::size_t k = 0; k < ranked.size(); ++k) {
+      if (k < held) {
+        in_test.push_back(ranked[k].second);
+      } else {
+        in_train.push_back(ranked[k].second);
+      }
+    }
     std::sort(in_test.begin(), in_test.end());
     std::sort(in_train.begin(), in_train.end());
     test.insert(test.end(), in_test.begin(), in_test.end());

@@ -167,7 +167,13 @@ void hold_out(const fs::path& folder, const SplitFiles& split, double test_fract
     std::sort(ranked.begin(), ranked.end());
     std::vector<std::string> test;
     std::vector<std::string> train;
-    for (std::int64_t i = 0; i < count; ++i) (i < held ? test : train).push_back(ranked[i].second);
+    for (std::int64_t i = 0; i < count; ++i) {
+      if (i < held) {
+        test.push_back(ranked[static_cast<std::size_t>(i)].second);
+      } else {
+        train.push_back(ranked[static_cast<std::size_t>(i)].second);
+      }
+    }
     std::sort(test.begin(), test.end());
     std::sort(train.begin(), train.end());
     const fs::path class_folder = split.class_names.empty() ? folder : folder / split.class_names[label];

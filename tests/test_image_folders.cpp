@@ -327,7 +327,11 @@ TEST(ImageFolderErrors, FoldersWithoutImagesAreNamed) {
   fs::create_directories(dir.path() / "empty");
   std::ofstream(dir.path() / "empty" / "notes.txt") << "no images\n";
   expect_throw_with<DataError>([&] { load_data((dir.path() / "empty").string()); },
-                               {(dir.path() / "empty").string() + ": holds no images"});
+                               {(dir.path() / "empty").string() + ": holds no data (expected the four MNIST IDX files"});
+  fs::create_directories(dir.path() / "split" / "train" / "a");
+  fs::create_directories(dir.path() / "split" / "test");
+  expect_throw_with<DataError>([&] { load_data((dir.path() / "split").string()); },
+                               {(dir.path() / "split" / "train" / "a").string() + ": holds no images"});
   const DataSplits digits = sample_digits();
   write_split_tree(dir.path() / "tree", digits, ".png");
   fs::create_directories(dir.path() / "tree" / "train" / "nothing");

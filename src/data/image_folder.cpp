@@ -19,9 +19,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kNoImages =
-    "holds no images (expected PNG, JPEG, BMP, PGM or PPM files, in class folders or not, or train/ and test/ "
-    "folders of them)";
+constexpr const char* kNoImages = "holds no images (expected PNG, JPEG, BMP, PGM or PPM files)";
+// A data folder with nothing to read may have been meant for any of the forms.
+constexpr const char* kNoData =
+    "holds no data (expected the four MNIST IDX files, or PNG, JPEG, BMP, PGM or PPM images: in class folders "
+    "or not, or in train/ and test/ folders)";
 
 struct stat stat_of(const fs::path& path) {
   struct stat info {};
@@ -85,7 +87,8 @@ class FolderWalk {
     }
   }
 
-  SplitFiles list_split(const fs::path& folder);
+  // `empty_fault` words a split folder with no images and no class folders.
+  SplitFiles list_split(const fs::path& folder, const char* empty_fault = kNoImages);
   std::int64_t ignored() const { return ignored_; }
 
  private:
@@ -93,7 +96,7 @@ class FolderWalk {
   std::int64_t ignored_ = 0;
 };
 
-SplitFiles FolderWalk::list_split(const fs::path& folder) {
+SplitFiles FolderWalk::list_split(const fs::path& folder, const char* empty_fault) {
   visit(folder);
   SplitFiles split;
   std::vector<std::string> loose;
@@ -117,7 +120,7 @@ SplitFiles FolderWalk::list_split(const fs::path& folder) {
   if (split.class_names.empty()) {
     std::vector<std::string> files;
     collect(folder, folder, files);
-    if (files.empty()) throw DataError(folder.string(), kNoImages);
+    if (files.empty()) throw DataError(folder.string(), empty_fault);
     std::sort(files.begin(), files.end());
     split.files.push_back(std::move(files));
     return split;
@@ -241,7 +244,7 @@ ImageFolderListing list_image_folder(const std::string& directory, double test_f
     }
     listing.class_names = train.class_names;
   } else {
-    const SplitFiles all = walk.list_split(root);
+    const SplitFiles all = walk.list_split(root, kNoData);
     hold_out(root, all, test_fraction, listing);
     listing.class_names = all.class_names;
   }

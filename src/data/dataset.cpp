@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <memory>
@@ -77,7 +78,8 @@ std::string locate_idx_file(const std::string& directory, const std::string& ste
     throw DataError(directory, file_error_words(errno) + " (the data folder)");
   }
   if (!S_ISDIR(info.st_mode)) {
-    throw DataError(directory, "is a file, not a data folder (--data names a folder holding the four MNIST IDX files)");
+    throw DataError(directory, "is a file, not a data folder (--data names a folder of the four MNIST IDX files or "
+                               "of images, or a .npz archive)");
   }
   const fs::path raw = fs::path(directory) / stem;
   const fs::path gz = fs::path(directory) / (stem + ".gz");
@@ -160,14 +162,20 @@ Dataset load_split(const std::string& directory, Split split, std::vector<DataFi
 DataSplits load_data_dir(const std::string& directory) {
   DataSplits splits;
   splits.name = dataset_name(directory);
+  splits.form = "IDX files";
   splits.train = load_split(directory, Split::kTrain, &splits.files);
   splits.test = load_split(directory, Split::kTest, &splits.files);
+  // IDX labels are digits 0-9 (read_idx_labels checks), named as numbers up to the largest there.
+  const std::int64_t classes =
+      1 + std::max(splits.train.labels.max().item<std::int64_t>(), splits.test.labels.max().item<std::int64_t>());
+  for (std::int64_t k = 0; k < classes; ++k) splits.class_names.push_back(std::to_string(k));
   return splits;
 }
 
 std::string dataset_name(const std::string& directory) {
   fs::path path = fs::path(directory).lexically_normal();
   if (path.filename().empty()) path = path.parent_path();
+  if (is_npz_path(path.string()) && !path.stem().empty()) return path.stem().string();
   std::string name = path.filename().string();
   if (name.empty() || name == "." || name == "..") name = fs::absolute(path).lexically_normal().filename().string();
   return name.empty() ? "data" : name;

@@ -1,6 +1,8 @@
-// The in-memory data set: IDX files turned into tensors, and the folder layout they live in.
+// The in-memory data set: IDX files, image folders or a NumPy archive turned into tensors, and the
+// layouts they live in.
 #pragma once
 
+#include "vae_cnn/data/data_options.hpp"
 #include "vae_cnn/torch_api.hpp"
 
 #include <string>
@@ -12,7 +14,7 @@ namespace vae_cnn {
 /// 47 MB, not 188 as float32) and turned into the model's float32 per batch.
 struct Dataset {
   torch::Tensor pixels;  ///< [N,C,H,W] uint8, 0 = black .. 255
-  torch::Tensor labels;  ///< [N] int64 in 0..9
+  torch::Tensor labels;  ///< [N] int64 in 0..K-1 (all 0 for unlabelled images)
   std::int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 
   /// Images `begin`..`end` as the model takes them: float32 in [0,1] (byte / 255).
@@ -63,12 +65,16 @@ struct DataFileChoice {
   bool gzip_ignored = false;  ///< both `stem` and `stem.gz` were there; the raw file won
 };
 
-/// Both splits of a data folder and the data set's name (the folder's name, e.g. "mnist").
+/// Both splits of a data set and its name (the folder's name, e.g. "mnist", or an archive's stem).
 struct DataSplits {
   std::string name;
   Dataset train;
   Dataset test;
-  std::vector<DataFileChoice> files;  ///< the four files read, in the order read
+  std::vector<DataFileChoice> files;     ///< the IDX files or the archive read, in the order read
+  std::vector<std::string> class_names;  ///< label k's name; empty: unlabelled (every label 0)
+  std::string form;                      ///< "IDX files", "image folders" or "NumPy archive", for the log
+  std::int64_t resized = 0;              ///< images resized to DataOptions::image_size
+  std::int64_t ignored_files = 0;        ///< files in image folders passed over: not images by extension
 };
 
 enum class Split { kTrain, kTest };
@@ -96,10 +102,26 @@ struct SplitSample {
 /// load_split checks it (what `interpolate` needs: two test images).
 SplitSample load_split_sample(const std::string& directory, Split split, const std::vector<std::int64_t>& indices);
 
-/// Loads both splits of a data folder.
+/// Loads both splits of a data folder holding the four IDX files.
 DataSplits load_data_dir(const std::string& directory);
 
-/// The data set's name as weights and pictures call it: the folder's last component.
+/// Loads both splits of the data set at `path`: a folder holding the four IDX files, a `.npz`
+/// archive (Keras' mnist.npz) or a folder of images (docs/data.md), shaped as `options` asks.
+/// Throws OptionError for options out of bounds, DataError naming the file for bad data.
+DataSplits load_data(const std::string& path, const DataOptions& options = {});
+
+/// One split of any data set load_data reads, shaped as load_data would shape it.
+Dataset load_split(const std::string& path, Split split, const DataOptions& options);
+
+/// The images `indices` of one split of any data set load_data reads, with the split's size.
+SplitSample load_split_sample(const std::string& path, Split split, const std::vector<std::int64_t>& indices,
+                              const DataOptions& options);
+
+/// Whether `path` names a NumPy archive (it ends in ".npz") rather than a data folder.
+bool is_npz_path(const std::string& path);
+
+/// The data set's name as weights and pictures call it: the folder's last component, or an
+/// archive's name without ".npz" ("x/mnist.npz" -> "mnist").
 std::string dataset_name(const std::string& directory);
 
 /// The data folder a command reads for weights trained on `dataset`: `given`, or data/<dataset>

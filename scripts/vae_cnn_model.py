@@ -124,19 +124,26 @@ def find_idx(directory, stem):
     raise FileNotFoundError(os.path.join(directory, stem))
 
 
+def csv_field(text):
+    """A field as RFC 4180 writes it, as `vae_cnn encode` does."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+
+
 def encode(weights, data_dir, split):
-    model, _ = load_weights(weights)
+    model, meta = load_weights(weights)
+    names = [csv_field(name) for name in meta.get("class_names", [str(d) for d in range(10)])]
     prefix = "train" if split == "train" else "t10k"
     images = read_idx(find_idx(data_dir, prefix + "-images-idx3-ubyte"), 0x803).float().div(255).unsqueeze(1)
     labels = read_idx(find_idx(data_dir, prefix + "-labels-idx1-ubyte"), 0x801)
     with torch.no_grad():
         z_mean, z_log_var = model.encoder(images)
     latent = z_mean.shape[1]
-    out = ["index,label," + ",".join([f"z_mean_{d}" for d in range(latent)] +
+    out = ["index,label,class," + ",".join([f"z_mean_{d}" for d in range(latent)] +
                                      [f"z_log_var_{d}" for d in range(latent)])]
     for i in range(len(labels)):
         values = [f"{v:.9g}" for v in z_mean[i].tolist() + z_log_var[i].tolist()]
-        out.append(f"{i},{int(labels[i])}," + ",".join(values))
+        label = int(labels[i])
+        out.append(f"{i},{label},{names[label] if 0 <= label < len(names) else ''}," + ",".join(values))
     return "\n".join(out) + "\n"
 
 

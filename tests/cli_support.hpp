@@ -64,7 +64,7 @@ inline CsvComparison compare_encodings(const std::string& first_csv, const std::
     std::istringstream a(first_line), b(second_line);
     std::string x, y;
     for (int column = 0; std::getline(a, x, ',') && std::getline(b, y, ','); ++column) {
-      if (column < 2) {
+      if (column < 3) {  // index, label, class
         result.same_labels = result.same_labels && x == y;
       } else {
         result.largest_difference = std::max(result.largest_difference, std::abs(std::stod(x) - std::stod(y)));

@@ -211,7 +211,7 @@ TEST(ResumeCli, StoppedAndResumedEncodesLikeTheStraightRun) {
               0);
   }
   const std::string codes = slurp(straight.file("codes.csv"));
-  EXPECT_EQ(codes.rfind("index,label,z_mean_0,z_mean_1,z_log_var_0,z_log_var_1\n", 0), 0u);
+  EXPECT_EQ(codes.rfind("index,label,class,z_mean_0,z_mean_1,z_log_var_0,z_log_var_1\n", 0), 0u);
   EXPECT_EQ(std::count(codes.begin(), codes.end(), '\n'), 1664);
   EXPECT_EQ(codes, slurp(stopped.file("codes.csv")));
 }

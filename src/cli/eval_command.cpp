@@ -8,6 +8,7 @@
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/cli/progress_bar.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/model_data.hpp"
 #include "vae_cnn/eval/model_evaluation.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/named_files.hpp"
@@ -91,11 +92,12 @@ int run_eval(const EvalCommand& command) {
   const std::string data_dir = data_dir_for(meta.dataset, command.data_dir);
   const std::string split = command.train_split ? "train" : "test";
   if (!command.json.empty()) {
-    std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
+    std::vector<NamedFile> inputs = files_of_data("--data", data_dir);
     inputs.push_back({"-w", command.weights});
     refuse_output_over_input({"--json", command.json}, inputs);
   }
-  Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
+  Dataset data = load_split_for(data_dir, command.train_split ? Split::kTrain : Split::kTest,
+                                      weights.model->image_shape(), weights.metadata);
   if (data.size() == 0) throw DataError(data_dir, "the " + split + " split has no images");
   data = data.to(resolve_device(command.device));
   SampleProgressLine progress_line;

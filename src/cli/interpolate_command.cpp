@@ -7,6 +7,7 @@
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/data/dataset.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/model_data.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/number_text.hpp"
@@ -52,11 +53,12 @@ Command parse_interpolate(const std::vector<std::string>& args) {
 int run_interpolate(const InterpolateCommand& command) {
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
   const std::string data_dir = data_dir_for(weights.metadata.dataset, command.data_dir);
-  std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
+  std::vector<NamedFile> inputs = files_of_data("--data", data_dir);
   inputs.push_back({"-w", command.weights});
   refuse_output_over_input({"-o", command.output}, inputs);
   // Only the two images are held: a small gzip file can unpack to a gigabyte of test images.
-  const SplitSample sample = load_split_sample(data_dir, Split::kTest, {command.from, command.to});
+  const SplitSample sample = load_split_sample_for(data_dir, Split::kTest, {command.from, command.to}, weights.model->image_shape(),
+                                                        weights.metadata);
   for (const std::int64_t index : {command.from, command.to}) {
     if (index >= sample.split_size) {
       throw UsageError("image " + std::to_string(index) + " is not in the test split of " + data_dir + " (" +

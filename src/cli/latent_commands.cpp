@@ -7,6 +7,7 @@
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/eval/latent_values.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/model_data.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
 #include "vae_cnn/eval/latent_codes.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
@@ -44,12 +45,13 @@ int run_encode(const EncodeCommand& command) {
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
   const std::string data_dir = data_dir_for(weights.metadata.dataset, command.data_dir);
   if (!command.output.empty()) {
-    std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
+    std::vector<NamedFile> inputs = files_of_data("--data", data_dir);
     inputs.push_back({"-w", command.weights});
     refuse_output_over_input({"-o", command.output}, inputs);
   }
-  const Dataset data = load_split(data_dir, command.train_split ? Split::kTrain : Split::kTest);
-  const std::string csv = latent_codes_csv(encode_dataset(weights.model, data));
+  const Dataset data = load_split_for(data_dir, command.train_split ? Split::kTrain : Split::kTest,
+                                      weights.model->image_shape(), weights.metadata);
+  const std::string csv = latent_codes_csv(encode_dataset(weights.model, data), weights.metadata.class_names);
   if (command.output.empty()) {
     write_to_standard_output(csv);
   } else {

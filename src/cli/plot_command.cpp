@@ -10,6 +10,7 @@
 #include "vae_cnn/cli/model_inputs.hpp"
 #include "vae_cnn/cli/option_values.hpp"
 #include "vae_cnn/errors.hpp"
+#include "vae_cnn/eval/model_data.hpp"
 #include "vae_cnn/kernels/device.hpp"
 #include "vae_cnn/eval/plot_inputs.hpp"
 #include "vae_cnn/io/named_files.hpp"
@@ -51,7 +52,7 @@ namespace {
 
 // No picture may land on a file plot reads: the weights, the metrics.csv beside them, the data.
 void refuse_pictures_over_inputs(const PlotCommand& command, const std::string& data_dir) {
-  std::vector<NamedFile> inputs = files_in_folder("--data", data_dir);
+  std::vector<NamedFile> inputs = files_of_data("--data", data_dir);
   inputs.push_back({"-w", command.weights});
   inputs.push_back({"the metrics beside -w", (std::filesystem::path(command.weights).parent_path() / "metrics.csv").string()});
   for (const char* picture : kPlotFiles) {
@@ -66,7 +67,7 @@ int run_plot(const PlotCommand& command) {
   LoadedWeights weights = load_weights(command.weights, resolve_device(command.device));
   const std::string data_dir = data_dir_for(weights.metadata.dataset, command.data_dir);
   refuse_pictures_over_inputs(command, data_dir);
-  const Dataset test = load_split(data_dir, Split::kTest);
+  const Dataset test = load_split_for(data_dir, Split::kTest, weights.model->image_shape(), weights.metadata);
   PlotInputs inputs = compute_plot_inputs(weights.model, weights.metadata, test, command.inputs);
   read_history_beside(command.weights, inputs);
   const PlotReport report = write_plots(inputs, command.options);

@@ -1,9 +1,12 @@
 #include "vae_cnn/cli/train_voice.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/model/summary.hpp"
@@ -29,6 +32,28 @@ std::string data_line(const TrainConfig& config, const TrainSetup& setup) {
       "vae_cnn {} train: data {} ({} training images{}, {} test)", VAE_CNN_VERSION, config.data_dir, setup.train_images,
       setup.train_images < setup.available_train_images ? fmt::format(" of {}", setup.available_train_images) : "",
       setup.test_images);
+}
+
+// "images 3x32x32 (RGB) from image folders, 10 classes: airplane, automobile, ...; 40 resized to
+// 32x32; 3 files that are not images ignored".
+std::string images_line(const TrainSetup& setup) {
+  const ImageShape& shape = setup.image_shape;
+  std::string line = fmt::format("images {}x{}x{} ({}) from {}", shape.channels, shape.height, shape.width,
+                                 shape.channels == 1 ? "grey" : "RGB", setup.data_form);
+  const std::vector<std::string>& names = setup.class_names;
+  if (names.empty()) {
+    line += ", unlabelled";
+  } else {
+    constexpr std::size_t kNamesShown = 10;
+    std::vector<std::string> shown(names.begin(), names.begin() + std::min(names.size(), kNamesShown));
+    line += fmt::format(", {} classes: {}{}", names.size(), fmt::join(shown, ", "),
+                        names.size() > kNamesShown ? fmt::format(", ... ({} more)", names.size() - kNamesShown) : "");
+  }
+  if (setup.resized_images > 0) {
+    line += fmt::format("; {} resized to {}x{}", setup.resized_images, shape.height, shape.width);
+  }
+  if (setup.ignored_files > 0) line += fmt::format("; {} files that are not images ignored", setup.ignored_files);
+  return line;
 }
 
 std::string place_line(const TrainConfig& config, const TrainSetup& setup) {
@@ -67,6 +92,7 @@ void TrainVoice::say_start(const TrainSetup& setup, ConvVae& model) {
   if (!note_.empty()) log_->info("{}", note_);
   if (resume_) log_->info("resuming from {} after epoch {}", resume_->path, resume_->epoch);
   log_->info("{}", data_line(config_, setup));
+  log_->info("{}", images_line(setup));
   if (verbose_) {
     for (const auto& file : setup.data_files) {
       log_->info("data file {}{}", file.path,

@@ -24,10 +24,25 @@ LatentCodes encode_dataset(ConvVae& model, const Dataset& data, std::int64_t bat
   return codes;
 }
 
-std::string latent_codes_csv(const LatentCodes& codes) {
+namespace {
+
+// A field as RFC 4180 writes it: quoted, its quotes doubled, when it holds a comma, a quote or a
+// line break (class folders may be named anything).
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+}  // namespace
+
+std::string latent_codes_csv(const LatentCodes& codes, const std::vector<std::string>& class_names) {
   const std::int64_t n = codes.z_mean.size(0);
   const std::int64_t latent = codes.z_mean.size(1);
-  std::string text = "index,label";
+  std::vector<std::string> class_fields;
+  for (const std::string& name : class_names) class_fields.push_back(csv_field(name));
+  std::string text = "index,label,class";
   for (std::int64_t d = 0; d < latent; ++d) text += ",z_mean_" + std::to_string(d);
   for (std::int64_t d = 0; d < latent; ++d) text += ",z_log_var_" + std::to_string(d);
   text += '\n';
@@ -39,7 +54,8 @@ std::string latent_codes_csv(const LatentCodes& codes) {
   const auto l = labels.accessor<std::int64_t, 1>();
   char number[32];
   for (std::int64_t i = 0; i < n; ++i) {
-    text += std::to_string(i) + "," + std::to_string(l[i]);
+    const bool named = l[i] >= 0 && static_cast<std::size_t>(l[i]) < class_fields.size();
+    text += std::to_string(i) + "," + std::to_string(l[i]) + "," + (named ? class_fields[l[i]] : std::string());
     for (std::int64_t d = 0; d < latent; ++d) {
       std::snprintf(number, sizeof number, ",%.9g", m[i][d]);
       text += number;

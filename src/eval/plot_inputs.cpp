@@ -20,13 +20,18 @@ constexpr int kReconstructionPairs = 2;
 constexpr int kDigitsPerRow = 10;
 constexpr int kSampleRows = 10;
 
-// The first test digits over their reconstructions, in whole rows (a short last row padded black).
+// Test digits spread evenly over the split (image folders list it a class at a time, so its first
+// digits would all be one class) over their reconstructions, in whole rows (a short last row padded
+// black).
 DigitRows reconstruction_rows(ConvVae& model, const Dataset& test) {
   const std::int64_t shown = std::min<std::int64_t>(test.size(), kReconstructionPairs * kDigitsPerRow);
   const int pairs = static_cast<int>((shown + kDigitsPerRow - 1) / kDigitsPerRow);
   const ImageShape& digit = model->image_shape();
   auto originals = torch::zeros(digit.batch(pairs * kDigitsPerRow));
-  originals.slice(0, 0, shown).copy_(test.images(0, shown));
+  if (shown > 0) {
+    const auto rows = torch::arange(shown, torch::kInt64).mul_(test.size()).div_(shown, "floor");
+    originals.slice(0, 0, shown).copy_(test.images_at(rows.to(test.pixels.device())));
+  }
   const auto original_bytes = image_bytes(originals);
   const auto rebuilt_bytes = image_bytes(reconstruct_from_mean(model, originals));
   DigitRows rows;

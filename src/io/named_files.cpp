@@ -22,10 +22,12 @@ bool same_file(const std::string& first, const std::string& second) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-std::vector<NamedFile> files_in_folder(const std::string& option, const std::string& folder) {
-  std::vector<NamedFile> files;
+std::vector<NamedFile> files_of_data(const std::string& option, const std::string& path) {
   std::error_code error;
-  for (std::filesystem::directory_iterator entry(folder, error), end; !error && entry != end; entry.increment(error)) {
+  if (std::filesystem::is_regular_file(path, error)) return {{option, path}};
+  std::vector<NamedFile> files;
+  for (std::filesystem::recursive_directory_iterator entry(path, error), end; !error && entry != end;
+       entry.increment(error)) {
     files.push_back({option, entry->path().string()});
   }
   return files;

@@ -2,6 +2,7 @@
 #include "vae_cnn/serve/explorer_model.hpp"
 
 #include "vae_cnn/eval/evaluation.hpp"
+#include "vae_cnn/eval/model_data.hpp"
 
 namespace vae_cnn {
 
@@ -10,7 +11,8 @@ ExplorerModel load_explorer_model(const std::string& weights_path, const std::st
   explorer.weights = load_weights(weights_path, device);
   explorer.weights_path = weights_path;
   explorer.data_dir = data_dir_for(explorer.weights.metadata.dataset, data_dir);
-  explorer.test = load_split(explorer.data_dir, Split::kTest);
+  explorer.test = load_split_for(explorer.data_dir, Split::kTest, explorer.weights.model->image_shape(),
+                                 explorer.weights.metadata);
   explorer.test_codes = encode_dataset(explorer.weights.model, explorer.test);
   // The page shows the loss terms only (validation's, as `eval` prints them); the rest of
   // evaluate_model (codes once more, encoder health, a log-likelihood) would only slow start-up.

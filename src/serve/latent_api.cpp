@@ -88,6 +88,7 @@ ApiReply LatentApi::info() const {
                      {"beta", meta.beta},
                      {"latent_dim", meta.latent_dim},
                      {"image_shape", model_.weights.model->image_shape().sizes()},
+                     {"class_names", meta.class_names},
                      {"epochs", meta.epochs},
                      {"test_images", model_.test.size()},
                      {"test_loss", model_.test_loss},

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "vae_cnn/data/data_options.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/folder_lock.hpp"
@@ -209,6 +210,15 @@ void check_run_names(const TrainConfig& config) {
   }
 }
 
+DataOptions data_options_of(const TrainConfig& config) {
+  DataOptions options;
+  options.image_size = config.image_size;
+  options.channels = config.channels;
+  options.test_fraction = config.test_fraction;
+  options.max_image_side = kMaxImageSide;  // larger images would only be refused by the model
+  return options;
+}
+
 TrainSetup describe_setup(const TrainConfig& config, const DataSplits& data, const Dataset& train,
                           const Dataset& test, const RunPlace& place) {
   TrainSetup setup;
@@ -223,6 +233,11 @@ TrainSetup describe_setup(const TrainConfig& config, const DataSplits& data, con
   setup.metrics_path = (fs::path(config.out_dir) / "metrics.csv").string();
   setup.checkpoint_path = checkpoint_path_in(config.out_dir);
   setup.data_files = data.files;
+  setup.data_form = data.form;
+  setup.image_shape = ImageShape{train.pixels.size(1), train.pixels.size(2), train.pixels.size(3)};
+  setup.class_names = data.class_names;
+  setup.resized_images = data.resized;
+  setup.ignored_files = data.ignored_files;
   setup.lock_path = place.lock ? place.lock->path() : "";
   setup.world_size = place.group ? place.group->world_size() : 1;
   if (place.group != nullptr) setup.collectives = to_string(place.group->library());
@@ -231,13 +246,17 @@ TrainSetup describe_setup(const TrainConfig& config, const DataSplits& data, con
 
 // The model a run starts from (the checkpoint's, or a new one from the seed), on the run's device,
 // the same on every rank.
-ConvVae starting_model(const TrainConfig& config, Checkpoint* resume, const RunPlace& place) {
+ConvVae starting_model(const TrainConfig& config, const ImageShape& shape, Checkpoint* resume, const RunPlace& place) {
   ConvVae model{nullptr};
   if (resume != nullptr) {
     model = resume->weights.model;
+    if (model->image_shape() != shape) {
+      throw DataError(config.data_dir, "gives images of shape " + to_string(shape) + ", but the checkpoint " +
+                                           resume->path + " trains a model of " + to_string(model->image_shape()));
+    }
   } else {
     torch::manual_seed(config.seed);
-    model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim).init(config.init));
+    model = ConvVae(ConvVaeOptions().latent_dim(config.latent_dim).init(config.init).image_shape(shape));
   }
   model->to(place.device);
   if (place.group != nullptr) place.group->broadcast_from_first(model->parameters());
@@ -266,6 +285,18 @@ std::unique_ptr<torch::optim::Optimizer> starting_optimizer(const TrainConfig& c
   return optimizer;
 }
 
+// What the weights say of the run besides their tensors; epochs are added as they are trained.
+WeightsMetadata weights_metadata(const TrainConfig& config, const DataSplits& data) {
+  WeightsMetadata metadata;
+  metadata.latent_dim = config.latent_dim;
+  metadata.loss = config.loss;
+  metadata.beta = config.beta;
+  metadata.dataset = data.name;
+  metadata.class_names = data.class_names;
+  metadata.test_fraction = config.test_fraction;
+  return metadata;
+}
+
 FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
   FitOptions options;
   static_cast<TrainConfig&>(options) = config;
@@ -283,7 +314,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   settle_place(config, resume != nullptr, place, hooks.on_notice);
   if (place.rank_zero && resume == nullptr) refuse_to_replace_a_run(config);
   if (place.rank_zero && resume != nullptr) refuse_to_resume_over_another_run(config, *resume);
-  const DataSplits data = load_data_dir(config.data_dir);
+  const DataSplits data = load_data(config.data_dir, data_options_of(config));
   if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
   const Dataset train = to_device(first_images(data.train, config.limit), place.device);
   const Dataset test = to_device(data.test, place.device);
@@ -302,18 +333,14 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
     history = resume->history;
     setup.first_epoch = resume->epoch + 1;
   }
-  ConvVae model = starting_model(config, resume, place);
+  ConvVae model = starting_model(config, setup.image_shape, resume, place);
   check_memory(config, train, model, place, setup.world_size);
   auto optimizer = starting_optimizer(config, model, resume, place.device);
   const FitOptions options = fit_options(config, setup.first_epoch);
   setup.eager_step_reason = eager_step_reason(options, *optimizer, place.device, place.group.get());
   if (hooks.on_start && place.rank_zero) hooks.on_start(setup, model);
 
-  WeightsMetadata metadata;
-  metadata.latent_dim = config.latent_dim;
-  metadata.loss = config.loss;
-  metadata.beta = config.beta;
-  metadata.dataset = data.name;
+  WeightsMetadata metadata = weights_metadata(config, data);
   FitCallbacks callbacks;
   if (place.rank_zero) callbacks.on_batch = hooks.on_batch;
   callbacks.should_stop = hooks.should_stop;

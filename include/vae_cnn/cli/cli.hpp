@@ -35,6 +35,8 @@ struct TrainCommand {
 /// `vae_cnn summary`.
 struct SummaryCommand {
   std::int64_t latent_dim = 2;
+  ImageShape image_shape;  ///< --channels × --image-size × --image-size; MNIST's by default
+  std::string weights;     ///< -w: the tables of a trained model instead (its latent size and shape)
 };
 
 /// `vae_cnn encode`.

@@ -20,7 +20,9 @@ struct LatentCodes {
 /// Runs the encoder over `data` in batches, without gradients, in eval mode.
 LatentCodes encode_dataset(ConvVae& model, const Dataset& data, std::int64_t batch_size = 1024);
 
-/// CSV with header "index,label,z_mean_0,...,z_log_var_0,...", values to 9 significant digits.
-std::string latent_codes_csv(const LatentCodes& codes);
+/// CSV with header "index,label,class,z_mean_0,...,z_log_var_0,...", values to 9 significant
+/// digits; `class` is the label's name in `class_names` (quoted as RFC 4180 says where needed),
+/// empty for unlabelled images.
+std::string latent_codes_csv(const LatentCodes& codes, const std::vector<std::string>& class_names);
 
 }  // namespace vae_cnn

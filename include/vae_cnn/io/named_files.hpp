@@ -20,9 +20,10 @@ void require_file_name(const std::string& option, const std::string& value, cons
 /// and inode, symbolic links followed), not by spelling, so `./x.pt`, `x.pt` and a link to it agree.
 bool same_file(const std::string& first, const std::string& second);
 
-/// Every entry directly in `folder`, each as named by `option` ("--data"): what an output must not
-/// replace when a command reads that folder. Empty when the folder cannot be listed.
-std::vector<NamedFile> files_in_folder(const std::string& option, const std::string& folder);
+/// The files a command reads as its data, each as named by `option` ("--data"): what an output must
+/// not replace. `path` itself when it is a file (a .npz archive); for a folder every file under it
+/// (image folders nest), symbolic links to folders not followed. Empty when nothing can be listed.
+std::vector<NamedFile> files_of_data(const std::string& option, const std::string& path);
 
 /// Throws UsageError naming both when `output` is one of `inputs`: writing it would replace what
 /// the command reads. An output that does not exist yet is no input.

@@ -27,7 +27,12 @@ struct TrainSetup {
   std::string metrics_path;        ///< <out>/metrics.csv
   std::string checkpoint_path;     ///< <out>/checkpoint.pt
   std::int64_t first_epoch = 1;    ///< above 1 when resuming
-  std::vector<DataFileChoice> data_files;  ///< the IDX files read
+  std::vector<DataFileChoice> data_files;  ///< the IDX files or the archive read
+  std::string data_form;                   ///< "IDX files", "image folders" or "NumPy archive"
+  ImageShape image_shape;                  ///< the images as the model takes them
+  std::vector<std::string> class_names;    ///< by label; empty: unlabelled
+  std::int64_t resized_images = 0;         ///< images resized to --image-size
+  std::int64_t ignored_files = 0;          ///< files in image folders that are not images by extension
   std::string lock_path;           ///< <out>/.vae_cnn.lock, held for the whole run (rank 0 only)
   int world_size = 1;              ///< ranks in the run; 1 without torchrun
   std::string collectives;         ///< "Gloo" or "NCCL" where world_size > 1

@@ -5,8 +5,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "test_support.hpp"
 #include "vae_cnn/data/dataset.hpp"
@@ -295,6 +298,42 @@ TEST(ImageFolder, FilesThatAreNotImagesArePassedOverAndCounted) {
   expect_same(splits.test, in_folder_order(digits.test));
 }
 
+// Netpbm written by hand: "P5" (grey) or "P6" (RGB), width, height, maxval 255, then the bytes.
+void write_netpbm(const fs::path& path, const torch::Tensor& chw) {
+  const torch::Tensor hwc = chw.permute({1, 2, 0}).contiguous();
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << (chw.size(0) == 1 ? "P5" : "P6") << "\n" << chw.size(2) << " " << chw.size(1) << "\n255\n";
+  out.write(reinterpret_cast<const char*>(hwc.data_ptr<std::uint8_t>()), hwc.numel());
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// BMP (through stb_image_write), PGM and PPM hold the same digits as PNG does.
+TEST(ImageFolder, BmpPgmAndPpmReadAsPngDoes) {
+  const Dataset digits = sample_digits().train.head(20);
+  ScratchDir dir;
+  for (std::int64_t i = 0; i < digits.size(); ++i) {
+    const fs::path stem = dir.path() / "mixed" / std::to_string(digits.labels[i].item<std::int64_t>()) / five_digits(i);
+    if (i % 3 == 0) write_image(stem.string() + ".bmp", digits.pixels[i]);
+    if (i % 3 == 1) write_netpbm(stem.string() + ".pgm", digits.pixels[i]);
+    if (i % 3 == 2) write_netpbm(stem.string() + ".ppm", digits.pixels[i].expand({3, 28, 28}));
+  }
+  DataOptions options;
+  options.channels = 1;
+  options.test_fraction = 0.5;
+  const DataSplits splits = load_data((dir.path() / "mixed").string(), options);
+  EXPECT_EQ(splits.train.size() + splits.test.size(), 20);
+  DataOptions own_colour = options;
+  own_colour.channels = 0;
+  EXPECT_EQ(load_data((dir.path() / "mixed").string(), own_colour).train.pixels.size(1), 3) << "a PPM is colour";
+  // Every image loaded is one of the digits, byte for byte (luma of equal R, G and B is the grey).
+  const torch::Tensor all = torch::cat({splits.train.pixels, splits.test.pixels}).view({20, -1});
+  for (std::int64_t i = 0; i < 20; ++i) {
+    const torch::Tensor same = all.eq(digits.pixels[i].view({1, -1})).all(1);
+    EXPECT_TRUE(same.any().item<bool>()) << "digit " << i << " is missing";
+  }
+}
+
 TEST(ImageFolder, OptionsOutOfBoundsAreRefusedByField) {
   DataOptions options;
   options.channels = 2;
@@ -315,6 +354,29 @@ TEST(ImageFolderErrors, UndecodableFilesAreNamed) {
   testing::write_bytes(junk.string(), {'n', 'o', 't', ' ', 'a', ' ', 'p', 'n', 'g'});
   expect_throw_with<DataError>([&] { load_data(dir.path().string()); }, {junk.string() + ": cannot be read as an image"});
   fs::remove(junk);
+  // Two bad files read on two threads, each half of the files to one: the one first in the
+  // folder's order is named every time, though the other thread meets its bad file sooner.
+  // Files are listed train then test, by class and name; the halves meet at file 101 of 202.
+  std::int64_t last_in_first_half = -1;
+  std::int64_t label = 0;
+  for (std::int64_t seen = 0; label < 10; ++label) {
+    seen += (digits.train.labels == label).sum().item<std::int64_t>();
+    if (seen + 1 > 101) break;
+    last_in_first_half = label;
+  }
+  ASSERT_GE(last_in_first_half, 0);
+  const fs::path early = dir.path() / "train" / std::to_string(last_in_first_half) / "zz.png";
+  const fs::path late = dir.path() / "test" / "0" / "-first-of-test.png";  // '-' sorts before digits
+  testing::write_bytes(early.string(), {'n', 'o', 'p', 'e'});
+  testing::write_bytes(late.string(), {'n', 'o', 'p', 'e'});
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  for (int run = 0; run < 5; ++run) {
+    expect_throw_with<DataError>([&] { load_data(dir.path().string()); }, {early.string() + ": cannot be read"});
+  }
+  at::set_num_threads(threads);
+  fs::remove(early);
+  fs::remove(late);
   // A whole header over half the data: read, then refused when decoded.
   const fs::path cut = dir.path() / "test" / "1" / "cut.png";
   fs::copy_file(dir.path() / "test" / "1" / first_file_of(digits.test, 1), cut);

@@ -485,7 +485,7 @@ TEST(ImageFolderErrors, DecompressionBombsAreRefusedFromTheirHeaders) {
   const fs::path large = dir.path() / "train" / "4" / "large.png";
   write_image(large, torch::zeros({1, 300, 300}, torch::kUInt8));
   expect_throw_with<DataError>([&] { load_data(dir.path().string()); },
-                               {large.string() + ": is 300x300 pixels, above max_image_side 256", "image_size"});
+                               {large.string() + ": is 300x300 pixels, larger than 256 a side", "give an image size"});
   EXPECT_EQ(load_data(dir.path().string(), options).resized, 1);
 }
 

@@ -189,6 +189,11 @@ TEST(MemoryBudget, RefusesOnlyWhatCannotFitAndSaysWhatWould) {
     EXPECT_NO_THROW(check_training_fits(advised, 134165, 2, 4 * gib));
     EXPECT_THROW(check_training_fits(advised + 1, 134165, 2, 4 * gib), ResourceError);
   }
+  // Images of 256×256 hold 84 times MNIST's pixels, and their feature maps as many times its values:
+  // a batch that fits at 28×28 does not.
+  EXPECT_NO_THROW(check_training_fits(1024, 134165, 2, gib));
+  testing::expect_throw_with<ResourceError>([&] { check_training_fits(1024, 134165, 2, gib, 256 * 256); },
+                                            {"batches of 1024 images", "--batch-size "});
   // Parameters alone too many: the latent size is the thing to change.
   testing::expect_throw_with<ResourceError>([&] { check_training_fits(1, 400000000, 4096, gib); },
                                             {"latent size 4096", "--latent-dim"});

@@ -29,6 +29,22 @@ Dataset real_digits(Split split, std::int64_t count) {
   return all.head(count);
 }
 
+// Image folders list a class at a time: --limit takes images of every class from them, and the
+// first images of IDX files (interleaved over the digits already).
+TEST(Trainer, LimitSpreadsOverTheClassesOfImageFolders) {
+  DataSplits data = load_data_dir(testing::mnist_sample_dir());
+  const auto by_class = std::get<1>(data.train.labels.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
+  data.train = {data.train.pixels.index_select(0, by_class), data.train.labels.index_select(0, by_class)};
+  data.form = kImageFoldersForm;
+  const Dataset spread = limited_training_images(data, 30);
+  EXPECT_EQ(spread.size(), 30);
+  EXPECT_EQ(std::get<0>(at::_unique(spread.labels)).numel(), 10);
+  data.form = kIdxFilesForm;
+  const Dataset first = limited_training_images(data, 30);
+  EXPECT_TRUE(torch::equal(first.labels, data.train.labels.slice(0, 0, 30)));
+  EXPECT_EQ(limited_training_images(data, 0).size(), data.train.size());
+}
+
 TEST(Trainer, KlWarmupRisesLinearlyFromZeroToBeta) {
   EXPECT_DOUBLE_EQ(warmup_beta(1.0, 0, 1), 1.0);
   EXPECT_DOUBLE_EQ(warmup_beta(2.0, 0, 7), 2.0);

@@ -49,7 +49,7 @@ DataSplits load_image_folder(const std::string& path, const DataOptions& options
   const PixelGrid shape = probe_image_folder(listing, options);
   DataSplits splits;
   splits.name = dataset_name(path);
-  splits.form = "image folders";
+  splits.form = kImageFoldersForm;
   splits.class_names = listing.class_names;
   splits.ignored_files = listing.ignored_files;
   splits.train = decode_image_entries(listing.train, shape, options, &splits.resized);

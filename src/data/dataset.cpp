@@ -162,7 +162,7 @@ Dataset load_split(const std::string& directory, Split split, std::vector<DataFi
 DataSplits load_data_dir(const std::string& directory) {
   DataSplits splits;
   splits.name = dataset_name(directory);
-  splits.form = "IDX files";
+  splits.form = kIdxFilesForm;
   splits.train = load_split(directory, Split::kTrain, &splits.files);
   splits.test = load_split(directory, Split::kTest, &splits.files);
   // IDX labels are digits 0-9 (read_idx_labels checks), named as numbers up to the largest there.

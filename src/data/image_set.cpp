@@ -49,8 +49,8 @@ std::string read_image_file(const std::string& path) {
 
 void check_side_limit(const std::string& path, const PixelGrid& header, const DataOptions& options) {
   if (options.image_size == 0 && std::max(header.width, header.height) > options.max_image_side) {
-    throw DataError(path, "is " + grid_text(header) + " pixels, above max_image_side " +
-                              std::to_string(options.max_image_side) + ": set image_size to resize the images");
+    throw DataError(path, "is " + grid_text(header) + " pixels, larger than " + std::to_string(options.max_image_side) +
+                              " a side, the most the model takes: give an image size to resize the images to");
   }
 }
 

@@ -202,7 +202,7 @@ DataSplits load_npz(const std::string& path, const DataOptions& options) {
   const NpzArchive archive(path);
   DataSplits splits;
   splits.name = dataset_name(path);
-  splits.form = "NumPy archive";
+  splits.form = kNumpyArchiveForm;
   splits.files.push_back({path, false});
   PixelGrid train_grid;
   PixelGrid test_grid;

@@ -20,19 +20,23 @@ double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 
 
 }  // namespace
 
-std::uint64_t estimated_training_bytes(std::int64_t batch_images, std::int64_t parameters) {
-  return static_cast<std::uint64_t>(batch_images) * kBytesPerBatchImage +
+std::uint64_t bytes_per_batch_image(std::int64_t image_area) {
+  return kBytesPerBatchImage * static_cast<std::uint64_t>(image_area) / static_cast<std::uint64_t>(kMnistImageArea);
+}
+
+std::uint64_t estimated_training_bytes(std::int64_t batch_images, std::int64_t parameters, std::int64_t image_area) {
+  return static_cast<std::uint64_t>(batch_images) * bytes_per_batch_image(image_area) +
          static_cast<std::uint64_t>(parameters) * kBytesPerParameter;
 }
 
 void check_training_fits(std::int64_t batch_images, std::int64_t parameters, std::int64_t latent_dim,
-                         std::optional<std::uint64_t> available) {
+                         std::optional<std::uint64_t> available, std::int64_t image_area) {
   if (!available) return;
-  const std::uint64_t needed = estimated_training_bytes(batch_images, parameters);
+  const std::uint64_t needed = estimated_training_bytes(batch_images, parameters, image_area);
   if (needed <= *available) return;
   const std::uint64_t parameter_bytes = estimated_training_bytes(0, parameters);
   const std::uint64_t largest_batch =
-      *available > parameter_bytes ? (*available - parameter_bytes) / kBytesPerBatchImage : 0;
+      *available > parameter_bytes ? (*available - parameter_bytes) / bytes_per_batch_image(image_area) : 0;
   const std::string advice = largest_batch >= 1 ? fmt::format("use --batch-size {} or less", largest_batch)
                                                 : "use a smaller --latent-dim";
   throw ResourceError(fmt::format(

@@ -181,7 +181,9 @@ std::vector<TrainOption> run_rows() {
       drawn_when_absent(unlogged(kept(bounded(row("seed", "seed", &C::seed,
                                                   "random seed (default: drawn at random and logged)"),
                                               between(0, kUnbounded), "a whole number of 0 or more")))),
-      unlogged(bounded(row("limit", "limit", &C::limit, "train on the first N training images only (0 = all)"),
+      unlogged(bounded(row("limit", "limit", &C::limit,
+                           "train on N training images only: the first N, or N spread over the classes of image "
+                           "folders (0 = all)"),
                        between(0, kUnbounded), "0 (all images) or more")),
       unlogged(expecting(row("out", "out_dir", &C::out_dir, "output folder"), "a folder name")),
       each_run(bounded(row("dist-timeout", "group_timeout_seconds", &C::group_timeout_seconds,

@@ -40,11 +40,6 @@ void prepare_output_folder(const std::string& out_dir) {
   check_folder_takes_files(out_dir);
 }
 
-Dataset first_images(const Dataset& data, std::int64_t limit) {
-  if (limit <= 0 || limit >= data.size()) return data;
-  return data.head(limit);
-}
-
 Dataset to_device(const Dataset& data, torch::Device device) {
   return data.to(device);
 }
@@ -270,8 +265,9 @@ void check_memory(const TrainConfig& config, const Dataset& train, const ConvVae
   if (!place.device.is_cpu()) return;
   const std::int64_t batch = std::min<std::int64_t>(config.batch_size, train.size());
   const std::int64_t share = (batch + world_size - 1) / world_size;
+  const ImageShape& shape = model->image_shape();
   check_training_fits(share * place.ranks_here, count_parameters(*model) * place.ranks_here, config.latent_dim,
-                      available_memory_bytes());
+                      available_memory_bytes(), shape.height * shape.width);
 }
 
 std::unique_ptr<torch::optim::Optimizer> starting_optimizer(const TrainConfig& config, ConvVae& model,
@@ -306,6 +302,17 @@ FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
 
 }  // namespace
 
+// --limit's images: the first ones of IDX files and archives (MNIST's and the sample's are
+// interleaved over the digits), but spread evenly over image folders, which list a class at a time
+// and whose first images would be the first classes only.
+Dataset limited_training_images(const DataSplits& data, std::int64_t limit) {
+  const Dataset& all = data.train;
+  if (limit <= 0 || limit >= all.size()) return all;
+  if (data.form != kImageFoldersForm) return all.head(limit);
+  const auto rows = torch::arange(limit, torch::kInt64).mul_(all.size()).div_(limit, "floor").to(all.pixels.device());
+  return {all.pixels.index_select(0, rows), all.labels.index_select(0, rows)};
+}
+
 std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const TrainHooks& hooks, Checkpoint* resume) {
   validate_train_config(given_config);
   check_run_names(given_config);
@@ -316,7 +323,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   if (place.rank_zero && resume != nullptr) refuse_to_resume_over_another_run(config, *resume);
   const DataSplits data = load_data(config.data_dir, data_options_of(config));
   if (data.train.size() == 0) throw DataError(config.data_dir, "the training split holds no images");
-  const Dataset train = to_device(first_images(data.train, config.limit), place.device);
+  const Dataset train = to_device(limited_training_images(data, config.limit), place.device);
   const Dataset test = to_device(data.test, place.device);
   TrainSetup setup = describe_setup(config, data, train, test, place);
   if (place.rank_zero) {

@@ -65,6 +65,11 @@ struct DataFileChoice {
   bool gzip_ignored = false;  ///< both `stem` and `stem.gz` were there; the raw file won
 };
 
+/// DataSplits::form of each kind of data set, as the log names it.
+inline constexpr const char* kIdxFilesForm = "IDX files";
+inline constexpr const char* kImageFoldersForm = "image folders";
+inline constexpr const char* kNumpyArchiveForm = "NumPy archive";
+
 /// Both splits of a data set and its name (the folder's name, e.g. "mnist", or an archive's stem).
 struct DataSplits {
   std::string name;

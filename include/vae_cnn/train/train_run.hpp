@@ -41,6 +41,11 @@ struct TrainSetup {
   std::string eager_step_reason;
 };
 
+/// The training images --limit leaves (all when `limit` is 0 or not below their number): the first
+/// `limit` of IDX files and archives, `limit` spread evenly over image folders, which list a class at
+/// a time.
+Dataset limited_training_images(const DataSplits& data, std::int64_t limit);
+
 /// on_start, on_batch and on_epoch report the run: in a data-parallel run only rank 0 calls them.
 /// should_stop is polled on every rank.
 struct TrainHooks {

@@ -219,6 +219,10 @@ def run_checks(driver, url, args, failures):
         "return document.querySelectorAll('#line-digits canvas').length === 10"))
     check(True, "the line between two clicked points shows 10 digits", failures)
 
+    # For the screenshot: the pointer back on the clicked test image, its class named under the map.
+    move_pointer_to(driver, map_canvas, driver.execute_script("return window.explorer.means[window.explorer.selected]"))
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        "const e = window.explorer; return !e.inFlight && !e.pendingZ"))
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     check(not errors, f"no console error ({errors})", failures)
     driver.save_screenshot(args.screenshot)

@@ -15,7 +15,7 @@ export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:chec
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
 cd "$build"
-# Not the two explorer-page tests: they test the page's JavaScript in Chromium (two minutes of CPU
+# Not the three explorer-page tests: they test the page's JavaScript in Chromium (two minutes of CPU
 # here); the server code they drive runs under the sanitizers in ServeCli, ServeHostileCli, ServeLoad
 # and the serve_api fuzz target. Not FetchData or ReferenceCheckpoint either: scripts, none of our C++.
-ctest --output-on-failure -j "$(nproc)" -E '^(ExplorerPage|ExplorerPageLatent3|FetchData|ReferenceCheckpoint)$'
+ctest --output-on-failure -j "$(nproc)" -E '^(ExplorerPage|ExplorerPageLatent3|ExplorerPageColour|FetchData|ReferenceCheckpoint)$'

@@ -22,10 +22,11 @@ run_suite() { # run_suite KIND EXCLUDED [cmake arguments]: build, then ctest in 
 }
 run_suite debian ""
 phase "LibTorch 1.13 build and suite"
-# The explorer page's two browser tests check its JavaScript, which is the same file for both builds:
+# The explorer page's three browser tests check its JavaScript, which is the same file for both builds:
 # they run once, on 1.13 (the 2.x server code runs in ServeCli, ServeHostileCli and ServeLoad).
 # FetchData and ReferenceCheckpoint test scripts, not the build: once is enough too.
-run_suite pip '^(ExplorerPage|ExplorerPageLatent3|FetchData|ReferenceCheckpoint)$' -DVAE_CNN_OTHER_BUILD_BINARY="$(libtorch_build_dir debian)/vae_cnn"
+run_suite pip '^(ExplorerPage|ExplorerPageLatent3|ExplorerPageColour|FetchData|ReferenceCheckpoint)$' \
+  -DVAE_CNN_OTHER_BUILD_BINARY="$(libtorch_build_dir debian)/vae_cnn"
 phase "LibTorch 2.x build and suite"
 
 # The 1.13 suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz

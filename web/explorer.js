@@ -2,13 +2,16 @@
 // window.explorer exposes the state the browser test reads back.
 "use strict";
 
-// Paul Tol's muted palette, as vae_mean.png (render/latent_scatter.cpp).
+// Paul Tol's muted palette, as vae_mean.png (render/latent_scatter.cpp); class k takes colour k mod 10.
 const PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933",
                  "#DDCC77", "#CC6677", "#882255", "#AA4499", "#555555"];
-const MAP_PADDING = 48;  // CSS pixels around the plot area, for the tick labels
+const MAP_PADDING = 48;     // CSS pixels around the plot area, for the tick labels
+const LEGEND_CLASSES = 20;  // more classes than this: the legend names the first 19 and counts the rest
 
 const state = {
   info: null, labels: [], means: [],
+  channels: 1, height: 28, width: 28,  // the model's images: info.image_shape [C,H,W]
+  classNames: [], rows: 1,             // info.class_names (empty: unlabelled); rows of a 1-D latent
   dimX: 0, dimY: 1, others: [],       // shown dimensions; values of the rest (sliders)
   centre: [0, 0], scale: 1,           // z at the plot's centre, CSS pixels per z unit
   pointerZ: null, pendingZ: null, inFlight: false, lastDecoded: null,
@@ -55,11 +58,47 @@ state.zToClient = (z) => {
   const box = map.getBoundingClientRect();
   return [box.left + px, box.top + py];
 };
-// The y a point is drawn at: its z, or its digit's row for a latent of one dimension.
-function pointY(i) {
-  if (state.info.latent_dim > 1) return state.means[i][state.dimY];
+// The y of row `row` for a latent of one dimension: one row per class, from the top.
+function rowY(row) {
   const range = state.info.range;
-  return range - (state.labels[i] + 0.5) * (2 * range / 10);
+  return range - (row + 0.5) * (2 * range / state.rows);
+}
+// The y a point is drawn at: its z, or its class's row for a latent of one dimension.
+function pointY(i) { return state.info.latent_dim > 1 ? state.means[i][state.dimY] : rowY(state.labels[i]); }
+
+// ---- classes -----------------------------------------------------------------------------------
+// MNIST's classes are the digits "0".."9": the page keeps saying "digit 7" for those.
+function namesAreDigits(names) { return names.length === 10 && names.every((name, k) => name === String(k)); }
+// "digit 7", "class eight", or "" for unlabelled images.
+function classText(label) {
+  const names = state.classNames;
+  if (names.length === 0) return "";
+  if (namesAreDigits(names)) return `digit ${label}`;
+  return `class ${label >= 0 && label < names.length ? names[label] : label}`;
+}
+function classColour(label) { return PALETTE[((label % 10) + 10) % 10]; }
+// A name cut to `most` characters, for the map's row labels (the legend has room for it whole).
+function shortName(name, most) { return name.length <= most ? name : name.slice(0, most - 1) + "\u2026"; }
+
+// Class names are folder names, so user input: they reach the page through textContent only.
+function buildLegend() {
+  const legend = $("legend");
+  legend.textContent = "";
+  const names = state.classNames;
+  legend.hidden = names.length === 0;
+  const named = names.length > LEGEND_CLASSES ? LEGEND_CLASSES - 1 : names.length;
+  for (let k = 0; k < named; ++k) {
+    const entry = document.createElement("span");
+    const dot = document.createElement("i");
+    dot.style.background = classColour(k);
+    entry.append(dot, names[k]);
+    legend.appendChild(entry);
+  }
+  if (named < names.length) {
+    const more = document.createElement("span");
+    more.textContent = `+${names.length - named} more`;
+    legend.appendChild(more);
+  }
 }
 
 // ---- the map -----------------------------------------------------------------------------------
@@ -83,6 +122,12 @@ function drawAxes(ctx, size) {
     ctx.fillText(Number(v.toPrecision(6)).toString(), x, top + size + 16);
   }
   ctx.textAlign = "right";
+  if (state.info.latent_dim === 1 && state.classNames.length > 0 && state.rows <= LEGEND_CLASSES) {
+    for (let row = 0; row < state.rows; ++row) {
+      const [, y] = zToPixel(0, rowY(row));
+      if (y >= top && y <= top + size) ctx.fillText(shortName(state.classNames[row] || "", 6), left - 4, y + 4);
+    }
+  }
   if (state.info.latent_dim > 1) {
     for (let v = Math.ceil(zBottom / step) * step; v <= zTop; v += step) {
       const [, y] = zToPixel(0, v);
@@ -123,7 +168,7 @@ function drawMap() {
   ctx.globalAlpha = 0.55;
   for (let i = 0; i < state.means.length; ++i) {
     const [x, y] = zToPixel(state.means[i][state.dimX], pointY(i));
-    ctx.fillStyle = PALETTE[state.labels[i] % 10];
+    ctx.fillStyle = classColour(state.labels[i]);
     ctx.beginPath(); ctx.arc(x, y, 2.4, 0, 2 * Math.PI); ctx.fill();
   }
   ctx.globalAlpha = 1;
@@ -140,14 +185,25 @@ function drawMap() {
 }
 
 // ---- digits ------------------------------------------------------------------------------------
-// 784 grey levels onto a canvas, each pixel a crisp square.
+// Sizes a canvas for the model's H×W images, its longer side near `side`: a whole number of canvas
+// pixels per image pixel (at least one), so every image pixel is the same crisp square.
+function fitCanvas(canvas, side) {
+  const scale = Math.max(1, Math.round(side / Math.max(state.height, state.width)));
+  canvas.width = state.width * scale;
+  canvas.height = state.height * scale;
+}
+
+// C·H·W levels as the API sends them (planar: channel after channel, each row by row) onto a
+// canvas, grey for one channel, RGB for three; each pixel a crisp square.
 function showDigit(canvas, pixels) {
+  const [channels, height, width] = [state.channels, state.height, state.width];
+  const area = height * width;
   const small = document.createElement("canvas");
-  small.width = 28; small.height = 28;
+  small.width = width; small.height = height;
   const context = small.getContext("2d");
-  const image = context.createImageData(28, 28);
-  for (let i = 0; i < 784; ++i) {
-    image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = pixels[i];
+  const image = context.createImageData(width, height);
+  for (let i = 0; i < area; ++i) {
+    for (let c = 0; c < 3; ++c) image.data[4 * i + c] = pixels[(channels === 3 ? c * area : 0) + i];
     image.data[4 * i + 3] = 255;
   }
   context.putImageData(image, 0, 0);
@@ -182,7 +238,8 @@ async function showTestImage(index) {
   state.selected = index;
   showDigit($("test-original"), reply.pixels);
   showDigit($("test-reconstruction"), reply.reconstruction);
-  $("test-text").textContent = `test image ${index}, digit ${reply.label}, ` + zText(reply.z_mean);
+  const named = classText(reply.label);
+  $("test-text").textContent = `test image ${index}, ` + (named ? named + ", " : "") + zText(reply.z_mean);
   drawMap();
 }
 
@@ -193,7 +250,7 @@ async function showLine() {
   row.textContent = "";
   for (const pixels of reply.digits) {
     const canvas = document.createElement("canvas");
-    canvas.width = 56; canvas.height = 56;
+    fitCanvas(canvas, 56);
     row.appendChild(canvas);
     showDigit(canvas, pixels);
   }
@@ -225,8 +282,12 @@ function setUpMap() {
     }
     state.pointerZ = latentAt(px, py);
     state.pendingZ = state.pointerZ;
+    const near = drag && drag.moved ? -1 : nearestPoint(px, py);
+    const named = near >= 0 ? classText(state.labels[near]) : "";
+    $("pointer-text").textContent = near >= 0 ? `test image ${near}` + (named ? `, ${named}` : "") : "";
     drawMap();
   });
+  map.addEventListener("pointerleave", () => { $("pointer-text").textContent = ""; });
   map.addEventListener("pointerdown", (event) => {
     const [px, py] = local(event);
     drag = {x: px, y: py, centre: state.centre.slice(), moved: false};
@@ -282,7 +343,12 @@ function resetView() {
 function setUpDimensions() {
   const latent = state.info.latent_dim;
   state.others = new Array(latent).fill(0);
-  if (latent <= 2) { $("dims").textContent = latent === 1 ? "one latent dimension: each digit on its own row" : ""; return; }
+  if (latent <= 2) {
+    const what = state.classNames.length === 0 ? "unlabelled images: one row"
+      : namesAreDigits(state.classNames) ? "each digit on its own row" : "each class on its own row";
+    $("dims").textContent = latent === 1 ? `one latent dimension: ${what}` : "";
+    return;
+  }
   const choose = (which) => {
     const select = document.createElement("select");
     for (let d = 0; d < latent; ++d) select.add(new Option(`z[${d}]`, d));
@@ -320,9 +386,11 @@ function buildSliders() {
 }
 
 // ---- the drawing pad ---------------------------------------------------------------------------
-// Reduced the way MNIST's digits were made: the stroke's bounding box scaled to fit 20x20 (aspect
-// kept, anti-aliased), then placed in the 28x28 frame with its centre of mass at the centre.
-function padTo28(pad) {
+// Reduced the way MNIST's digits were made: the stroke's bounding box scaled to fit 20/28 of the
+// image's sides (20x20 of 28x28; aspect kept, anti-aliased), then placed in the H×W frame with its
+// centre of mass at the centre. A colour model gets the stroke in the pad's ink colour: each
+// channel the grey stroke times that colour's level, planar as the API takes it.
+function padToImage(pad) {
   const source = pad.getContext("2d").getImageData(0, 0, pad.width, pad.height).data;
   let [left, top, right, bottom] = [pad.width, pad.height, -1, -1];
   for (let y = 0; y < pad.height; ++y) {
@@ -333,26 +401,40 @@ function padTo28(pad) {
     }
   }
   if (right < 0) return null;
-  const width = right - left + 1, height = bottom - top + 1, fit = 20 / Math.max(width, height);
+  const [height, width] = [state.height, state.width];
+  const boxWidth = Math.max(1, Math.round(width * 20 / 28)), boxHeight = Math.max(1, Math.round(height * 20 / 28));
+  const strokeWidth = right - left + 1, strokeHeight = bottom - top + 1;
+  const fit = Math.min(boxWidth / strokeWidth, boxHeight / strokeHeight);
   const box = document.createElement("canvas");
-  box.width = 20; box.height = 20;
+  box.width = boxWidth; box.height = boxHeight;
   const boxContext = box.getContext("2d");
   boxContext.imageSmoothingEnabled = true;
   boxContext.imageSmoothingQuality = "high";
-  boxContext.drawImage(pad, left, top, width, height, (20 - width * fit) / 2, (20 - height * fit) / 2, width * fit, height * fit);
-  const grey = boxContext.getImageData(0, 0, 20, 20).data;
+  boxContext.drawImage(pad, left, top, strokeWidth, strokeHeight, (boxWidth - strokeWidth * fit) / 2,
+                       (boxHeight - strokeHeight * fit) / 2, strokeWidth * fit, strokeHeight * fit);
+  const grey = boxContext.getImageData(0, 0, boxWidth, boxHeight).data;
   let mass = 0, sumX = 0, sumY = 0;
-  for (let y = 0; y < 20; ++y) for (let x = 0; x < 20; ++x) {
-    const v = grey[4 * (y * 20 + x)];
+  for (let y = 0; y < boxHeight; ++y) for (let x = 0; x < boxWidth; ++x) {
+    const v = grey[4 * (y * boxWidth + x)];
     mass += v; sumX += v * x; sumY += v * y;
   }
-  const shiftX = Math.round(13.5 - sumX / mass), shiftY = Math.round(13.5 - sumY / mass);
-  const pixels = new Array(784).fill(0);
-  for (let y = 0; y < 20; ++y) for (let x = 0; x < 20; ++x) {
+  if (mass === 0) return null;
+  const shiftX = Math.round((width - 1) / 2 - sumX / mass), shiftY = Math.round((height - 1) / 2 - sumY / mass);
+  const area = height * width, ink = state.channels === 3 ? inkLevels() : [255];
+  const pixels = new Array(state.channels * area).fill(0);
+  for (let y = 0; y < boxHeight; ++y) for (let x = 0; x < boxWidth; ++x) {
     const [tx, ty] = [x + shiftX, y + shiftY];
-    if (tx >= 0 && tx < 28 && ty >= 0 && ty < 28) pixels[ty * 28 + tx] = grey[4 * (y * 20 + x)];
+    if (tx < 0 || tx >= width || ty < 0 || ty >= height) continue;
+    const v = grey[4 * (y * boxWidth + x)];
+    for (let c = 0; c < ink.length; ++c) pixels[c * area + ty * width + tx] = Math.round(v * ink[c] / 255);
   }
   return pixels;
+}
+
+// The ink colour picker's value as three levels 0..255.
+function inkLevels() {
+  const hex = $("pad-ink").value;  // "#rrggbb"
+  return [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
 }
 
 function setUpPad() {
@@ -360,6 +442,12 @@ function setUpPad() {
   const context = pad.getContext("2d");
   const clear = () => { context.fillStyle = "#000"; context.fillRect(0, 0, pad.width, pad.height); };
   clear();
+  fitCanvas($("pad-input"), 112);
+  fitCanvas($("pad-reconstruction"), 112);
+  $("pad-size").textContent = `as ${state.width}×${state.height}`;
+  $("pad-title").textContent = namesAreDigits(state.classNames) ? "Draw a digit" : "Draw";
+  $("pad-ink-label").hidden = state.channels !== 3;
+  $("pad-ink").addEventListener("input", () => encodeDrawing());
   let last = null;
   const local = (event) => { const box = pad.getBoundingClientRect(); return [event.clientX - box.left, event.clientY - box.top]; };
   pad.addEventListener("pointerdown", (event) => { last = local(event); pad.setPointerCapture(event.pointerId); stroke(last); });
@@ -374,7 +462,7 @@ function setUpPad() {
 }
 
 async function encodeDrawing() {
-  const pixels = padTo28($("pad"));
+  const pixels = padToImage($("pad"));
   if (!pixels) return;
   showDigit($("pad-input"), pixels);
   try {
@@ -382,7 +470,7 @@ async function encodeDrawing() {
                                                 body: JSON.stringify({pixels})});
     state.drawnZ = reply.z_mean;
     showDigit($("pad-reconstruction"), reply.reconstruction);
-    $("pad-z").textContent = "drawn digit at " + zText(reply.z_mean);
+    $("pad-z").textContent = (namesAreDigits(state.classNames) ? "drawn digit at " : "drawn at ") + zText(reply.z_mean);
     drawMap();
   } catch (error) {
     $("pad-z").textContent = "error: " + error.message;
@@ -395,10 +483,16 @@ async function start() {
   state.info = info;
   state.labels = latents.labels;
   state.means = latents.z_mean;
+  [state.channels, state.height, state.width] = info.image_shape;
+  state.classNames = info.class_names || [];
+  state.rows = state.labels.reduce((rows, label) => Math.max(rows, label + 1), Math.max(1, state.classNames.length));
   $("model").textContent = `${info.weights}: ${info.dataset}, ${info.loss.toUpperCase()} loss, latent size ${info.latent_dim}, ` +
     `${info.epochs} epochs; test loss ${info.test_loss.toFixed(2)} = reconstruction ${info.test_reconstruction.toFixed(2)} ` +
     `+ KL ${info.test_kl.toFixed(2)} over ${info.test_images} test images`;
-  $("legend").innerHTML = PALETTE.map((colour, digit) => `<span><i style="background:${colour}"></i>${digit}</span>`).join("");
+  buildLegend();
+  fitCanvas($("decoded"), 224);
+  fitCanvas($("test-original"), 112);
+  fitCanvas($("test-reconstruction"), 112);
   setUpDimensions();
   setUpMap();
   setUpPad();

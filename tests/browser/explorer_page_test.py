@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """The explorer page of `vae_cnn serve` in a real browser (Debian's chromium and chromium-driver,
 driven by python3-selenium): it loads without a console error, the map holds every test image, the
-digit shown under the pointer has the pixels `vae_cnn decode --z` gives at that z (within one grey
-level), a stroke drawn on the pad puts a marker on the map, and a screenshot is written.
+legend names the classes, the digit shown under the pointer has the pixels `vae_cnn decode --z`
+gives at that z (within one level per channel), a stroke drawn on the pad puts a marker on the map,
+a clicked point and the point under the pointer name their class, and a screenshot is written.
 
     /usr/bin/python3 tests/browser/explorer_page_test.py --binary build/vae_cnn --data data/mnist-sample \\
-        --work DIR --screenshot FILE.png
+        --work DIR --screenshot FILE.png [--colour]
+
+--colour serves a colour model instead: DIR/tinted, 300 training and 300 test images of the MNIST
+sample as 32x32 RGB digits in class folders named zero..nine (scripts/mnist_to_image_folder.py
+--tinted), and the weights of three epochs on them.
 
 Exit 0 when every check holds, 1 when one fails, 77 (ctest's "skipped") without chromium.
 """
@@ -32,23 +37,32 @@ except ImportError:
 SKIP = 77
 
 
-def png_grey(path):
-    """The grey levels of an 8-bit greyscale PNG (what `vae_cnn decode` writes), with zlib alone."""
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def png_levels(path):
+    """The levels of an 8-bit grey or RGB PNG (colour type 0 or 2, what `vae_cnn decode` writes),
+    with zlib alone, planar as the API sends them: channel after channel, each row by row."""
     data = open(path, "rb").read()
-    width, height = struct.unpack(">II", data[16:24])
+    width, height, depth, colour_type = struct.unpack(">IIBB", data[16:26])
+    if depth != 8 or colour_type not in (0, 2):
+        sys.exit(f"explorer_page_test: {path}: bit depth {depth}, colour type {colour_type}; expected 8 and 0 or 2")
+    channels = 3 if colour_type == 2 else 1
+    stride = width * channels
     chunks, at = b"", 8
     while at < len(data):
         length, kind = struct.unpack(">I4s", data[at:at + 8])
         if kind == b"IDAT":
             chunks += data[at + 8:at + 8 + length]
         at += 12 + length
-    raw, pixels, previous = zlib.decompress(chunks), [], [0] * width
+    raw, interleaved, previous = zlib.decompress(chunks), [], [0] * stride
     for row in range(height):
-        line = raw[row * (width + 1):(row + 1) * (width + 1)]
+        line = raw[row * (stride + 1):(row + 1) * (stride + 1)]
         kind, values = line[0], list(line[1:])
-        for i in range(width):
-            left = values[i - 1] if i else 0
-            up, up_left = previous[i], previous[i - 1] if i else 0
+        for i in range(stride):
+            # Filters work on the byte one pixel to the left: `channels` bytes back.
+            left = values[i - channels] if i >= channels else 0
+            up, up_left = previous[i], previous[i - channels] if i >= channels else 0
             if kind == 1:
                 values[i] = (values[i] + left) & 255
             elif kind == 2:
@@ -59,9 +73,9 @@ def png_grey(path):
                 p = left + up - up_left
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
                 values[i] = (values[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else up_left)) & 255
-        pixels += values
+        interleaved += values
         previous = values
-    return pixels
+    return [interleaved[i * channels + c] for c in range(channels) for i in range(width * height)]
 
 
 def start_server(binary, weights, data, log):
@@ -91,14 +105,16 @@ def check(condition, message, failures):
 
 
 def decoded_pixels_on_page(driver):
-    """The 784 grey levels of the large decoded digit, read back from its canvas (8x8 pixel squares)."""
+    """The C·H·W levels of the large decoded digit, planar, read back from the centres of its
+    canvas's pixel squares (8x8 for 28x28 images, 7x7 for 32x32)."""
     return driver.execute_script("""
         const canvas = document.getElementById('decoded');
+        const [channels, height, width] = window.explorer.info.image_shape;
         const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        const step = canvas.width / 28, grey = [];
-        for (let y = 0; y < 28; ++y) for (let x = 0; x < 28; ++x)
-          grey.push(data[4 * (Math.floor((y + 0.5) * step) * canvas.width + Math.floor((x + 0.5) * step))]);
-        return grey;""")
+        const stepX = canvas.width / width, stepY = canvas.height / height, levels = [];
+        for (let c = 0; c < channels; ++c) for (let y = 0; y < height; ++y) for (let x = 0; x < width; ++x)
+          levels.push(data[4 * (Math.floor((y + 0.5) * stepY) * canvas.width + Math.floor((x + 0.5) * stepX)) + c]);
+        return levels;""")
 
 
 def move_pointer_to(driver, element, z):
@@ -116,8 +132,12 @@ def run_checks(driver, url, args, failures):
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return window.explorer && window.explorer.ready === true"))
     print(f"     page interactive {time.monotonic() - started:.2f} s after it was asked for", flush=True)
     points = driver.execute_script("return window.explorer.means.length")
-    check(points == 1663, f"the map holds {points} points (1,663 test images)", failures)
+    check(points == args.test_images, f"the map holds {points} points ({args.test_images:,} test images)", failures)
     latent = driver.execute_script("return window.explorer.info.latent_dim")
+    shape = driver.execute_script("return window.explorer.info.image_shape")
+    check(shape == args.image_shape, f"the page shows images of {shape} (C, H, W; expected {args.image_shape})", failures)
+    legend = [entry.text for entry in driver.find_elements(By.CSS_SELECTOR, "#legend span")]
+    check(legend == args.class_names, f"the legend names the classes {legend} (expected {args.class_names})", failures)
     if latent > 2:
         sliders = len(driver.find_elements(By.CSS_SELECTOR, "#sliders input[type=range]"))
         selects = len(driver.find_elements(By.CSS_SELECTOR, "#dims select"))
@@ -138,11 +158,18 @@ def run_checks(driver, url, args, failures):
     expected_png = os.path.join(args.work, "decoded.png")
     subprocess.run([args.binary, "decode", "-w", args.weights, "--z", ",".join(repr(v) for v in z), "-o", expected_png],
                    check=True)
-    expected, shown = png_grey(expected_png), decoded_pixels_on_page(driver)
+    expected, shown = png_levels(expected_png), decoded_pixels_on_page(driver)
     largest = max(abs(a - b) for a, b in zip(expected, shown))
-    check(len(shown) == 784 and largest <= 1,
-          f"the digit under the pointer matches vae_cnn decode --z at that z (largest difference {largest} grey levels)",
-          failures)
+    levels = args.image_shape[0] * args.image_shape[1] * args.image_shape[2]
+    check(len(expected) == levels and len(shown) == levels and largest <= 1,
+          f"the digit under the pointer matches vae_cnn decode --z at that z ({len(shown)} levels, largest "
+          f"difference {largest} per channel)", failures)
+    if args.image_shape[0] == 3:
+        # Drawn grey, the page would miss decode's colours wherever its channels differ: there are such pixels.
+        area = args.image_shape[1] * args.image_shape[2]
+        tinted = sum(1 for i in range(area) if max(expected[i::area]) - min(expected[i::area]) > 1)
+        check(tinted > 0, f"decode's digit there has {tinted} pixels whose channels differ (so the match is in colour)",
+              failures)
 
     pad = driver.find_element(By.ID, "pad")
     stroke = ActionChains(driver).move_to_element_with_offset(pad, -10, -80).click_and_hold()
@@ -154,10 +181,35 @@ def run_checks(driver, url, args, failures):
     check(isinstance(drawn, list) and len(drawn) == latent, f"the drawn digit is marked on the map at z = {drawn}", failures)
 
     move_pointer_to(driver, map_canvas, driver.execute_script("return window.explorer.means[0]"))
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "pointer-text").text != "")
+    hover = driver.find_element(By.ID, "pointer-text").text
+    check(re.fullmatch(r"test image \d+, " + args.class_pattern, hover) is not None,
+          f"the point under the pointer names its class: {hover!r}", failures)
     ActionChains(driver).click().perform()
     WebDriverWait(driver, 20).until(lambda d: d.execute_script("return window.explorer.selected >= 0"))
     text = driver.find_element(By.ID, "test-text").text
-    check(text.startswith("test image"), f"a clicked point shows its test image: {text!r}", failures)
+    label = driver.execute_script("return window.explorer.labels[window.explorer.selected]")
+    named = f"digit {label}" if args.class_names == [str(d) for d in range(10)] else f"class {args.class_names[label]}"
+    check(text.startswith("test image ") and f", {named}, z = (" in text,
+          f"a clicked point shows its test image and names its class ({named}): {text!r}", failures)
+    # The test image as the API sent it, against its canvas: a tinted digit's channels differ, so this
+    # holds only if the page draws each channel where it belongs.
+    sent, drawn = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('api/test/' + window.explorer.selected).then((r) => r.json()).then((reply) => {
+          const canvas = document.getElementById('test-original');
+          const [channels, height, width] = window.explorer.info.image_shape;
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          const stepX = canvas.width / width, stepY = canvas.height / height, levels = [];
+          for (let c = 0; c < channels; ++c) for (let y = 0; y < height; ++y) for (let x = 0; x < width; ++x)
+            levels.push(data[4 * (Math.floor((y + 0.5) * stepY) * canvas.width + Math.floor((x + 0.5) * stepX)) + c]);
+          done([reply.pixels, levels]);
+        });""")
+    area = args.image_shape[1] * args.image_shape[2]
+    tinted = sum(1 for i in range(area) if len(set(sent[i::area])) > 1)
+    check(sent == drawn and (args.image_shape[0] == 1 or tinted > 0),
+          f"the test image's canvas holds the {len(sent)} levels the API sent ({tinted} pixels of more than one colour)",
+          failures)
 
     driver.find_element(By.ID, "line-mode").click()
     for z_end in ([-2.0, 0.0], [2.0, 0.5]):
@@ -167,10 +219,36 @@ def run_checks(driver, url, args, failures):
         "return document.querySelectorAll('#line-digits canvas').length === 10"))
     check(True, "the line between two clicked points shows 10 digits", failures)
 
+    # For the screenshot: the pointer back on the clicked test image, its class named under the map.
+    move_pointer_to(driver, map_canvas, driver.execute_script("return window.explorer.means[window.explorer.selected]"))
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        "const e = window.explorer; return !e.inFlight && !e.pendingZ"))
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     check(not errors, f"no console error ({errors})", failures)
     driver.save_screenshot(args.screenshot)
     print(f"     screenshot: {args.screenshot}")
+
+
+def make_colour_model(args):
+    """The tinted digits of --data (300 of each split) under WORK/tinted, three epochs' weights on them
+    under WORK/model-colour; --data becomes that folder, --weights those weights (unless given)."""
+    tinted = os.path.join(args.work, "tinted")
+    shutil.rmtree(tinted, ignore_errors=True)
+    subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                                                     "mnist_to_image_folder.py"),
+                    "--tinted", "--limit", "300", "--data", args.data, tinted], check=True, stdout=subprocess.DEVNULL)
+    args.data = tinted
+    if not args.weights:
+        model = os.path.join(args.work, "model-colour")
+        # Three epochs, not one: after one the decoder draws the same grey everywhere, and a grey
+        # digit would not show whether the page puts each channel where it belongs.
+        subprocess.run([args.binary, "train", "--data", tinted, "--epochs", "3", "--lr-warmup", "0", "--seed", "1",
+                        "--threads", "1", "--overwrite", "--out", model], check=True, stdout=subprocess.DEVNULL)
+        args.weights = os.path.join(model, "vae_cnn.tinted.pt")
+    args.test_images, args.image_shape = 300, [3, 32, 32]
+    # Class folders in byte order: "eight" first.
+    args.class_names = sorted(DIGIT_WORDS)
+    args.class_pattern = "class (" + "|".join(DIGIT_WORDS) + ")"
 
 
 def main():
@@ -181,11 +259,18 @@ def main():
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--weights", help="weights to serve (default: a short training run of its own)")
     parser.add_argument("--latent-dim", default="2", help="latent size of that training run (2)")
+    parser.add_argument("--colour", action="store_true",
+                        help="serve a colour model: 32x32 RGB digits in class folders zero..nine, made from --data")
     args = parser.parse_args()
     if webdriver is None or not os.path.exists("/usr/bin/chromedriver") or not shutil.which("chromium"):
         print("explorer_page_test: chromium, chromium-driver or python3-selenium missing (scripts/install_deps.sh)")
         return SKIP
     os.makedirs(args.work, exist_ok=True)
+    if args.colour:
+        make_colour_model(args)
+    else:
+        args.test_images, args.image_shape = 1663, [1, 28, 28]
+        args.class_names, args.class_pattern = [str(d) for d in range(10)], r"digit \d"
     if not args.weights:
         model = os.path.join(args.work, "model")
         subprocess.run([args.binary, "train", "--data", args.data, "--limit", "2048", "--epochs", "3", "--seed", "3",

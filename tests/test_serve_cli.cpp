@@ -113,6 +113,36 @@ TEST(ServeCli, AnswersOverHttpAndCtrlCEndsItWith130) {
   EXPECT_TRUE(port_is_free(port));
 }
 
+// A colour model of 148x148 images takes 65,712 levels to encode: a body of about 260 KB, above the
+// 256 KB a request was held to, which cut the request off without a reply.
+TEST(ServeCli, AnEncodeBodyOfALargeColourModelIsAnswered) {
+  ScratchDir dir;
+  const std::string data = dir.file("tinted");
+  ASSERT_EQ(std::system(("/usr/bin/python3 '" + std::string(VAE_CNN_SOURCE_DIR) +
+                         "/scripts/mnist_to_image_folder.py' --tinted --limit 40 --data '" + testing::mnist_sample_dir() +
+                         "' '" + data + "' >/dev/null").c_str()),
+            0);
+  const auto trained = testing::run_vae_cnn(dir, "train --data '" + data + "' --image-size 148 --epochs 1 --seed 2 "
+                                                 "--threads 1 --out '" + dir.file("w") + "'");
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const pid_t pid = testing::spawn_vae_cnn(dir, {"serve", "-w", dir.file("w/vae_cnn.tinted.pt"), "--data", data,
+                                                 "--port", "0"});
+  ASSERT_GT(pid, 0);
+  const int port = wait_for_port(dir, std::chrono::seconds(60));
+  ASSERT_GT(port, 0) << slurp(dir.file("err.txt"));
+  httplib::Client client("127.0.0.1", port);
+  std::string body = "{\"pixels\": [";
+  for (int i = 0; i < 3 * 148 * 148; ++i) body += (i > 0 ? ",255" : "255");
+  body += "]}";
+  ASSERT_GT(body.size(), 256u * 1024);
+  const auto encoded = client.Post("/api/encode", body, "application/json");
+  ASSERT_TRUE(encoded) << "no reply to an encode body of " << body.size() << " bytes";
+  EXPECT_EQ(encoded->status, 200) << encoded->body;
+  EXPECT_TRUE(json::parse(encoded->body).contains("z_mean")) << encoded->body;
+  kill(pid, SIGINT);
+  EXPECT_EQ(testing::wait_exit_code(pid), 130) << slurp(dir.file("err.txt"));
+}
+
 TEST(ServeCli, APortInUseAndBadInputsAreOneLine) {
   ScratchDir dir;
   // A port held by a listening socket of this test.

@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <cerrno>
@@ -123,7 +124,12 @@ std::string page_url(const std::string& host, int port) {
 
 void serve_explorer(const LatentApi& api, const ServeOptions& options, const std::function<void(int port)>& on_listening,
                     const std::function<bool()>& should_stop) {
-  BoundedHttpServer server(options.limits);
+  // A model of large images takes an encode body above the default bound of a whole request (3x256x256
+  // levels: about 800 KB): the bound grows to hold the largest body /api/encode accepts and a head.
+  constexpr std::size_t kHeadRoom = 64 * 1024;
+  ConnectionLimits limits = options.limits;
+  limits.request_bytes = std::max(limits.request_bytes, api.max_encode_body() + kHeadRoom);
+  BoundedHttpServer server(limits);
   // httplib's default also sets SO_REUSEPORT, which would let a second server share a port in use.
   server.set_socket_options([](socket_t socket) {
     const int yes = 1;

@@ -25,12 +25,7 @@ using testing::ScratchDir;
 constexpr std::int64_t kTrainDigits = 150;
 constexpr std::int64_t kTestDigits = 50;
 
-DataSplits sample_digits() {
-  DataSplits splits = load_data_dir(testing::mnist_sample_dir());
-  splits.train = splits.train.head(kTrainDigits);
-  splits.test = splits.test.head(kTestDigits);
-  return splits;
-}
+DataSplits sample_digits() { return testing::sample_digits(kTrainDigits, kTestDigits); }
 
 std::string five_digits(std::int64_t index) {
   const std::string digits = std::to_string(index);

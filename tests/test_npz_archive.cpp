@@ -17,13 +17,7 @@ using testing::expect_throw_with;
 constexpr std::int64_t kTrainDigits = 150;
 constexpr std::int64_t kTestDigits = 50;
 
-// The first digits of the repository's MNIST sample: what every archive below holds.
-DataSplits sample_digits() {
-  DataSplits splits = load_data_dir(testing::mnist_sample_dir());
-  splits.train = splits.train.head(kTrainDigits);
-  splits.test = splits.test.head(kTestDigits);
-  return splits;
-}
+DataSplits sample_digits() { return testing::sample_digits(kTrainDigits, kTestDigits); }
 
 void write_raw(const fs::path& path, const torch::Tensor& values) {
   const torch::Tensor bytes = values.to(torch::kUInt8).contiguous();

@@ -87,6 +87,15 @@ inline int free_loopback_port() {
 /// The 10,000-digit MNIST sample kept in the repository (checked by scripts/fetch_data.sh).
 inline std::string mnist_sample_dir() { return std::string(VAE_CNN_SOURCE_DIR) + "/data/mnist-sample"; }
 
+/// The first `train` and `test` digits of the repository's MNIST sample, as IDX files give them: what
+/// the image-folder and archive tests write in their forms and expect back.
+inline DataSplits sample_digits(std::int64_t train, std::int64_t test) {
+  DataSplits splits = load_data_dir(mnist_sample_dir());
+  splits.train = splits.train.head(train);
+  splits.test = splits.test.head(test);
+  return splits;
+}
+
 /// The whole text of a file ("" when it cannot be read).
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path);

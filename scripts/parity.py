@@ -262,8 +262,9 @@ def train(args, program, loss, seed):
         os.makedirs(directory)
         with open(os.path.join(directory, "command.json"), "w") as f:
             json.dump(command, f)
+    started = starts(directory) + 1  # read before "w" empties the file
     with open(os.path.join(directory, "starts"), "w") as f:
-        f.write(str(starts(directory) + 1))
+        f.write(str(started))
     log = os.path.join(directory, "train.out" if program == "vae_cnn" else "reference.log")
     run_logged(command + (["--resume"] if resume and program == "vae_cnn" else []), log)
     if program == "vae_cnn":

@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${VAE_CNN_ASAN_BUILD_DIR:-$root/build-asan}"
 seconds="${1:-60}"
-targets=(idx_reader weights_loader weights_structure serve_api)
+targets=(idx_reader weights_loader weights_structure serve_api data_files)
 for target in "${targets[@]}"; do
   [ -x "$build/fuzz/fuzz_$target" ] || { "$root/scripts/sanitize.sh" --build-only; break; }
 done
@@ -31,6 +31,24 @@ serve_seed decode '\000/api/decode\000z=0.5%%2C-1&format=png\000'
 serve_seed test '\000/api/test/7\000\000'
 serve_seed line '\000/api/line\000from=0,0&to=1,1&steps=3\000'
 serve_seed encode '\001/api/encode\000\000{"pixels": [0, 255, 12.5]}'
+
+# Own data: a grey and a colour PNG, and a small Keras-style .npz and one of its .npy entries.
+/usr/bin/python3 "$root/scripts/mnist_to_image_folder.py" --limit 1 --data "$root/data/mnist-sample" "$work/png" >/dev/null
+/usr/bin/python3 "$root/scripts/mnist_to_image_folder.py" --tinted --limit 1 --data "$root/data/mnist-sample" \
+  "$work/png-colour" >/dev/null
+cp "$work/png/train/0/00000.png" "$work/seeds/data_files/grey.png"
+cp "$work/png-colour/train/zero/00000.png" "$work/seeds/data_files/colour.png"
+rm -rf "$work/png" "$work/png-colour"
+/usr/bin/python3 - "$work/seeds/data_files" <<'PY'
+import io, sys, zipfile
+import numpy as np
+x = np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4)
+y = np.array([0, 1], dtype=np.uint8)
+np.savez_compressed(sys.argv[1] + "/small.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+np.savez(sys.argv[1] + "/stored.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+with zipfile.ZipFile(sys.argv[1] + "/stored.npz") as archive:
+    open(sys.argv[1] + "/x_train.npy", "wb").write(archive.read("x_train.npy"))
+PY
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

@@ -148,6 +148,19 @@ inline int count_lines(const std::string& text) {
 
 namespace vae_cnn::testing {
 
+/// scripts/mnist_to_image_folder.py on the first `per_split` digits of each split of the MNIST
+/// sample, into dir/<name>: 28x28 grey PNGs under folders 0..9, or with `tinted` 32x32 RGB digits,
+/// one colour per class, under folders zero..nine (in byte order eight, five, four, nine, one, seven,
+/// six, three, two, zero). Returns the folder.
+inline std::string sample_image_folder(const ScratchDir& dir, const std::string& name, int per_split, bool tinted) {
+  const std::string out = dir.file(name);
+  const std::string command = "/usr/bin/python3 '" + std::string(VAE_CNN_SOURCE_DIR) +
+                              "/scripts/mnist_to_image_folder.py' " + (tinted ? "--tinted " : "") + "--limit " +
+                              std::to_string(per_split) + " --data '" + mnist_sample_dir() + "' '" + out + "' >/dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return out;
+}
+
 /// The CLI's contract for a failure: exit code `code`, exactly one line on stderr, naming `fragment`.
 inline void expect_one_line_failure(const RunResult& result, int code, const std::string& fragment,
                                     const std::string& context) {

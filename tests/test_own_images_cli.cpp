@@ -17,15 +17,8 @@ using testing::run_vae_cnn;
 using testing::ScratchDir;
 using testing::slurp;
 
-// scripts/mnist_to_image_folder.py --tinted: 32x32 RGB digits, one colour per class, class folders
-// named zero..nine (so in byte order eight, five, four, nine, one, seven, six, three, two, zero).
 std::string tinted_digits(const ScratchDir& dir, int per_split) {
-  const std::string out = dir.file("tinted");
-  const std::string command = "/usr/bin/python3 '" + std::string(VAE_CNN_SOURCE_DIR) +
-                              "/scripts/mnist_to_image_folder.py' --tinted --limit " + std::to_string(per_split) +
-                              " --data '" + testing::mnist_sample_dir() + "' '" + out + "' >/dev/null";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  return out;
+  return testing::sample_image_folder(dir, "tinted", per_split, /*tinted=*/true);
 }
 
 // A PNG's width, height and colour type (0 grey, 2 RGB) from its IHDR chunk.
@@ -166,11 +159,7 @@ TEST(OwnImagesCli, BadFoldersAndSizesAreOneLineEach) {
   fs::remove(broken);
 
   // One grey 28x28 digit among the 32x32 colour ones: refused without --image-size, resized with it.
-  const std::string grey = dir.file("grey");
-  ASSERT_EQ(std::system(("/usr/bin/python3 '" + std::string(VAE_CNN_SOURCE_DIR) +
-                         "/scripts/mnist_to_image_folder.py' --limit 1 --data '" + testing::mnist_sample_dir() + "' '" +
-                         grey + "' >/dev/null").c_str()),
-            0);
+  const std::string grey = testing::sample_image_folder(dir, "grey", 1, /*tinted=*/false);
   fs::copy_file(grey + "/train/0/00000.png", data + "/train/one/zz_grey.png");  // the sample begins with a 0
   expect_one_line_failure(train(""), 1, "zz_grey.png", "images of two sizes");
   auto result = train("--image-size 32");

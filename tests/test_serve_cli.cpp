@@ -117,11 +117,7 @@ TEST(ServeCli, AnswersOverHttpAndCtrlCEndsItWith130) {
 // 256 KB a request was held to, which cut the request off without a reply.
 TEST(ServeCli, AnEncodeBodyOfALargeColourModelIsAnswered) {
   ScratchDir dir;
-  const std::string data = dir.file("tinted");
-  ASSERT_EQ(std::system(("/usr/bin/python3 '" + std::string(VAE_CNN_SOURCE_DIR) +
-                         "/scripts/mnist_to_image_folder.py' --tinted --limit 40 --data '" + testing::mnist_sample_dir() +
-                         "' '" + data + "' >/dev/null").c_str()),
-            0);
+  const std::string data = testing::sample_image_folder(dir, "tinted", 40, /*tinted=*/true);
   const auto trained = testing::run_vae_cnn(dir, "train --data '" + data + "' --image-size 148 --epochs 1 --seed 2 "
                                                  "--threads 1 --out '" + dir.file("w") + "'");
   ASSERT_EQ(trained.exit_code, 0) << trained.err;

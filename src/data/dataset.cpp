@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "vae_cnn/data/class_names.hpp"
 #include "vae_cnn/data/idx_file.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/regular_file.hpp"
@@ -166,9 +167,7 @@ DataSplits load_data_dir(const std::string& directory) {
   splits.train = load_split(directory, Split::kTrain, &splits.files);
   splits.test = load_split(directory, Split::kTest, &splits.files);
   // IDX labels are digits 0-9 (read_idx_labels checks), named as numbers up to the largest there.
-  const std::int64_t classes =
-      1 + std::max(splits.train.labels.max().item<std::int64_t>(), splits.test.labels.max().item<std::int64_t>());
-  for (std::int64_t k = 0; k < classes; ++k) splits.class_names.push_back(std::to_string(k));
+  splits.class_names = numbered_class_names_of(splits);
   return splits;
 }
 

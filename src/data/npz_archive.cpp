@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "vae_cnn/data/class_names.hpp"
 #include "vae_cnn/data/image_set.hpp"
 #include "vae_cnn/data/npy_array.hpp"
 #include "vae_cnn/errors.hpp"
@@ -213,11 +214,7 @@ DataSplits load_npz(const std::string& path, const DataOptions& options) {
     archive.fail("x_test.npy", "images are " + npz_grid_text(test_grid) + " (HxWxC), x_train's are " +
                                    npz_grid_text(train_grid));
   }
-  if (npz_labelled(archive)) {
-    const std::int64_t classes =
-        1 + std::max(splits.train.labels.max().item<std::int64_t>(), splits.test.labels.max().item<std::int64_t>());
-    for (std::int64_t k = 0; k < classes; ++k) splits.class_names.push_back(std::to_string(k));
-  }
+  if (npz_labelled(archive)) splits.class_names = numbered_class_names_of(splits);
   return splits;
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <algorithm>
 
+#include "vae_cnn/data/spread_images.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/number_text.hpp"
 #include "vae_cnn/eval/decoded_digits.hpp"
@@ -28,10 +29,7 @@ DigitRows reconstruction_rows(ConvVae& model, const Dataset& test) {
   const int pairs = static_cast<int>((shown + kDigitsPerRow - 1) / kDigitsPerRow);
   const ImageShape& digit = model->image_shape();
   auto originals = torch::zeros(digit.batch(pairs * kDigitsPerRow));
-  if (shown > 0) {
-    const auto rows = torch::arange(shown, torch::kInt64).mul_(test.size()).div_(shown, "floor");
-    originals.slice(0, 0, shown).copy_(test.images_at(rows.to(test.pixels.device())));
-  }
+  if (shown > 0) originals.slice(0, 0, shown).copy_(spread_images(test, shown).images());
   const auto original_bytes = image_bytes(originals);
   const auto rebuilt_bytes = image_bytes(reconstruct_from_mean(model, originals));
   DigitRows rows;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "vae_cnn/data/class_names.hpp"
 #include "vae_cnn/render/chart_style.hpp"
 #include "vae_cnn/render/title_text.hpp"
 
@@ -179,11 +180,7 @@ void draw_notes(Image& image, const ScatterFrame& f, const ScatterOptions& optio
 
 }  // namespace
 
-std::vector<std::string> digit_names() {
-  std::vector<std::string> names;
-  for (int digit = 0; digit < 10; ++digit) names.push_back(std::to_string(digit));
-  return names;
-}
+std::vector<std::string> digit_names() { return numbered_class_names(10); }
 
 Rgb class_colour(int label) {
   static const Rgb kPalette[10] = {{0x33, 0x22, 0x88}, {0x88, 0xCC, 0xEE}, {0x44, 0xAA, 0x99}, {0x11, 0x77, 0x33},

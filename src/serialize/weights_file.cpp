@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "vae_cnn/data/class_names.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/serialize/pickled_dict.hpp"
 
@@ -56,11 +57,7 @@ std::vector<std::string> read_class_names(const std::string& path, const Generic
 
 }  // namespace
 
-std::vector<std::string> digit_class_names() {
-  std::vector<std::string> names;
-  for (int digit = 0; digit < 10; ++digit) names.push_back(std::to_string(digit));
-  return names;
-}
+std::vector<std::string> digit_class_names() { return numbered_class_names(10); }
 
 void add_model_fields(GenericDict& dict, ConvVae& model, const WeightsMetadata& metadata) {
   c10::Dict<std::string, at::Tensor> state;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "vae_cnn/data/data_options.hpp"
+#include "vae_cnn/data/spread_images.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
 #include "vae_cnn/io/folder_lock.hpp"
@@ -308,9 +309,7 @@ FitOptions fit_options(const TrainConfig& config, std::int64_t first_epoch) {
 Dataset limited_training_images(const DataSplits& data, std::int64_t limit) {
   const Dataset& all = data.train;
   if (limit <= 0 || limit >= all.size()) return all;
-  if (data.form != kImageFoldersForm) return all.head(limit);
-  const auto rows = torch::arange(limit, torch::kInt64).mul_(all.size()).div_(limit, "floor").to(all.pixels.device());
-  return {all.pixels.index_select(0, rows), all.labels.index_select(0, rows)};
+  return data.form == kImageFoldersForm ? spread_images(all, limit) : all.head(limit);
 }
 
 std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const TrainHooks& hooks, Checkpoint* resume) {

@@ -10,10 +10,14 @@ GPU also the process's peak GPU memory as nvidia-smi reports it), the ratios of 
 
     /usr/bin/python3 scripts/benchmark.py [--data data/mnist-sample] [--epochs 3] [--repeats 3] [--threads 2]
                                           [--device cpu|cuda] [--binary B] [--binary2 B] [--python P] [--python2 P]
-                                          [--precision fp32|bf16] [--compile] [--eager-too]
+                                          [--precisions fp32,bf16] [--no-compile] [--eager-too]
 
---precision goes to every contestant; --compile adds the reference under torch.compile (with the
-last Python given), --eager-too adds vae_cnn with --no-cuda-graph (with the first binary).
+The field (issue "Twice today's PyTorch"): each vae_cnn build in every precision of --precisions;
+today's PyTorch eager and under torch.compile, each in every precision (bf16 = autocast); PyTorch
+1.13 eager in fp32 only (its CPU autocast gave no speed-up). The summary names the fastest PyTorch
+2.x configuration and every vae_cnn contestant's ratio to it. --no-compile leaves torch.compile out
+(its start-up costs tens of seconds per run); --eager-too adds vae_cnn with --no-cuda-graph (with
+the first binary).
 
 Only the standard library: the references import torch themselves.
 """
@@ -94,8 +98,7 @@ def training_images(args):
 
 def run_vae_cnn(binary, extra, args, seed, out):
     command = [binary, "train", "--data", args.data, "--epochs", str(args.epochs), "--threads", str(args.threads),
-               "--batch-size", str(args.batch_size), "--seed", str(seed), "--device", args.device, "--out", out,
-               "--precision", args.precision] + extra
+               "--batch-size", str(args.batch_size), "--seed", str(seed), "--device", args.device, "--out", out] + extra
     if args.limit:
         command += ["--limit", str(args.limit)]
     _, rss, gpu = timed(command, watch_gpu=args.device.startswith("cuda"))
@@ -108,13 +111,26 @@ def run_reference(python, extra, args, seed):
     command = [python, os.path.join(ROOT, "scripts", "reference_train.py"), args.data,
                "--epochs", str(args.epochs), "--threads", str(args.threads), "--batch-size", str(args.batch_size),
                "--seed", str(seed), "--device", args.device] + extra
-    if args.precision != "fp32":
-        command += ["--precision", args.precision]  # older copies of the reference know no --precision
     if args.limit:
         command += ["--limit", str(args.limit)]
     out, rss, gpu = timed(command, watch_gpu=args.device.startswith("cuda"))
     speeds = [float(m.group(1)) for m in re.finditer(r"images_per_second ([0-9.]+)", out)]
     return speeds[1:], rss, gpu
+
+
+def cpu_description():
+    """The CPU's model name and whether it has the bf16 instructions and matrix units that decide
+    which precision is fastest (no speed claim without the CPU it was measured on)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return "CPU unknown"
+    model = re.search(r"^model name\s*:\s*(.*)$", info, re.M)
+    flags = set((re.search(r"^flags\s*:\s*(.*)$", info, re.M) or re.match("()", "")).group(1).split())
+    features = [name for flag, name in (("avx512f", "AVX-512"), ("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX"))
+                if flag in flags] or ["no AVX-512"]
+    return f"{model.group(1) if model else 'CPU unknown'} ({', '.join(features)}, {os.cpu_count()} logical CPUs)"
 
 
 def describe(name, speeds, rss, gpu, batch, images):
@@ -140,8 +156,9 @@ def main():
                         help="today's PyTorch for the reference")
     parser.add_argument("--device", default="cpu", help="cpu or cuda, for every contestant")
     parser.add_argument("--iw", type=int, default=10, help="importance samples for the eval figure")
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="for every contestant")
-    parser.add_argument("--compile", action="store_true", help="also the reference under torch.compile")
+    parser.add_argument("--precisions", default="fp32,bf16",
+                        help="comma-separated, of fp32 and bf16: each vae_cnn build and today's PyTorch run in each")
+    parser.add_argument("--no-compile", action="store_true", help="leave today's PyTorch under torch.compile out")
     parser.add_argument("--eager-too", action="store_true", help="also vae_cnn with --no-cuda-graph")
     args = parser.parse_args()
     if args.epochs < 2:
@@ -153,29 +170,41 @@ def main():
         except OSError:
             return ""
 
+    precisions = [p for p in args.precisions.split(",") if p]
+    if not precisions or any(p not in ("fp32", "bf16") for p in precisions):
+        sys.exit(f"benchmark: --precisions {args.precisions!r}: expected fp32, bf16 or both, comma-separated")
     # (label, kind, program, extra arguments) of every contestant present: "ours" runs a vae_cnn
     # binary, "reference" a Python with torch. Absent ones (a build not made, a Python without
-    # torch) are left out.
+    # torch) are left out. fp32 is every program's default, so it adds no argument (older copies of
+    # the reference know no --precision).
+    def precision_arguments(precision):
+        return [] if precision == "fp32" else ["--precision", precision]
+
     contestants = []
+    binaries = []
     for binary in (args.binary, args.binary2):
         version = re.search(r"LibTorch ([0-9.]+)", output_of([binary, "--version"]))
-        if version and all(program != binary for _, _, program, _ in contestants):
-            contestants.append((f"vae_cnn, LibTorch {version.group(1)}", "ours", binary, []))
-    for python in (args.python, args.python2):
+        if version and binary not in binaries:
+            binaries.append(binary)
+            for precision in precisions:
+                contestants.append((f"vae_cnn, LibTorch {version.group(1)}, {precision}", "ours", binary,
+                                    precision_arguments(precision)))
+    for python, today in ((args.python, False), (args.python2, True)):
         version = output_of([python, "-c", "import torch; print(torch.__version__)"]).strip().split("+")[0]
-        if version:
-            contestants.append((f"reference, PyTorch {version}", "reference", python, []))
-    if not any(kind == "ours" for _, kind, _, _ in contestants) or \
-            not any(kind == "reference" for _, kind, _, _ in contestants):
+        if not version:
+            continue
+        for compiled in ([False, True] if today and not args.no_compile else [False]):
+            for precision in (precisions if today else ["fp32"]):
+                label = f"PyTorch {version}, {'torch.compile' if compiled else 'eager'}, {precision}"
+                contestants.append((label, "reference" if not today else "today", python,
+                                    (["--compile"] if compiled else []) + precision_arguments(precision)))
+    if not binaries or not any(kind != "ours" for _, kind, _, _ in contestants):
         sys.exit("benchmark: needs a vae_cnn binary and a Python with torch; found: " +
                  (", ".join(label for label, _, _, _ in contestants) or "none"))
-    first_binary = next(program for _, kind, program, _ in contestants if kind == "ours")
+    first_binary = binaries[0]
     if args.eager_too:
         label = next(label for label, _, program, _ in contestants if program == first_binary)
         contestants.append((f"{label}, --no-cuda-graph", "ours", first_binary, ["--no-cuda-graph"]))
-    if args.compile:
-        label, _, python, _ = [c for c in contestants if c[1] == "reference"][-1]
-        contestants.append((f"{label}, torch.compile", "reference", python, ["--compile"]))
     images = training_images(args)
     speeds_of = {label: [] for label, _, _, _ in contestants}
     rss_of = {label: [] for label, _, _, _ in contestants}
@@ -188,8 +217,8 @@ def main():
                 if kind == "ours":
                     out = os.path.join(scratch, f"run{repeat}-{index}")
                     speeds, rss, gpu = run_vae_cnn(program, extra, args, repeat + 1, out)
-                    if program == first_binary and not extra and repeat == 0:
-                        first_run = out
+                    if label == contestants[0][0] and repeat == 0:
+                        first_run = out  # plot and eval below use these weights
                 else:
                     speeds, rss, gpu = run_reference(program, extra, args, repeat + 1)
                 speeds_of[label] += speeds
@@ -211,8 +240,8 @@ def main():
         eval_line = (f"vae_cnn eval (test split, K = {args.iw}): {speed.group(1) if speed else '?'} images/s, "
                      f"{eval_seconds:.2f} s wall for the whole process, peak {eval_rss:.0f} MiB")
 
-    print(f"\n{args.repeats} runs each of {args.epochs} epochs (first excluded), batch {args.batch_size}, "
-          f"{args.precision}, {args.threads} threads, device {args.device}, data {args.data} ({images} images"
+    print(f"\n{cpu_description()}; {args.repeats} runs each of {args.epochs} epochs (first excluded), batch "
+          f"{args.batch_size}, {args.threads} threads, device {args.device}, data {args.data} ({images} images"
           f"{f', first {args.limit}' if args.limit else ''})")
     print(f"{'images/s':<44} {'median':>9} {'min':>9} {'max':>9} {'s/epoch':>9} {'ms/step':>9} {'peak MiB':>9}"
           f" {'GPU MiB':>9}")
@@ -220,12 +249,16 @@ def main():
         print(describe(label, speeds_of[label], max(rss_of[label]), max(gpu_of[label], default=None),
                        args.batch_size, images))
     medians = {label: statistics.median(speeds) for label, speeds in speeds_of.items()}
-    for ours, kind, _, _ in contestants:
-        if kind != "ours":
+    today = [label for label, kind, _, _ in contestants if kind == "today"]
+    older = [label for label, kind, _, _ in contestants if kind == "reference"]
+    for name, field in (("today's PyTorch", today), ("PyTorch 1.13", older)):
+        if not field:
             continue
-        for theirs, other_kind, _, _ in contestants:
-            if other_kind == "reference":
-                print(f"ratio {ours} / {theirs}: {medians[ours] / medians[theirs]:.2f}")
+        best = max(field, key=lambda label: medians[label])
+        print(f"the fastest {name}: {best}, {medians[best]:.0f} images/s")
+        for ours, kind, _, _ in contestants:
+            if kind == "ours":
+                print(f"  ratio {ours} / it: {medians[ours] / medians[best]:.2f}")
     print(f"vae_cnn plot: {plot_seconds:.2f} s wall, peak {plot_rss:.0f} MiB")
     print(eval_line)
 

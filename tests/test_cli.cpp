@@ -64,6 +64,19 @@ TEST(Cli, TrainOneEpochWritesWeightsAndOneFiniteMetricsRow) {
   for (std::string line; std::getline(lines, line);) epoch_lines += line.rfind("epoch 1/1", 0) == 0;
   EXPECT_EQ(epoch_lines, 1) << result.out;
   EXPECT_NE(result.out.find("val_loss"), std::string::npos) << result.out;
+  EXPECT_EQ(log.find("trains slower than fp32"), std::string::npos) << "fp32 needs no precision note";
+}
+
+// bf16 trains slower than fp32 on every CPU measured (docs/benchmarks.md): the log says so and why.
+TEST(Cli, Bf16OnTheCpuSaysItIsSlowerThanFp32) {
+  ScratchDir dir;
+  const RunResult result = run_vae_cnn(dir, "train --epochs 1 --limit 128 --seed 1 --threads 1 --precision bf16 --data '" +
+                                                testing::mnist_sample_dir() + "' --out '" + dir.file("w") + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string log = slurp(dir.file("w/train.log"));
+  EXPECT_NE(log.find("note: --precision bf16 trains slower than fp32 on the CPU: vae_cnn's fast CPU kernels are fp32"),
+            std::string::npos)
+      << log;
 }
 
 // Each option's checks are tested in-process (test_cli_parsing.cpp); here the binary's edge: a bad

@@ -3,6 +3,7 @@
 
 #include "test_support.hpp"
 #include "vae_cnn/kernels/layer_kernels.hpp"
+#include "vae_cnn/kernels/precision_advice.hpp"
 #include "vae_cnn/train/trainer.hpp"
 
 namespace vae_cnn {
@@ -72,6 +73,36 @@ TEST(MixedPrecision, ABf16RunTracksTheFp32Run) {
     EXPECT_NEAR(bf16[epoch].val_loss, fp32[epoch].val_loss, 0.02 * fp32[epoch].val_loss) << "epoch " << epoch + 1;
   }
   EXPECT_NE(bf16[1].loss, fp32[1].loss) << "bf16 must change the arithmetic, or autocast never ran";
+}
+
+TEST(MixedPrecision, CpuFeaturesAreReadFromTheFirstProcessorsFlags) {
+  const std::string cpuinfo =
+      "processor\t: 0\nmodel name\t: Some Xeon @ 2.80GHz\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_tile\n\n"
+      "processor\t: 1\nmodel name\t: Other\nflags\t\t: fpu amx_bf16\n";
+  const CpuFeatures features = parse_cpu_features(cpuinfo);
+  EXPECT_EQ(features.model, "Some Xeon @ 2.80GHz");
+  EXPECT_TRUE(features.avx512);
+  EXPECT_TRUE(features.avx512_bf16);
+  EXPECT_FALSE(features.amx_bf16) << "amx_tile is not amx_bf16, and processor 1's flags are not read";
+  EXPECT_TRUE(features.has_bf16_instructions());
+  const CpuFeatures none = parse_cpu_features("flags\t: fpu avx512fx avx512_bf16x\n");
+  EXPECT_FALSE(none.avx512 || none.has_bf16_instructions()) << "flags are whole words";
+  EXPECT_TRUE(none.model.empty());
+}
+
+TEST(MixedPrecision, Bf16OnTheCpuCarriesANoteThatSaysWhy) {
+  CpuFeatures plain;
+  plain.model = "Plain CPU";
+  const std::string note = slower_precision_note(Precision::kBf16, torch::Device(torch::kCPU), plain);
+  EXPECT_EQ(note.rfind("note: --precision bf16 trains slower than fp32 on the CPU", 0), 0u) << note;
+  EXPECT_NE(note.find("this CPU (Plain CPU) has no bf16 instructions"), std::string::npos) << note;
+  CpuFeatures amx = plain;
+  amx.amx_bf16 = true;
+  const std::string with_amx = slower_precision_note(Precision::kBf16, torch::Device(torch::kCPU), amx);
+  EXPECT_NE(with_amx.find("fast CPU kernels are fp32"), std::string::npos) << with_amx;
+  EXPECT_EQ(with_amx.find("no bf16 instructions"), std::string::npos) << with_amx;
+  EXPECT_EQ(slower_precision_note(Precision::kFp32, torch::Device(torch::kCPU), plain), "");
+  EXPECT_EQ(slower_precision_note(Precision::kBf16, torch::Device(torch::kCUDA, 0), plain), "");
 }
 
 }  // namespace

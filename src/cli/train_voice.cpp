@@ -111,6 +111,7 @@ void TrainVoice::say_start(const TrainSetup& setup, ConvVae& model) {
     log_->warn("--threads {} is more than the {} cores of this machine: the threads take turns on them and every "
                "step slows down; --threads 0 uses each core once", config_.threads, cores);
   }
+  if (!setup.precision_note.empty()) log_->warn("{}", setup.precision_note);
   // Only a GPU has a choice to report; on the CPU every step is launched eagerly.
   if (setup.device.rfind("cuda", 0) == 0) {
     log_->info("{}", setup.eager_step_reason.empty()

@@ -15,10 +15,12 @@
 #include "vae_cnn/data/spread_images.hpp"
 #include "vae_cnn/errors.hpp"
 #include "vae_cnn/io/atomic_write.hpp"
+#include "vae_cnn/io/cpu_features.hpp"
 #include "vae_cnn/io/folder_lock.hpp"
 #include "vae_cnn/io/named_files.hpp"
 #include "vae_cnn/io/system_memory.hpp"
 #include "vae_cnn/kernels/device.hpp"
+#include "vae_cnn/kernels/precision_advice.hpp"
 #include "vae_cnn/eval/metrics_csv.hpp"
 #include "vae_cnn/train/memory_budget.hpp"
 #include "vae_cnn/train/process_group.hpp"
@@ -344,6 +346,7 @@ std::vector<EpochMetrics> run_training(const TrainConfig& given_config, const Tr
   auto optimizer = starting_optimizer(config, model, resume, place.device);
   const FitOptions options = fit_options(config, setup.first_epoch);
   setup.eager_step_reason = eager_step_reason(options, *optimizer, place.device, place.group.get());
+  setup.precision_note = slower_precision_note(config.precision, place.device, this_cpu_features());
   if (hooks.on_start && place.rank_zero) hooks.on_start(setup, model);
 
   WeightsMetadata metadata = weights_metadata(config, data);

@@ -39,6 +39,8 @@ struct TrainSetup {
   /// Why the steps are launched eagerly rather than replayed as a recorded CUDA graph, or "" when
   /// they are replayed (step_recording_unavailable_reason).
   std::string eager_step_reason;
+  /// Why the chosen precision trains slower than fp32 would here (slower_precision_note), or "".
+  std::string precision_note;
 };
 
 /// The training images --limit leaves (all when `limit` is 0 or not below their number): the first

@@ -189,10 +189,11 @@ def main():
             for precision in precisions:
                 contestants.append((f"vae_cnn, LibTorch {version.group(1)}, {precision}", "ours", binary,
                                     precision_arguments(precision)))
-    for python, today in ((args.python, False), (args.python2, True)):
+    for python in dict.fromkeys((args.python, args.python2)):
         version = output_of([python, "-c", "import torch; print(torch.__version__)"]).strip().split("+")[0]
         if not version:
             continue
+        today = int(version.split(".")[0]) >= 2  # by version, not by option: a GPU machine has only 2.x
         for compiled in ([False, True] if today and not args.no_compile else [False]):
             for precision in (precisions if today else ["fp32"]):
                 label = f"PyTorch {version}, {'torch.compile' if compiled else 'eager'}, {precision}"

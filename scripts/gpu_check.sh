@@ -166,8 +166,8 @@ bench() {
       # torch.compile's compilation takes a minute per run: at batch 128 in fp32 only, to keep
       # the whole benchmark within one call.
       "$python" "$root/scripts/benchmark.py" --data "$carry/data/fashion-mnist" --device "$device" --epochs 3 \
-        --repeats "${VAE_CNN_GPU_CHECK_REPEATS:-2}" --batch-size "$batch" --precision "$precision" --eager-too \
-        $([ "$precision$batch" = fp32128 ] && echo --compile) --binary "$build/vae_cnn" --binary2 /nonexistent \
+        --repeats "${VAE_CNN_GPU_CHECK_REPEATS:-2}" --batch-size "$batch" --precisions "$precision" --eager-too \
+        $([ "$precision$batch" = fp32128 ] || echo --no-compile) --binary "$build/vae_cnn" --binary2 /nonexistent \
         --python "$python" --python2 /nonexistent --threads 8 --limit "$limit" 2>&1 | grep -v "^  repeat"
     done
   done

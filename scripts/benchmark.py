@@ -35,6 +35,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cpu_info import cpu_description  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -116,21 +119,6 @@ def run_reference(python, extra, args, seed):
     out, rss, gpu = timed(command, watch_gpu=args.device.startswith("cuda"))
     speeds = [float(m.group(1)) for m in re.finditer(r"images_per_second ([0-9.]+)", out)]
     return speeds[1:], rss, gpu
-
-
-def cpu_description():
-    """The CPU's model name and whether it has the bf16 instructions and matrix units that decide
-    which precision is fastest (no speed claim without the CPU it was measured on)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            info = f.read()
-    except OSError:
-        return "CPU unknown"
-    model = re.search(r"^model name\s*:\s*(.*)$", info, re.M)
-    flags = set((re.search(r"^flags\s*:\s*(.*)$", info, re.M) or re.match("()", "")).group(1).split())
-    features = [name for flag, name in (("avx512f", "AVX-512"), ("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX"))
-                if flag in flags] or ["no AVX-512"]
-    return f"{model.group(1) if model else 'CPU unknown'} ({', '.join(features)}, {os.cpu_count()} logical CPUs)"
 
 
 def describe(name, speeds, rss, gpu, batch, images):

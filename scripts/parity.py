@@ -48,6 +48,9 @@ import subprocess
 import sys
 import threading
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cpu_info import cpu_model  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAMS = ("vae_cnn", "reference")
 DEAD_SPREAD = 0.01  # kDeadEncoderSpread, include/vae_cnn/model/encoder_health.hpp
@@ -91,12 +94,6 @@ def data_label(path):
     """The data folder as recorded: relative to the repository when inside it, so machines agree."""
     path = os.path.abspath(path)
     return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
-
-
-def cpu_model():
-    with open("/proc/cpuinfo") as f:
-        models = re.findall(r"^model name\s*:\s*(.*)$", f.read(), re.MULTILINE)
-    return models[0].strip() if models else "unknown"
 
 
 def commit():

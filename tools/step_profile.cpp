@@ -118,12 +118,6 @@ vae_cnn::VaeOutput as_output(const ForwardPass& pass) {
   return {pass.logits, torch::sigmoid(pass.logits), pass.z_mean, pass.z_log_var, pass.z};
 }
 
-// The forward pass in fp32 whatever autocast computed it in, as loss_with_epsilon takes the loss.
-ForwardPass in_fp32(ForwardPass pass) {
-  for (auto* tensor : {&pass.logits, &pass.z_mean, &pass.z_log_var, &pass.z}) *tensor = tensor->to(torch::kFloat);
-  return pass;
-}
-
 // Hooks on each layer's input: autograd calls them as it hands the input its gradient, the moment
 // that layer's backward pass (its weight gradient included) is done.
 void hook_backward(ForwardPass& pass, std::map<std::string, Clock::time_point>& arrivals) {
@@ -151,8 +145,7 @@ void profiled_step(vae_cnn::ConvVae& model, torch::optim::Optimizer& optimizer, 
     const vae_cnn::AutocastScope autocast(settings.precision, x.device());
     pass = timed_forward(model, x, epsilon, clock);
   }
-  pass = in_fp32(pass);
-  const auto loss = vae_cnn::vae_loss(as_output(pass), x, vae_cnn::LossKind::kMse, 1.0).total;
+  const auto loss = vae_cnn::vae_loss(vae_cnn::in_fp32(as_output(pass)), x, vae_cnn::LossKind::kMse, 1.0).total;
   clock.mark("loss (MSE + KL)");
   std::map<std::string, Clock::time_point> arrivals;
   hook_backward(pass, arrivals);
@@ -178,7 +171,7 @@ void check_composition(vae_cnn::ConvVae& model, const vae_cnn::Dataset& train, c
     const vae_cnn::AutocastScope autocast(settings.precision, x.device());
     pass = timed_forward(model, x, epsilon, unused);
   }
-  const double composed = vae_cnn::vae_loss(as_output(in_fp32(pass)), x, vae_cnn::LossKind::kMse, 1.0).total.item<double>();
+  const double composed = vae_cnn::vae_loss(vae_cnn::in_fp32(as_output(pass)), x, vae_cnn::LossKind::kMse, 1.0).total.item<double>();
   const double own =
       vae_cnn::loss_with_epsilon(model, x, epsilon, vae_cnn::LossKind::kMse, 1.0, settings.precision).total.item<double>();
   if (std::abs(composed - own) > 1e-5 * std::abs(own)) {

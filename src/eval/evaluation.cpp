@@ -4,11 +4,19 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace vae_cnn {
 
 RowShard shard_rows(std::int64_t rows, int rank, int world_size) {
   return {rows * rank / world_size, rows * (rank + 1) / world_size};
+}
+
+VaeOutput in_fp32(VaeOutput output) {
+  for (auto* tensor : {&output.logits, &output.reconstruction, &output.z_mean, &output.z_log_var, &output.z}) {
+    *tensor = tensor->to(torch::kFloat);
+  }
+  return output;
 }
 
 VaeLoss loss_with_epsilon(ConvVae& model, const torch::Tensor& images, const torch::Tensor& epsilon, LossKind loss,
@@ -19,11 +27,7 @@ VaeLoss loss_with_epsilon(ConvVae& model, const torch::Tensor& images, const tor
     const AutocastScope autocast(precision, images.device());
     output = model->forward_with_epsilon(images, epsilon);
   }
-  // The loss in fp32: its sums over 784 pixels are where bfloat16's 8-bit mantissa would show.
-  for (auto* tensor : {&output.logits, &output.reconstruction, &output.z_mean, &output.z_log_var, &output.z}) {
-    *tensor = tensor->to(torch::kFloat);
-  }
-  return vae_loss(output, images, loss, beta);
+  return vae_loss(in_fp32(std::move(output)), images, loss, beta);
 }
 
 EvalMetrics evaluate(ConvVae& model, const Dataset& data, LossKind loss, double beta, std::int64_t batch_size,

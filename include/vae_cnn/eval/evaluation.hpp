@@ -41,6 +41,10 @@ struct EvalRanks {
   std::function<void(torch::Tensor&)> sum;
 };
 
+/// `output` with each tensor in fp32, whatever autocast computed it in: the loss is taken in fp32,
+/// its sums over every pixel are where bfloat16's 8-bit mantissa would show.
+VaeOutput in_fp32(VaeOutput output);
+
 /// The loss terms of `images` [N,C,H,W] with the latent noise `epsilon` [N,latent]. kBf16 runs
 /// the forward pass under autocast to bfloat16 and the loss in fp32.
 VaeLoss loss_with_epsilon(ConvVae& model, const torch::Tensor& images, const torch::Tensor& epsilon, LossKind loss,
